@@ -1,0 +1,116 @@
+# trawl -- one top-level Makefile, objects out of tree in build/.
+#
+#   make            libtrawl.a, libtrawl.so, bin/trawl-index, bin/trawl-query
+#   make demo       index the bundled corpus/ and run example queries
+#   make test       every test, then the unit tests again under ASan+UBSan
+#   make test T=analyze   one module's unit tests
+#   make fuzz       libFuzzer targets (clang) in build/fuzz/
+#   make bench      benchmarks (never part of make test)
+#   make install PREFIX=/usr/local
+#
+# Missing Debian packages are installed first by tools/deps.sh.
+
+CC ?= cc
+PREFIX ?= /usr/local
+OPT ?= -O2
+CFLAGS ?= $(OPT) -g
+WARN = -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-unused-parameter
+CPPFLAGS += -D_GNU_SOURCE -Iinclude -Ilib -MMD -MP
+DEP_CFLAGS := $(shell pkg-config --cflags libutf8proc 2>/dev/null)
+LDLIBS = -lstemmer -lutf8proc -lz -lpthread -lm
+CMOCKA = -lcmocka
+
+B ?= build
+LIB_SRC := $(wildcard lib/*.c)
+LIB_OBJ := $(LIB_SRC:%.c=$(B)/%.o)
+TEST_SRC := $(wildcard tests/unit/test_*.c)
+TEST_BIN := $(TEST_SRC:tests/unit/%.c=$(B)/tests/%)
+TOOL_SRC := $(wildcard tests/tools/*.c)
+TOOL_BIN := $(TOOL_SRC:tests/tools/%.c=$(B)/tools/%)
+ORACLE_SRC := $(wildcard tests/oracle/*.c)
+ORACLE_BIN := $(if $(ORACLE_SRC),$(B)/tests/oracle_diff)
+
+ALL_CFLAGS = $(WARN) $(CFLAGS) $(DEP_CFLAGS) -fPIC
+
+.PHONY: all deps demo test test-unit test-san fuzz fuzz-replay bench bench-quick install clean
+
+all: deps $(B)/libtrawl.a $(B)/libtrawl.so bin/trawl-index bin/trawl-query
+
+deps:
+	@sh tools/deps.sh
+
+$(B)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c $< -o $@
+
+$(B)/libtrawl.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(B)/libtrawl.so: $(LIB_OBJ)
+	$(CC) -shared -Wl,-soname,libtrawl.so.0 $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+bin/trawl-index: $(B)/indexer/main.o $(B)/libtrawl.a
+	@mkdir -p bin
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+bin/trawl-query: $(B)/query/main.o $(B)/libtrawl.a
+	@mkdir -p bin
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(B)/tests/test_%: tests/unit/test_%.c $(B)/libtrawl.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -Wno-error -o $@ $< $(B)/libtrawl.a $(CMOCKA) $(LDLIBS)
+
+$(B)/tools/%: tests/tools/%.c $(B)/libtrawl.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -o $@ $< $(B)/libtrawl.a $(LDLIBS)
+
+$(B)/tests/oracle_diff: $(ORACLE_SRC) $(B)/libtrawl.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -o $@ $(ORACLE_SRC) $(B)/libtrawl.a $(LDLIBS)
+
+# Unit tests, end-to-end tests, then the unit tests under ASan+UBSan.
+test: all $(TEST_BIN) $(TOOL_BIN) $(ORACLE_BIN)
+	@$(MAKE) --no-print-directory B=build-san OPT=-O1 \
+		CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
+		build-san/libtrawl.a $(TEST_SRC:tests/unit/%.c=build-san/tests/%) $(TOOL_SRC:tests/tools/%.c=build-san/tools/%) \
+		$(if $(ORACLE_SRC),build-san/tests/oracle_diff) >/dev/null
+	@sh tests/run.sh "$(T)"
+
+test-san:
+	@$(MAKE) --no-print-directory test
+
+fuzz:
+	@$(MAKE) --no-print-directory B=build-fuzz CC=clang OPT=-O1 \
+		CFLAGS="-O1 -g -fsanitize=fuzzer-no-link,address,undefined" build-fuzz/libtrawl.a
+	@mkdir -p build-fuzz/fuzz
+	@for f in fuzz/fuzz_*.c; do n=$$(basename $$f .c); \
+		echo "  FUZZ $$n"; \
+		clang $(CPPFLAGS) $(DEP_CFLAGS) -O1 -g -fsanitize=fuzzer,address,undefined \
+		-o build-fuzz/fuzz/$$n $$f build-fuzz/libtrawl.a $(LDLIBS) || exit 1; done
+
+bench: all
+	@sh bench/run.sh $(if $(CORPUS),--corpus "$(CORPUS)")
+
+bench-quick: all
+	@sh bench/run.sh --quick
+
+demo: all
+	@sh tools/demo.sh
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/include \
+		$(DESTDIR)$(PREFIX)/lib/pkgconfig
+	install -m 755 bin/trawl-index bin/trawl-query $(DESTDIR)$(PREFIX)/bin/
+	install -m 644 include/trawl.h $(DESTDIR)$(PREFIX)/include/
+	install -m 644 $(B)/libtrawl.a $(DESTDIR)$(PREFIX)/lib/
+	install -m 755 $(B)/libtrawl.so $(DESTDIR)$(PREFIX)/lib/libtrawl.so.0
+	ln -sf libtrawl.so.0 $(DESTDIR)$(PREFIX)/lib/libtrawl.so
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|0.1.0|g' tools/trawl.pc.in \
+		> $(DESTDIR)$(PREFIX)/lib/pkgconfig/trawl.pc
+
+clean:
+	rm -rf build build-san build-fuzz bin
+
+-include $(LIB_OBJ:.o=.d) $(B)/indexer/main.d $(B)/query/main.d
