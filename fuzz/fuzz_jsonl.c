@@ -1,0 +1,179 @@
+/*
+ * fuzz_jsonl.c -- libFuzzer target for JSON Lines ingest (lib/ingest.c,
+ * lib/json.c), reading from memory through ingest_open_mem.
+ *
+ * The first input byte picks the read size and the line limit; the rest is
+ * the corpus, plain or gzip.  Every document is read to the end twice --
+ * in tiny pieces and in one large read -- and the two runs must agree.
+ * Invariants checked (abort on failure, so libFuzzer reports it):
+ *   - codes are only 1, 0, TRAWL_EINPUT, TRAWL_ECORRUPT; after 0 or
+ *     ECORRUPT the next call returns the same;
+ *   - a document has a non-empty id, NULL date/source exactly when empty,
+ *     and every byte of every field is readable (ASan checks);
+ *   - a document written back as JSON parses to the same fields;
+ *   - EINPUT messages are "fuzz:LINE:COL: ..." with LINE rising;
+ *   - progress never falls and never passes the total.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "ingest.h"
+#include "json.h"
+#include "trawl.h"
+
+#define CHECK(c)                                                          \
+	do {                                                              \
+		if (!(c)) {                                               \
+			fprintf(stderr, "%s:%d: check failed: %s\n",      \
+				__FILE__, __LINE__, #c);                  \
+			abort();                                          \
+		}                                                         \
+	} while (0)
+
+/* A running hash of everything one read produced, to compare runs. */
+static uint64_t mix(uint64_t h, const void *p, size_t n)
+{
+	const unsigned char *s = p;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ s[i]) * 0x100000001b3ull;
+	return (h ^ n) * 0x100000001b3ull;
+}
+
+static void put_json_string(int *rc, buf *b, const char *s, size_t n)
+{
+	buf_putc(rc, b, '"');
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c == '"' || c == '\\') {
+			buf_putc(rc, b, '\\');
+			buf_putc(rc, b, c);
+		} else if (c < 0x20) {
+			buf_printf(rc, b, "\\u%04x", c);
+		} else {
+			buf_putc(rc, b, c);
+		}
+	}
+	buf_putc(rc, b, '"');
+}
+
+static void put_field(int *rc, buf *b, const char *key, const char *s,
+		      size_t n)
+{
+	buf_printf(rc, b, ",\"%s\":", key);
+	if (s)
+		put_json_string(rc, b, s, n);
+	else
+		buf_puts(rc, b, "null");
+}
+
+static int same(const char *a, size_t an, const char *b, size_t bn)
+{
+	if (!a || !b)
+		return !a == !b && an == bn;
+	return an == bn && memcmp(a, b, an) == 0;
+}
+
+/* Writes D back as a JSON line and parses it again. */
+static void round_trip(const trawl_doc *d)
+{
+	int rc = TRAWL_OK;
+	buf b, sc;
+	buf_init(&b);
+	buf_init(&sc);
+	buf_puts(&rc, &b, "{\"id\":");
+	put_json_string(&rc, &b, d->id, d->id_len);
+	put_field(&rc, &b, "title", d->title, d->title_len);
+	put_field(&rc, &b, "body", d->body, d->body_len);
+	put_field(&rc, &b, "date", d->date, d->date_len);
+	put_field(&rc, &b, "source", d->source, d->source_len);
+	buf_putc(&rc, &b, '}');
+	CHECK(rc == TRAWL_OK);
+	trawl_doc e;
+	size_t col;
+	const char *what;
+	CHECK(json_parse_doc((const char *)b.p, b.n, &e, &sc, &col, &what) ==
+	      TRAWL_OK);
+	CHECK(same(d->id, d->id_len, e.id, e.id_len));
+	CHECK(same(d->title, d->title_len, e.title, e.title_len));
+	CHECK(same(d->body, d->body_len, e.body, e.body_len));
+	CHECK(same(d->date, d->date_len, e.date, e.date_len));
+	CHECK(same(d->source, d->source_len, e.source, e.source_len));
+	buf_free(&b);
+	buf_free(&sc);
+}
+
+/* Reads everything; returns the hash of the documents, messages and the
+ * final code. */
+static uint64_t read_all(const uint8_t *data, size_t len, size_t chunk,
+			 size_t max_line, int check_round_trip)
+{
+	trawl_input *in;
+	trawl_error err;
+	trawl_doc d;
+	uint64_t h = 1469598103934665603ull, done, total, last_done = 0;
+	unsigned long long last_line = 0;
+	int rc;
+
+	CHECK(ingest_open_mem(data, len, "fuzz", &in, &err) == TRAWL_OK);
+	ingest_set_limits(in, max_line, chunk);
+	for (;;) {
+		rc = trawl_input_next(in, &d, &err);
+		trawl_input_progress(in, &done, &total);
+		CHECK(total == len && done <= total && done >= last_done);
+		last_done = done;
+		if (rc == 1) {
+			CHECK(d.id && d.id_len > 0);
+			CHECK(!d.date == !d.date_len);
+			CHECK(!d.source == !d.source_len);
+			CHECK(d.title || !d.title_len);
+			CHECK(d.body || !d.body_len);
+			CHECK(d.title_len <= max_line && d.body_len <= max_line);
+			h = mix(h, "D", 1);
+			h = mix(h, d.id, d.id_len);
+			h = mix(h, d.title ? d.title : "\1", d.title_len);
+			h = mix(h, d.body ? d.body : "\1", d.body_len);
+			h = mix(h, d.date ? d.date : "\1", d.date_len);
+			h = mix(h, d.source ? d.source : "\1", d.source_len);
+			if (check_round_trip)
+				round_trip(&d);
+		} else if (rc == TRAWL_EINPUT) {
+			unsigned long long line;
+			size_t col;
+			CHECK(sscanf(err.message, "fuzz:%llu:%zu: ", &line,
+				     &col) == 2);
+			CHECK(line > last_line && col >= 1);
+			CHECK(line == ingest_line(in));
+			last_line = line;
+			h = mix(h, err.message, strlen(err.message));
+		} else {
+			CHECK(rc == 0 || rc == TRAWL_ECORRUPT);
+			break;
+		}
+	}
+	/* The end, or a failure, is final. */
+	CHECK(trawl_input_next(in, &d, &err) == rc);
+	h = mix(h, &rc, sizeof rc);
+	trawl_input_close(in);
+	return h;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static const size_t chunks[] = { 1, 2, 3, 7, 16, 64, 255, 4096 };
+	static const size_t limits[] = { 16, 100, 1000, 1 << 20 };
+	if (size < 1)
+		return 0;
+	size_t chunk = chunks[data[0] & 7];
+	size_t max_line = limits[(data[0] >> 3) & 3];
+	data++;
+	size--;
+	uint64_t a = read_all(data, size, chunk, max_line, 1);
+	uint64_t b = read_all(data, size, 1 << 20, max_line, 0);
+	CHECK(a == b);
+	return 0;
+}

@@ -1,0 +1,693 @@
+/*
+ * analyze.c -- text -> tokens and terms (SPEC section 2): UTF-8 decoding
+ * (a bad byte is a separator), per-character normalisation (NFKD, marks
+ * removed, full case folding, via utf8proc), tokens of letters and numbers
+ * with the inner-apostrophe rule, and Snowball stemming (libstemmer).
+ *
+ * Use: trawl_analyzer_new, trawl_analyze*, trawl_analyzer_free.  One
+ * analyser per thread: it owns a libstemmer object, a token buffer and a
+ * cache of stems, and records nothing global.
+ *
+ * Speed: runs of ASCII letters and digits are lower-cased in a tight loop
+ * that never calls utf8proc, and a bounded open-addressing cache maps a
+ * normalised token to its stem so repeated words skip libstemmer.  Nothing
+ * is allocated per token.
+ *
+ * It does not number fields or drop tokens: positions count from 0 per
+ * call, and a token over TR_MAX_TOKEN_BYTES is passed on with no term.
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libstemmer.h>
+#include <utf8proc.h>
+
+#include "analyze.h"
+#include "buf.h"
+#include "error.h"
+#include "limits.h"
+
+/* Code points one character normalises to: U+FDFA gives 18, nothing gives
+ * more in Unicode 15; the slack covers later tables. */
+#define NORM_MAX 32
+
+/* The stem cache starts small, so an analyser used for a few query words
+ * stays small, and doubles up to AN_CACHE_ENTRIES * 2 slots (load 1/2). */
+#define CACHE_SLOTS_MIN 1024u
+#define CACHE_ARENA_MIN 16384u
+/* Tokens and stems of up to 64 bytes average far less; a cache that fills
+ * its arena first is cleared like one that runs out of entries. */
+#define CACHE_ARENA_MAX (8u << 20)
+
+enum { C_SEP, C_WORD, C_APOS };
+
+/* One cached stem: token bytes then stem bytes then a NUL in the arena
+ * at off.  tok_len 0 marks an empty slot (tokens are never empty). */
+struct slot {
+	uint32_t hash;
+	uint32_t off;
+	uint8_t tok_len;
+	uint8_t stem_len;
+};
+
+struct trawl_analyzer {
+	struct sb_stemmer *stemmer; /* NULL for "none" */
+	int ascii_fast;
+
+	uint8_t *tok;		/* the token being built, NUL-terminated on emit */
+	size_t tok_cap;
+
+	struct slot *slots;	/* nslots, a power of two; NULL when off */
+	uint32_t nslots;
+	uint32_t nused;
+	uint32_t max_entries;	/* 0: no cache */
+	uint8_t *arena;
+	size_t arena_n, arena_cap;
+	an_stats stats;
+};
+
+/* The state of one trawl_analyze call. */
+struct scan {
+	size_t tok_n;		/* bytes in a->tok; 0 = not in a token */
+	int apos;		/* an apostrophe follows the token, pending */
+	size_t start, end;	/* the token's bytes in the input */
+	uint32_t pos;
+	trawl_token_fn fn;
+	void *ctx;
+};
+
+/* ASCII letters and digits -> their lower case; everything else -> 0.
+ * Bytes >= 0x80 are 0 so the fast loop stops at any non-ASCII byte. */
+static const uint8_t ascii_word[256] = {
+	['0'] = '0', ['1'] = '1', ['2'] = '2', ['3'] = '3', ['4'] = '4',
+	['5'] = '5', ['6'] = '6', ['7'] = '7', ['8'] = '8', ['9'] = '9',
+	['A'] = 'a', ['B'] = 'b', ['C'] = 'c', ['D'] = 'd', ['E'] = 'e',
+	['F'] = 'f', ['G'] = 'g', ['H'] = 'h', ['I'] = 'i', ['J'] = 'j',
+	['K'] = 'k', ['L'] = 'l', ['M'] = 'm', ['N'] = 'n', ['O'] = 'o',
+	['P'] = 'p', ['Q'] = 'q', ['R'] = 'r', ['S'] = 's', ['T'] = 't',
+	['U'] = 'u', ['V'] = 'v', ['W'] = 'w', ['X'] = 'x', ['Y'] = 'y',
+	['Z'] = 'z',
+	['a'] = 'a', ['b'] = 'b', ['c'] = 'c', ['d'] = 'd', ['e'] = 'e',
+	['f'] = 'f', ['g'] = 'g', ['h'] = 'h', ['i'] = 'i', ['j'] = 'j',
+	['k'] = 'k', ['l'] = 'l', ['m'] = 'm', ['n'] = 'n', ['o'] = 'o',
+	['p'] = 'p', ['q'] = 'q', ['r'] = 'r', ['s'] = 's', ['t'] = 't',
+	['u'] = 'u', ['v'] = 'v', ['w'] = 'w', ['x'] = 'x', ['y'] = 'y',
+	['z'] = 'z',
+};
+
+/* ---- Languages ---------------------------------------------------------- */
+
+/* libstemmer offers 29 algorithms; the bound only guards a future one. */
+#define LANG_MAX 126
+
+static const char *lang_list[LANG_MAX + 2];
+static pthread_once_t lang_once = PTHREAD_ONCE_INIT;
+
+static void lang_init(void)
+{
+	const char **l = sb_stemmer_list();
+	size_t n = 0;
+
+	while (l && l[n] && n < LANG_MAX) {
+		lang_list[n] = l[n];
+		n++;
+	}
+	lang_list[n++] = "none";
+	lang_list[n] = NULL;
+}
+
+/* Returns libstemmer's algorithm names then "none", NULL-terminated;
+ * static, never NULL. */
+const char **trawl_languages(void)
+{
+	pthread_once(&lang_once, lang_init);
+	return lang_list;
+}
+
+static int lang_known(const char *name)
+{
+	const char **l;
+
+	for (l = trawl_languages(); *l; l++)
+		if (!strcmp(*l, name))
+			return 1;
+	return 0;
+}
+
+/* ---- Analyser ----------------------------------------------------------- */
+
+/* Creates an analyser for LANGUAGE (NULL: "english"; "none": no
+ * stemming; any name or alias libstemmer accepts, e.g. "en").  OUT: *out
+ * on success only, freed with trawl_analyzer_free.  Returns EINVAL with a
+ * message listing the choices for an unknown name, ENOMEM. */
+int trawl_analyzer_new(const char *language, trawl_analyzer **out,
+		       trawl_error *err)
+{
+	trawl_analyzer *a;
+
+	*out = NULL;
+	if (!language)
+		language = "english";
+	a = calloc(1, sizeof *a);
+	if (!a)
+		return tr_err(err, TRAWL_ENOMEM, "analyser: out of memory");
+	a->ascii_fast = 1;
+	a->max_entries = AN_CACHE_ENTRIES;
+	if (strcmp(language, "none") != 0) {
+		a->stemmer = sb_stemmer_new(language, "UTF_8");
+		if (!a->stemmer) {
+			/* libstemmer says NULL for both an unknown name and
+			 * no memory; a listed name can only mean the latter. */
+			int known = lang_known(language);
+			free(a);
+			if (known)
+				return tr_err(err, TRAWL_ENOMEM,
+					      "analyser: out of memory creating "
+					      "the %s stemmer", language);
+			int rc = TRAWL_OK;
+			buf b;
+			buf_init(&b);
+			for (const char **l = trawl_languages(); *l; l++)
+				buf_printf(&rc, &b, "%s%s",
+					   l == trawl_languages() ? "" : ", ", *l);
+			buf_cstr(&rc, &b);
+			tr_err(err, TRAWL_EINVAL,
+			       "unknown language \"%.40s\"; choose one of: %s",
+			       language, rc ? "(list unavailable)" :
+			       (const char *)b.p);
+			buf_free(&b);
+			return TRAWL_EINVAL;
+		}
+	}
+	a->tok_cap = 256;
+	a->tok = malloc(a->tok_cap);
+	if (!a->tok) {
+		trawl_analyzer_free(a);
+		return tr_err(err, TRAWL_ENOMEM, "analyser: out of memory");
+	}
+	*out = a;
+	return TRAWL_OK;
+}
+
+/* Frees A and its stemmer; NULL is a no-op. */
+void trawl_analyzer_free(trawl_analyzer *a)
+{
+	if (!a)
+		return;
+	sb_stemmer_delete(a->stemmer);
+	free(a->tok);
+	free(a->slots);
+	free(a->arena);
+	free(a);
+}
+
+/* ---- Stem cache --------------------------------------------------------- */
+
+/* Tokens are at most 64 bytes; eight bytes a step with a multiply mix is
+ * several times faster than FNV over a byte at a time. */
+static uint32_t hash_bytes(const uint8_t *p, size_t n)
+{
+	const uint64_t k = 0x9e3779b97f4a7c15ull;
+	uint64_t h = k ^ n, w;
+
+	while (n >= 8) {
+		memcpy(&w, p, 8);
+		h = (h ^ w) * k;
+		h ^= h >> 29;
+		p += 8;
+		n -= 8;
+	}
+	if (n) {
+		w = 0;
+		memcpy(&w, p, n);
+		h = (h ^ w) * k;
+	}
+	h ^= h >> 32;
+	h *= 0xd6e8feb86659fd93ull;
+	h ^= h >> 32;
+	return (uint32_t)h;
+}
+
+static void cache_clear(trawl_analyzer *a)
+{
+	if (a->slots)
+		memset(a->slots, 0, (size_t)a->nslots * sizeof *a->slots);
+	a->nused = 0;
+	a->arena_n = 0;
+}
+
+static struct slot *cache_probe(trawl_analyzer *a, uint32_t h,
+				const uint8_t *w, size_t n)
+{
+	uint32_t mask = a->nslots - 1, i = h & mask;
+
+	for (;;) {
+		struct slot *s = &a->slots[i];
+		if (!s->tok_len)
+			return s;
+		if (s->hash == h && s->tok_len == n &&
+		    !memcmp(a->arena + s->off, w, n))
+			return s;
+		i = (i + 1) & mask;
+	}
+}
+
+/* Doubles the table, rehashing from the stored hashes.  On failure the
+ * old table stays and the caller clears it instead. */
+static int cache_grow(trawl_analyzer *a)
+{
+	uint32_t ns = a->slots ? a->nslots * 2 : CACHE_SLOTS_MIN;
+	struct slot *old = a->slots, *nw;
+	uint32_t oldn = a->nslots;
+
+	nw = calloc(ns, sizeof *nw);
+	if (!nw)
+		return -1;
+	a->slots = nw;
+	a->nslots = ns;
+	for (uint32_t i = 0; i < oldn; i++) {
+		if (!old[i].tok_len)
+			continue;
+		uint32_t j = old[i].hash & (ns - 1);
+		while (nw[j].tok_len)
+			j = (j + 1) & (ns - 1);
+		nw[j] = old[i];
+	}
+	free(old);
+	return 0;
+}
+
+/* Stores W (N bytes) -> STEM (SN bytes).  Returns the stored, NUL-ended
+ * stem, or NULL when it was not cached (cache off, stem too long, no
+ * memory); a full cache is emptied first. */
+static const char *cache_put(trawl_analyzer *a, uint32_t h,
+			     const uint8_t *w, size_t n,
+			     const uint8_t *stem, size_t sn)
+{
+	size_t need = n + sn + 1;
+
+	if (!a->max_entries || sn > UINT8_MAX)
+		return NULL;
+	if (a->slots && a->nused >= a->max_entries) {
+		cache_clear(a);
+		a->stats.clears++;
+	}
+	/* Below max_entries, so growing keeps nslots <= 2 * max_entries. */
+	if ((!a->slots || a->nused >= a->nslots / 2) && cache_grow(a) != 0) {
+		if (!a->slots)
+			return NULL;
+		cache_clear(a);
+		a->stats.clears++;
+	}
+	if (a->arena_cap - a->arena_n < need) {
+		size_t cap = a->arena_cap ? a->arena_cap * 2 : CACHE_ARENA_MIN;
+		uint8_t *p = NULL;
+		if (cap <= CACHE_ARENA_MAX)
+			p = realloc(a->arena, cap);
+		if (p) {
+			a->arena = p;
+			a->arena_cap = cap;
+		} else {
+			cache_clear(a);
+			a->stats.clears++;
+			if (a->arena_cap < need)
+				return NULL;
+		}
+	}
+	struct slot *s = cache_probe(a, h, w, n);
+	s->hash = h;
+	s->off = (uint32_t)a->arena_n;
+	s->tok_len = (uint8_t)n;
+	s->stem_len = (uint8_t)sn;
+	memcpy(a->arena + a->arena_n, w, n);
+	memcpy(a->arena + a->arena_n + n, stem, sn);
+	a->arena[a->arena_n + n + sn] = '\0';
+	a->arena_n += need;
+	a->nused++;
+	return (const char *)a->arena + s->off + n;
+}
+
+/* OUT: *term, *term_len: the stem of W (N <= 64 bytes), NUL-terminated,
+ * valid until the next call on A.  ENOMEM when libstemmer runs out. */
+static int stem(trawl_analyzer *a, const uint8_t *w, size_t n,
+		const char **term, size_t *term_len)
+{
+	uint32_t h = a->max_entries ? hash_bytes(w, n) : 0;
+
+	if (a->slots && a->max_entries) {
+		struct slot *s = cache_probe(a, h, w, n);
+		if (s->tok_len) {
+			a->stats.hits++;
+			*term = (const char *)a->arena + s->off + n;
+			*term_len = s->stem_len;
+			return TRAWL_OK;
+		}
+	}
+	const sb_symbol *r = sb_stemmer_stem(a->stemmer, w, (int)n);
+	if (!r)
+		return TRAWL_ENOMEM;
+	int rn = sb_stemmer_length(a->stemmer);
+	a->stats.misses++;
+	const char *c = cache_put(a, h, w, n, r, (size_t)rn);
+	/* Uncached, libstemmer's own buffer serves: it ends in a NUL and
+	 * lives until the next stem call, after the callback. */
+	*term = c ? c : (const char *)r;
+	*term_len = (size_t)rn;
+	return TRAWL_OK;
+}
+
+void an_set_ascii_fast(trawl_analyzer *a, int on)
+{
+	a->ascii_fast = on != 0;
+}
+
+void an_set_cache_limit(trawl_analyzer *a, uint32_t max_entries)
+{
+	cache_clear(a);
+	a->max_entries = max_entries;
+}
+
+void an_get_stats(const trawl_analyzer *a, an_stats *st)
+{
+	*st = a->stats;
+}
+
+/* ---- Characters --------------------------------------------------------- */
+
+/* Decodes one UTF-8 sequence at P (N >= 1 bytes) into *CP.  Returns its
+ * length, or 0 when P does not start a well-formed sequence (overlong,
+ * surrogate, past U+10FFFF, truncated, stray continuation byte).  The
+ * caller then skips one byte as a separator, so a bad lead byte never
+ * swallows the valid text behind it. */
+static size_t utf8_decode(const uint8_t *p, size_t n, int32_t *cp)
+{
+	uint8_t c = p[0], lo = 0x80, hi = 0xbf;
+
+	if (c < 0x80) {
+		*cp = c;
+		return 1;
+	}
+	if (c < 0xc2)
+		return 0;
+	if (c < 0xe0) {
+		if (n < 2 || (p[1] & 0xc0) != 0x80)
+			return 0;
+		*cp = (int32_t)(c & 0x1f) << 6 | (p[1] & 0x3f);
+		return 2;
+	}
+	if (c < 0xf0) {
+		if (c == 0xe0)
+			lo = 0xa0;	/* overlong below U+0800 */
+		else if (c == 0xed)
+			hi = 0x9f;	/* surrogates U+D800..DFFF */
+		if (n < 3 || p[1] < lo || p[1] > hi || (p[2] & 0xc0) != 0x80)
+			return 0;
+		*cp = (int32_t)(c & 0x0f) << 12 | (int32_t)(p[1] & 0x3f) << 6 |
+		      (p[2] & 0x3f);
+		return 3;
+	}
+	if (c < 0xf5) {
+		if (c == 0xf0)
+			lo = 0x90;	/* overlong below U+10000 */
+		else if (c == 0xf4)
+			hi = 0x8f;	/* past U+10FFFF */
+		if (n < 4 || p[1] < lo || p[1] > hi ||
+		    (p[2] & 0xc0) != 0x80 || (p[3] & 0xc0) != 0x80)
+			return 0;
+		*cp = (int32_t)(c & 0x07) << 18 | (int32_t)(p[1] & 0x3f) << 12 |
+		      (int32_t)(p[2] & 0x3f) << 6 | (p[3] & 0x3f);
+		return 4;
+	}
+	return 0;
+}
+
+static size_t utf8_encode(int32_t cp, uint8_t *o)
+{
+	if (cp < 0x80) {
+		o[0] = (uint8_t)cp;
+		return 1;
+	}
+	if (cp < 0x800) {
+		o[0] = (uint8_t)(0xc0 | cp >> 6);
+		o[1] = (uint8_t)(0x80 | (cp & 0x3f));
+		return 2;
+	}
+	if (cp < 0x10000) {
+		o[0] = (uint8_t)(0xe0 | cp >> 12);
+		o[1] = (uint8_t)(0x80 | (cp >> 6 & 0x3f));
+		o[2] = (uint8_t)(0x80 | (cp & 0x3f));
+		return 3;
+	}
+	o[0] = (uint8_t)(0xf0 | cp >> 18);
+	o[1] = (uint8_t)(0x80 | (cp >> 12 & 0x3f));
+	o[2] = (uint8_t)(0x80 | (cp >> 6 & 0x3f));
+	o[3] = (uint8_t)(0x80 | (cp & 0x3f));
+	return 4;
+}
+
+/*
+ * Normalises CP into OUT (ROOM code points) in SPEC order: NFKD with
+ * marks (Mn, Mc, Me) removed, then full case folding.  utf8proc's own
+ * combined flags fold first, which turns the iota subscript of ᾳ into a
+ * second letter ("αι"); decomposing first strips it as the mark it is.
+ * Whatever folding produces is normalised again (İ folds to i + U+0307),
+ * so the result is a fixed point.  Returns the count (0: the character
+ * vanishes), or -1 if the tables ever outgrow NORM_MAX.
+ */
+static int norm_cp(int32_t cp, int32_t *out, int room, int depth)
+{
+	int32_t d[NORM_MAX], f[NORM_MAX];
+	int bc = 0, k = 0;
+	utf8proc_ssize_t n, m;
+
+	n = utf8proc_decompose_char(cp, d, NORM_MAX, UTF8PROC_COMPAT |
+				    UTF8PROC_DECOMPOSE | UTF8PROC_STRIPMARK,
+				    &bc);
+	if (n < 0 || n > NORM_MAX)
+		return -1;
+	for (utf8proc_ssize_t i = 0; i < n; i++) {
+		m = utf8proc_decompose_char(d[i], f, NORM_MAX,
+					    UTF8PROC_CASEFOLD, &bc);
+		if (m < 0 || m > NORM_MAX)
+			return -1;
+		if (m == 1 && f[0] == d[i]) {
+			if (k == room)
+				return -1;
+			out[k++] = d[i];
+			continue;
+		}
+		if (depth >= 3) {
+			/* Deeper than Unicode ever needs: take it as is. */
+			for (utf8proc_ssize_t j = 0; j < m; j++) {
+				if (k == room)
+					return -1;
+				out[k++] = f[j];
+			}
+			continue;
+		}
+		for (utf8proc_ssize_t j = 0; j < m; j++) {
+			int r = norm_cp(f[j], out + k, room - k, depth + 1);
+			if (r < 0)
+				return -1;
+			k += r;
+		}
+	}
+	return k;
+}
+
+/* Class of a normalised code point: letters L* and numbers N* make
+ * tokens; U+0027 and U+2019 may join two halves of one. */
+static int cp_class(int32_t cp)
+{
+	if (cp == 0x27 || cp == 0x2019)
+		return C_APOS;
+	switch (utf8proc_category(cp)) {
+	case UTF8PROC_CATEGORY_LU:
+	case UTF8PROC_CATEGORY_LL:
+	case UTF8PROC_CATEGORY_LT:
+	case UTF8PROC_CATEGORY_LM:
+	case UTF8PROC_CATEGORY_LO:
+	case UTF8PROC_CATEGORY_ND:
+	case UTF8PROC_CATEGORY_NL:
+	case UTF8PROC_CATEGORY_NO:
+		return C_WORD;
+	default:
+		return C_SEP;
+	}
+}
+
+/* ---- Tokens ------------------------------------------------------------- */
+
+/* Makes room for NEED bytes in the token buffer. */
+static int tok_reserve(trawl_analyzer *a, size_t need)
+{
+	size_t cap = a->tok_cap;
+	uint8_t *p;
+
+	if (need <= cap)
+		return TRAWL_OK;
+	while (cap < need) {
+		if (cap > SIZE_MAX / 2)
+			return TRAWL_ENOMEM;
+		cap *= 2;
+	}
+	p = realloc(a->tok, cap);
+	if (!p)
+		return TRAWL_ENOMEM;
+	a->tok = p;
+	a->tok_cap = cap;
+	return TRAWL_OK;
+}
+
+/* Hands the finished token to the callback; a pending apostrophe is
+ * dropped (it had no letter after it).  Returns 0 or the stop value. */
+static int emit(trawl_analyzer *a, struct scan *s)
+{
+	trawl_token t;
+	int rc;
+
+	s->apos = 0;
+	if (s->pos == UINT32_MAX)
+		return TRAWL_ELIMIT;
+	a->tok[s->tok_n] = '\0';
+	t.token = (const char *)a->tok;
+	t.token_len = s->tok_n;
+	if (s->tok_n > TR_MAX_TOKEN_BYTES) {
+		t.term = NULL;
+		t.term_len = 0;
+	} else if (!a->stemmer) {
+		t.term = t.token;
+		t.term_len = t.token_len;
+	} else {
+		rc = stem(a, a->tok, s->tok_n, &t.term, &t.term_len);
+		if (rc)
+			return rc;
+	}
+	t.position = s->pos++;
+	t.byte_start = s->start;
+	t.byte_end = s->end;
+	s->tok_n = 0;
+	return s->fn(s->ctx, &t);
+}
+
+/* Feeds one normalised code point that came from input bytes
+ * [START, END). */
+static int feed(trawl_analyzer *a, struct scan *s, int32_t cp,
+		size_t start, size_t end)
+{
+	int rc;
+
+	switch (cp_class(cp)) {
+	case C_WORD:
+		/* apostrophe + up to 4 bytes + the NUL of emit */
+		rc = tok_reserve(a, s->tok_n + 6);
+		if (rc)
+			return rc;
+		if (!s->tok_n)
+			s->start = start;
+		if (s->apos) {
+			a->tok[s->tok_n++] = '\'';
+			s->apos = 0;
+		}
+		s->tok_n += utf8_encode(cp, a->tok + s->tok_n);
+		s->end = end;
+		return 0;
+	case C_APOS:
+		if (s->tok_n && !s->apos) {
+			s->apos = 1;
+			return 0;
+		}
+		/* A second apostrophe, or one with no token before it,
+		 * separates. */
+		return s->tok_n ? emit(a, s) : 0;
+	default:
+		return s->tok_n ? emit(a, s) : 0;
+	}
+}
+
+/* Analyses LEN bytes of TEXT with A, calling FN(CTX, token) for each
+ * token in order; the token's strings (both NUL-terminated) and the
+ * token itself are valid only during the call, and FN must not use A.
+ * Returns TRAWL_OK, FN's first non-zero value (analysis stops there),
+ * ENOMEM, ELIMIT past 2^32 - 1 tokens, or EINVAL for NULL A or FN. */
+int trawl_analyze(trawl_analyzer *a, const char *text, size_t len,
+		  trawl_token_fn fn, void *ctx)
+{
+	const uint8_t *base = (const uint8_t *)text, *p = base, *end;
+	struct scan s = { .fn = fn, .ctx = ctx };
+	int32_t norm[NORM_MAX];
+	int rc;
+
+	if (!a || !fn || (!text && len))
+		return TRAWL_EINVAL;
+	if (!len)
+		return TRAWL_OK;
+	end = base + len;
+	while (p < end) {
+		uint8_t c = *p;
+		if (c < 0x80 && a->ascii_fast) {
+			if (ascii_word[c]) {
+				/* The hot loop: a run of ASCII letters and
+				 * digits, lower-cased straight into the token. */
+				const uint8_t *q = p + 1;
+				while (q < end && ascii_word[*q])
+					q++;
+				rc = tok_reserve(a, s.tok_n + (size_t)(q - p) + 2);
+				if (rc)
+					return rc;
+				if (!s.tok_n)
+					s.start = (size_t)(p - base);
+				uint8_t *o = a->tok + s.tok_n;
+				if (s.apos) {
+					*o++ = '\'';
+					s.apos = 0;
+				}
+				while (p < q)
+					*o++ = ascii_word[*p++];
+				s.tok_n = (size_t)(o - a->tok);
+				s.end = (size_t)(q - base);
+				continue;
+			}
+			p++;
+			if (c == '\'' && s.tok_n && !s.apos) {
+				s.apos = 1;
+				continue;
+			}
+			if (s.tok_n && (rc = emit(a, &s)) != 0)
+				return rc;
+			continue;
+		}
+
+		int32_t cp;
+		size_t cs = (size_t)(p - base);
+		size_t n = utf8_decode(p, (size_t)(end - p), &cp);
+		int k;
+		if (!n) {
+			p++;
+			if (s.tok_n && (rc = emit(a, &s)) != 0)
+				return rc;
+			continue;
+		}
+		p += n;
+		k = norm_cp(cp, norm, NORM_MAX, 0);
+		if (k < 0) {
+			norm[0] = 0xfffd;	/* So: a separator */
+			k = 1;
+		}
+		if (k == 0) {
+			/* A lone mark vanishes; after a token's last
+			 * letter it still belongs to the token's bytes. */
+			if (s.tok_n && !s.apos)
+				s.end = cs + n;
+			continue;
+		}
+		for (int i = 0; i < k; i++)
+			if ((rc = feed(a, &s, norm[i], cs, cs + n)) != 0)
+				return rc;
+	}
+	if (s.tok_n && (rc = emit(a, &s)) != 0)
+		return rc;
+	return TRAWL_OK;
+}

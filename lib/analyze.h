@@ -1,0 +1,33 @@
+/*
+ * analyze.h -- internals of the text analyser (lib/analyze.c) beyond the
+ * public trawl_analyze(): switches and counters for tests, the fuzzer and
+ * benchmarks.  Production code needs only include/trawl.h.
+ */
+#ifndef TRAWL_ANALYZE_H
+#define TRAWL_ANALYZE_H
+
+#include <stdint.h>
+
+#include "trawl.h"
+
+/* Stem cache entries kept before the cache is cleared (the default). */
+#define AN_CACHE_ENTRIES 65536u
+
+typedef struct an_stats {
+	uint64_t hits;   /* tokens whose stem came from the cache */
+	uint64_t misses; /* tokens stemmed by libstemmer */
+	uint64_t clears; /* times the full cache was emptied */
+} an_stats;
+
+/* Turns the ASCII fast path off (ON = 0) or back on, so a test can check
+ * that the fast path and the general Unicode path agree byte for byte. */
+void an_set_ascii_fast(trawl_analyzer *a, int on);
+
+/* Caps the stem cache at MAX_ENTRIES entries (0 turns it off); the cache
+ * is emptied now.  A test shrinks it to watch it fill and clear. */
+void an_set_cache_limit(trawl_analyzer *a, uint32_t max_entries);
+
+/* OUT: *st, the counters since the analyser was created. */
+void an_get_stats(const trawl_analyzer *a, an_stats *st);
+
+#endif

@@ -1,0 +1,608 @@
+/*
+ * builder.c -- trawl_builder: documents in, an index directory out.
+ *
+ * add(): analyse title and body, intern terms in the memindex, store the
+ * document, keep its 16-byte record in memory; past the memory budget
+ * the memindex spills a sorted run.  finish(): spill the rest, merge the
+ * runs into terms/postings/positions, write docs and meta, fsync, and
+ * move the temporary directory into place (atomically exchanging it with
+ * an index being replaced).  Until then nothing exists at the target;
+ * free() without finish() removes every temporary file.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "cfile.h"
+#include "docstore.h"
+#include "error.h"
+#include "limits.h"
+#include "memindex.h"
+#include "merge.h"
+#include "postings.h"
+#include "segment.h"
+
+typedef struct idslot {
+	uint32_t hash;
+	uint32_t docno;
+	uint64_t off; /* into ids arena: varint len | bytes */
+} idslot;
+
+struct trawl_builder {
+	char *dir;      /* target */
+	char *tmp;      /* temporary directory beside it */
+	int force;
+	size_t budget;
+	char language[32];
+	trawl_analyzer *an;
+	memindex *mi;
+	cfw store_w;
+	ds_writer ds;
+	buf docs;       /* 16-byte records */
+	buf dead;       /* bitmap of replaced docnos */
+	uint32_t ndocs, ndead;
+	buf ids;        /* id arena */
+	idslot *idtab;
+	size_t idcap, nids;
+	char **runs;
+	size_t nruns;
+	/* per-document token scratch */
+	uint32_t *tids, *tpos;
+	size_t ntok, tok_cap;
+	uint32_t field_bit;
+	int failed;
+	int finished;
+	uint64_t input_bytes;
+	trawl_error *cb_err;
+};
+
+void trawl_build_opts_init(trawl_build_opts *o)
+{
+	o->language = "english";
+	o->memory_budget = (size_t)256 << 20;
+	o->force = 0;
+	o->threads = 0;
+}
+
+uint32_t seg_parse_date(const char *s, size_t n)
+{
+	if (n != 10 || s[4] != '-' || s[7] != '-')
+		return 0;
+	unsigned v[3] = { 0, 0, 0 };
+	const int at[3] = { 0, 5, 8 }, len[3] = { 4, 2, 2 };
+	for (int f = 0; f < 3; f++)
+		for (int i = 0; i < len[f]; i++) {
+			char c = s[at[f] + i];
+			if (c < '0' || c > '9')
+				return 0;
+			v[f] = v[f] * 10 + (unsigned)(c - '0');
+		}
+	static const unsigned mdays[12] = { 31, 29, 31, 30, 31, 30,
+					    31, 31, 30, 31, 30, 31 };
+	if (v[0] == 0 || v[1] < 1 || v[1] > 12 || v[2] < 1 ||
+	    v[2] > mdays[v[1] - 1])
+		return 0;
+	int leap = (v[0] % 4 == 0 && v[0] % 100 != 0) || v[0] % 400 == 0;
+	if (v[1] == 2 && v[2] == 29 && !leap)
+		return 0;
+	return v[0] * 10000 + v[1] * 100 + v[2];
+}
+
+static int rm_tree(const char *path)
+{
+	DIR *d = opendir(path);
+	if (!d)
+		return unlink(path);
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		char p[PATH_MAX];
+		snprintf(p, sizeof p, "%s/%s", path, e->d_name);
+		struct stat st;
+		if (lstat(p, &st) == 0 && S_ISDIR(st.st_mode))
+			rm_tree(p);
+		else
+			unlink(p);
+	}
+	closedir(d);
+	return rmdir(path);
+}
+
+/* An existing directory we may replace: an index, or empty. */
+static int replaceable(const char *dir)
+{
+	char p[PATH_MAX];
+	snprintf(p, sizeof p, "%s/meta", dir);
+	if (access(p, F_OK) == 0)
+		return 1;
+	DIR *d = opendir(dir);
+	if (!d)
+		return 0;
+	struct dirent *e;
+	int empty = 1;
+	while ((e = readdir(d)))
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+			empty = 0;
+	closedir(d);
+	return empty;
+}
+
+int trawl_builder_new(const char *dir, const trawl_build_opts *o,
+		      trawl_builder **out, trawl_error *err)
+{
+	trawl_build_opts def;
+	if (!o) {
+		trawl_build_opts_init(&def);
+		o = &def;
+	}
+	*out = NULL;
+	if (!dir || !*dir)
+		return tr_err(err, TRAWL_EINVAL, "no index directory given");
+	struct stat st;
+	if (stat(dir, &st) == 0) {
+		if (!o->force)
+			return tr_err(err, TRAWL_EEXIST,
+				      "%s already exists (use --force to replace "
+				      "it)", dir);
+		if (!S_ISDIR(st.st_mode) || !replaceable(dir))
+			return tr_err(err, TRAWL_EEXIST,
+				      "%s exists and is not a trawl index; not "
+				      "replacing it", dir);
+	}
+	trawl_builder *b = calloc(1, sizeof *b);
+	if (!b)
+		return tr_err(err, TRAWL_ENOMEM, "out of memory");
+	b->force = o->force;
+	b->budget = o->memory_budget ? o->memory_budget : (size_t)256 << 20;
+	if (b->budget < ((size_t)4 << 20))
+		b->budget = (size_t)4 << 20;
+	snprintf(b->language, sizeof b->language, "%s",
+		 o->language ? o->language : "english");
+	buf_init(&b->docs);
+	buf_init(&b->dead);
+	buf_init(&b->ids);
+	b->store_w.fd = -1;
+	int rc = trawl_analyzer_new(b->language, &b->an, err);
+	if (rc)
+		goto fail;
+	if ((rc = mi_new(&b->mi))) {
+		tr_err(err, rc, "out of memory");
+		goto fail;
+	}
+	b->dir = strdup(dir);
+	size_t n = strlen(dir);
+	while (n > 1 && dir[n - 1] == '/')
+		n--;
+	b->tmp = malloc(n + 32);
+	if (!b->dir || !b->tmp) {
+		rc = tr_err(err, TRAWL_ENOMEM, "out of memory");
+		goto fail;
+	}
+	b->dir[n] = '\0';
+	snprintf(b->tmp, n + 32, "%.*s.tmp-XXXXXX", (int)n, dir);
+	if (!mkdtemp(b->tmp)) {
+		rc = tr_err(err, TRAWL_EIO, "cannot create %s: %s", b->tmp,
+			    strerror(errno));
+		free(b->tmp);
+		b->tmp = NULL;
+		goto fail;
+	}
+	char p[PATH_MAX];
+	snprintf(p, sizeof p, "%s/store", b->tmp);
+	if ((rc = cfw_open(&b->store_w, p, CF_STORE, err)))
+		goto fail;
+	dsw_init(&b->ds, &b->store_w);
+	b->idcap = 1024;
+	b->idtab = calloc(b->idcap, sizeof *b->idtab);
+	if (!b->idtab) {
+		rc = tr_err(err, TRAWL_ENOMEM, "out of memory");
+		goto fail;
+	}
+	*out = b;
+	return TRAWL_OK;
+fail:
+	trawl_builder_free(b);
+	return rc;
+}
+
+static uint32_t hash_id(const char *s, size_t n)
+{
+	uint32_t h = 2166136261u;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (uint8_t)s[i]) * 16777619u;
+	return h | 1; /* 0 marks an empty slot */
+}
+
+static int id_equal(const trawl_builder *b, const idslot *s, const char *id,
+		    size_t n)
+{
+	rd r = { b->ids.p + s->off, b->ids.p + b->ids.n };
+	uint64_t len;
+	const uint8_t *p;
+	return rd_varint(&r, &len) == 0 && len == n &&
+	       rd_bytes(&r, len, &p) == 0 && memcmp(p, id, n) == 0;
+}
+
+static int id_grow(trawl_builder *b)
+{
+	size_t cap = b->idcap * 2;
+	idslot *t = calloc(cap, sizeof *t);
+	if (!t)
+		return TRAWL_ENOMEM;
+	for (size_t i = 0; i < b->idcap; i++) {
+		if (!b->idtab[i].hash)
+			continue;
+		size_t j = b->idtab[i].hash & (cap - 1);
+		while (t[j].hash)
+			j = (j + 1) & (cap - 1);
+		t[j] = b->idtab[i];
+	}
+	free(b->idtab);
+	b->idtab = t;
+	b->idcap = cap;
+	return TRAWL_OK;
+}
+
+/* Records ID for DOCNO; OUT: *old, the docno it had (UINT32_MAX if new). */
+static int id_put(trawl_builder *b, const char *id, size_t n, uint32_t docno,
+		  uint32_t *old)
+{
+	uint32_t h = hash_id(id, n);
+	size_t j = h & (b->idcap - 1);
+	*old = UINT32_MAX;
+	while (b->idtab[j].hash) {
+		if (b->idtab[j].hash == h && id_equal(b, &b->idtab[j], id, n)) {
+			*old = b->idtab[j].docno;
+			b->idtab[j].docno = docno;
+			return TRAWL_OK;
+		}
+		j = (j + 1) & (b->idcap - 1);
+	}
+	int rc = TRAWL_OK;
+	uint64_t off = b->ids.n;
+	buf_put_varint(&rc, &b->ids, n);
+	buf_put(&rc, &b->ids, id, n);
+	if (rc)
+		return rc;
+	b->idtab[j].hash = h;
+	b->idtab[j].docno = docno;
+	b->idtab[j].off = off;
+	if (++b->nids * 2 > b->idcap)
+		return id_grow(b);
+	return TRAWL_OK;
+}
+
+static int on_token(void *ctx, const trawl_token *t)
+{
+	trawl_builder *b = ctx;
+	if (t->position >= TR_MAX_FIELD_TOKENS)
+		return TRAWL_ELIMIT;
+	if (!t->term)
+		return 0; /* over 64 bytes: takes its position, not indexed */
+	if (b->ntok == b->tok_cap) {
+		size_t cap = b->tok_cap ? b->tok_cap * 2 : 4096;
+		uint32_t *a = realloc(b->tids, cap * sizeof *a);
+		if (!a)
+			return TRAWL_ENOMEM;
+		b->tids = a;
+		a = realloc(b->tpos, cap * sizeof *a);
+		if (!a)
+			return TRAWL_ENOMEM;
+		b->tpos = a;
+		b->tok_cap = cap;
+	}
+	uint32_t id = mi_intern(b->mi, t->term,
+				t->term_len > DICT_TERM_MAX ? DICT_TERM_MAX
+							    : t->term_len);
+	if (id == UINT32_MAX)
+		return TRAWL_ENOMEM;
+	b->tids[b->ntok] = id;
+	b->tpos[b->ntok] = t->position | b->field_bit;
+	b->ntok++;
+	return 0;
+}
+
+/* Counts a field's tokens: the last position + 1. */
+typedef struct { trawl_builder *b; uint32_t count; } field_ctx;
+
+static int on_field_token(void *ctx, const trawl_token *t)
+{
+	field_ctx *f = ctx;
+	f->count = t->position + 1;
+	return on_token(f->b, t);
+}
+
+static int spill(trawl_builder *b, trawl_error *err)
+{
+	if (mi_ndocs(b->mi) == 0)
+		return TRAWL_OK;
+	char p[PATH_MAX];
+	snprintf(p, sizeof p, "%s/run-%06zu", b->tmp, b->nruns);
+	char **r = realloc(b->runs, (b->nruns + 1) * sizeof *r);
+	if (!r)
+		return tr_err(err, TRAWL_ENOMEM, "out of memory");
+	b->runs = r;
+	b->runs[b->nruns] = strdup(p);
+	if (!b->runs[b->nruns])
+		return tr_err(err, TRAWL_ENOMEM, "out of memory");
+	b->nruns++;
+	return mi_spill(b->mi, p, err);
+}
+
+static size_t fixed_bytes(const trawl_builder *b)
+{
+	return b->docs.cap + b->dead.cap + b->ids.cap +
+	       b->idcap * sizeof(idslot) + b->tok_cap * 8 + 2 * DS_BLOCK;
+}
+
+int trawl_builder_add(trawl_builder *b, const trawl_doc *d, trawl_error *err)
+{
+	if (b->failed || b->finished)
+		return tr_err(err, TRAWL_EINVAL,
+			      "builder cannot take documents any more");
+	if (!d->id || d->id_len == 0)
+		return tr_err(err, TRAWL_EINPUT, "document has no id");
+	if (d->id_len > 65535)
+		return tr_err(err, TRAWL_EINPUT, "document id longer than 65535 bytes");
+	uint32_t date = 0;
+	if (d->date && d->date_len) {
+		date = seg_parse_date(d->date, d->date_len);
+		if (!date)
+			return tr_err(err, TRAWL_EINPUT,
+				      "document %.*s: date \"%.*s\" is not "
+				      "YYYY-MM-DD", (int)(d->id_len > 200 ? 200 : d->id_len),
+				      d->id, (int)(d->date_len > 40 ? 40 : d->date_len),
+				      d->date);
+	}
+	if (b->ndocs >= TR_MAX_DOCS)
+		return tr_err(err, TRAWL_ELIMIT, "too many documents");
+	uint32_t docno = b->ndocs;
+	b->ntok = 0;
+	field_ctx fc = { b, 0 };
+	b->field_bit = 0;
+	int rc = trawl_analyze(b->an, d->title ? d->title : "",
+			       d->title ? d->title_len : 0, on_field_token, &fc);
+	uint32_t title_len = fc.count;
+	fc.count = 0;
+	b->field_bit = POS_BODY;
+	if (!rc)
+		rc = trawl_analyze(b->an, d->body ? d->body : "",
+				   d->body ? d->body_len : 0, on_field_token, &fc);
+	uint32_t body_len = fc.count;
+	if (rc) {
+		b->failed = 1;
+		return tr_err(err, rc, "analysing document %.*s: %s",
+			      (int)(d->id_len > 200 ? 200 : d->id_len), d->id,
+			      trawl_errstr(rc));
+	}
+	uint32_t old;
+	if ((rc = id_put(b, d->id, d->id_len, docno, &old)) ||
+	    (rc = mi_add_doc(b->mi, docno, b->tids, b->tpos, b->ntok))) {
+		b->failed = 1;
+		return tr_err(err, rc, "out of memory");
+	}
+	uint32_t block = 0;
+	dsw_add(&rc, &b->ds, docno, d, &block);
+	uint8_t rec[DOCREC_SIZE];
+	uint32_t v[4] = { title_len, body_len, date, block };
+	for (int i = 0; i < 4; i++)
+		for (int k = 0; k < 4; k++)
+			rec[4 * i + k] = (uint8_t)(v[i] >> (8 * k));
+	buf_put(&rc, &b->docs, rec, sizeof rec);
+	if ((docno & 7) == 0)
+		buf_putc(&rc, &b->dead, 0);
+	if (rc) {
+		b->failed = 1;
+		return tr_err(err, rc, "storing document: %s%s",
+			      trawl_errstr(rc),
+			      rc == TRAWL_EIO ? " (disk full?)" : "");
+	}
+	b->ndocs++;
+	b->input_bytes += (d->title ? d->title_len : 0) + (d->body ? d->body_len : 0);
+	int replaced = 0;
+	if (old != UINT32_MAX) {
+		b->dead.p[old >> 3] |= (uint8_t)(1u << (old & 7));
+		uint8_t *r = b->docs.p + (size_t)old * DOCREC_SIZE + 12;
+		r[3] |= 0x80;
+		b->ndead++;
+		replaced = 1;
+	}
+	if (mi_bytes(b->mi) + fixed_bytes(b) >= b->budget) {
+		if ((rc = spill(b, err))) {
+			b->failed = 1;
+			return rc;
+		}
+	}
+	return replaced;
+}
+
+static int write_docs(trawl_builder *b, trawl_error *err)
+{
+	char p[PATH_MAX];
+	snprintf(p, sizeof p, "%s/docs", b->tmp);
+	cfw w;
+	int rc = cfw_open(&w, p, CF_DOCS, err);
+	if (rc)
+		return rc;
+	cfw_write(&rc, &w, b->docs.p, b->docs.n);
+	if (rc) {
+		cfw_abort(&w);
+		return tr_err(err, rc, "%s: write failed", p);
+	}
+	return cfw_close(&w, err);
+}
+
+static int write_meta(trawl_builder *b, const merge_out *mo, trawl_error *err)
+{
+	uint64_t tsum = 0, bsum = 0;
+	for (uint32_t i = 0; i < b->ndocs; i++) {
+		const uint8_t *r = b->docs.p + (size_t)i * DOCREC_SIZE;
+		if (r[15] & 0x80)
+			continue;
+		tsum += get_u32le(r);
+		bsum += get_u32le(r + 4);
+	}
+	int rc = TRAWL_OK;
+	buf m;
+	buf_init(&m);
+	buf_printf(&rc, &m,
+		   "format=%d\nlanguage=%s\ndocs=%u\nlive=%u\ndeleted=%u\n"
+		   "terms=%llu\npostings=%llu\npositions=%llu\n"
+		   "input_bytes=%llu\ntitle_tokens=%llu\nbody_tokens=%llu\n",
+		   SEG_FORMAT, b->language, b->ndocs, b->ndocs - b->ndead,
+		   b->ndead, (unsigned long long)mo->terms,
+		   (unsigned long long)mo->postings,
+		   (unsigned long long)mo->positions,
+		   (unsigned long long)b->input_bytes,
+		   (unsigned long long)tsum, (unsigned long long)bsum);
+	char p[PATH_MAX];
+	snprintf(p, sizeof p, "%s/meta", b->tmp);
+	cfw w;
+	if (!rc)
+		rc = cfw_open(&w, p, CF_META, err);
+	else
+		tr_err(err, rc, "out of memory");
+	if (!rc) {
+		cfw_write(&rc, &w, m.p, m.n);
+		if (rc)
+			cfw_abort(&w);
+		else
+			rc = cfw_close(&w, err);
+	}
+	buf_free(&m);
+	return rc;
+}
+
+/* Moves the finished temporary directory to the target. */
+static int install(trawl_builder *b, trawl_error *err)
+{
+	struct stat st;
+	if (stat(b->dir, &st) == 0) {
+		if (!b->force)
+			return tr_err(err, TRAWL_EEXIST, "%s already exists",
+				      b->dir);
+		/* swap atomically: readers see the old or the new index */
+		if (renameat2(AT_FDCWD, b->tmp, AT_FDCWD, b->dir,
+			      RENAME_EXCHANGE) < 0)
+			return tr_err(err, TRAWL_EIO, "cannot replace %s: %s",
+				      b->dir, strerror(errno));
+		/* b->tmp now holds the old index */
+		rm_tree(b->tmp);
+	} else if (rename(b->tmp, b->dir) < 0) {
+		return tr_err(err, TRAWL_EIO, "cannot create %s: %s", b->dir,
+			      strerror(errno));
+	}
+	free(b->tmp);
+	b->tmp = NULL;
+	char parent[PATH_MAX];
+	snprintf(parent, sizeof parent, "%s", b->dir);
+	char *slash = strrchr(parent, '/');
+	if (slash == parent)
+		parent[1] = '\0';
+	else if (slash)
+		*slash = '\0';
+	else
+		strcpy(parent, ".");
+	return tr_fsync_dir(parent, err);
+}
+
+int trawl_builder_finish(trawl_builder *b, trawl_error *err)
+{
+	if (b->failed || b->finished)
+		return tr_err(err, TRAWL_EINVAL, "builder already %s",
+			      b->failed ? "failed" : "finished");
+	int rc = spill(b, err);
+	if (!rc) {
+		mi_free(b->mi);
+		b->mi = NULL;
+		dsw_finish(&rc, &b->ds);
+		if (rc)
+			tr_err(err, rc, "writing the store: %s", trawl_errstr(rc));
+		else
+			rc = cfw_close(&b->store_w, err);
+	}
+	cfw tw, pw, xw;
+	memset(&tw, 0, sizeof tw);
+	memset(&pw, 0, sizeof pw);
+	memset(&xw, 0, sizeof xw);
+	tw.fd = pw.fd = xw.fd = -1;
+	char p[PATH_MAX];
+	merge_out mo;
+	memset(&mo, 0, sizeof mo);
+	if (!rc) {
+		snprintf(p, sizeof p, "%s/terms", b->tmp);
+		rc = cfw_open(&tw, p, CF_TERMS, err);
+	}
+	if (!rc) {
+		snprintf(p, sizeof p, "%s/postings", b->tmp);
+		rc = cfw_open(&pw, p, CF_POSTINGS, err);
+	}
+	if (!rc) {
+		snprintf(p, sizeof p, "%s/positions", b->tmp);
+		rc = cfw_open(&xw, p, CF_POSITIONS, err);
+	}
+	if (!rc) {
+		size_t per_run = b->budget / 4 / (b->nruns ? b->nruns : 1);
+		if (per_run > ((size_t)1 << 20))
+			per_run = (size_t)1 << 20;
+		rc = merge_runs(b->runs, b->nruns, b->ndead ? b->dead.p : NULL,
+				b->ndocs, per_run, &tw, &pw, &xw, &mo, err);
+	}
+	if (!rc)
+		rc = cfw_close(&tw, err);
+	if (!rc)
+		rc = cfw_close(&pw, err);
+	if (!rc)
+		rc = cfw_close(&xw, err);
+	cfw_abort(&tw);
+	cfw_abort(&pw);
+	cfw_abort(&xw);
+	for (size_t i = 0; i < b->nruns; i++)
+		unlink(b->runs[i]);
+	if (!rc)
+		rc = write_docs(b, err);
+	if (!rc)
+		rc = write_meta(b, &mo, err);
+	if (!rc)
+		rc = tr_fsync_dir(b->tmp, err);
+	if (!rc)
+		rc = install(b, err);
+	if (rc) {
+		b->failed = 1;
+		return rc;
+	}
+	b->finished = 1;
+	return TRAWL_OK;
+}
+
+void trawl_builder_free(trawl_builder *b)
+{
+	if (!b)
+		return;
+	cfw_abort(&b->store_w);
+	if (b->tmp)
+		rm_tree(b->tmp);
+	dsw_free(&b->ds);
+	trawl_analyzer_free(b->an);
+	mi_free(b->mi);
+	buf_free(&b->docs);
+	buf_free(&b->dead);
+	buf_free(&b->ids);
+	free(b->idtab);
+	for (size_t i = 0; i < b->nruns; i++)
+		free(b->runs[i]);
+	free(b->runs);
+	free(b->tids);
+	free(b->tpos);
+	free(b->dir);
+	free(b->tmp);
+	free(b);
+}

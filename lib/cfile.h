@@ -1,0 +1,98 @@
+/*
+ * cfile.h -- checked files: every index file is one of these.
+ *
+ *   header   32 bytes: "TRAWLIDX" | u32 kind | u32 version | u64 data_len
+ *                      | u32 chunk_shift | u32 crc32 of the preceding 28 bytes
+ *   data     data_len bytes
+ *   crcs     nchunks x u32: CRC-32 of each CF_CHUNK-byte chunk of data
+ *   trailer  u32 crc32 of the crcs | "TEND"
+ * (all integers little-endian; nchunks = ceil(data_len / CF_CHUNK))
+ *
+ * The reader maps the file and checks header, size and trailer on open;
+ * a data chunk's CRC is checked the first time a read touches it (once per
+ * open, tracked in a bitmap that threads share through atomics), so opening
+ * reads no postings and a damaged chunk is reported, never parsed.
+ */
+#ifndef TRAWL_CFILE_H
+#define TRAWL_CFILE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "trawl.h"
+#include "buf.h"
+
+#define CF_VERSION 1
+#define CF_CHUNK_SHIFT 14 /* 16 KiB: a rare term verifies little */
+#define CF_CHUNK ((uint64_t)1 << CF_CHUNK_SHIFT)
+#define CF_HEADER 32
+
+enum {
+	CF_META = 1,
+	CF_TERMS = 2,
+	CF_POSTINGS = 3,
+	CF_POSITIONS = 4,
+	CF_DOCS = 5,
+	CF_STORE = 6,
+	CF_RUN = 7
+};
+
+/* ---- writing ---- */
+
+typedef struct cfw {
+	int fd;
+	char *path;
+	uint32_t kind;
+	uint64_t data_len;   /* bytes of data written so far */
+	uint32_t crc;        /* running CRC of the current chunk */
+	uint64_t chunk_fill; /* bytes in the current chunk */
+	uint32_t *crcs;
+	size_t ncrcs, crcs_cap;
+	uint8_t *out;        /* write buffer */
+	size_t out_n;
+} cfw;
+
+/* Creates PATH (O_EXCL) and writes a provisional header. */
+int cfw_open(cfw *w, const char *path, uint32_t kind, trawl_error *err);
+/* Appends n bytes of data; errors are sticky in *rc (EIO message on close). */
+void cfw_write(int *rc, cfw *w, const void *p, size_t n);
+uint64_t cfw_offset(const cfw *w);
+/* Writes crcs and trailer, rewrites the header, fsyncs and closes. */
+int cfw_close(cfw *w, trawl_error *err);
+/* Closes and unlinks an unfinished file.  Safe on a zeroed cfw. */
+void cfw_abort(cfw *w);
+
+/* ---- reading ---- */
+
+typedef struct cfile {
+	const uint8_t *map;
+	size_t map_len;
+	const uint8_t *data;
+	uint64_t data_len;
+	const uint8_t *crcs;
+	uint64_t nchunks;
+	uint8_t *verified;  /* one byte a chunk, accessed atomically */
+	char name[64];      /* file name for messages */
+} cfile;
+
+/* Maps DIR/NAME and checks its header (magic, KIND, version), size and
+ * trailer.  ECORRUPT / EVERSION / ENOTFOUND / EIO name the file. */
+int cf_open(cfile *f, const char *dir, const char *name, uint32_t kind,
+	    trawl_error *err);
+void cf_close(cfile *f);
+
+/* Points *p at data[off, off+len) after checking bounds and the CRC of
+ * every chunk it touches. */
+int cf_range(cfile *f, uint64_t off, uint64_t len, const uint8_t **p,
+	     trawl_error *err);
+
+/* Checks every chunk; ECORRUPT names the file and the chunk's offset. */
+int cf_verify_all(cfile *f, trawl_error *err);
+
+/* Bytes on disk. */
+uint64_t cf_size(const cfile *f);
+
+/* fsync a directory (after renames into it). */
+int tr_fsync_dir(const char *dir, trawl_error *err);
+
+#endif

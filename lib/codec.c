@@ -1,0 +1,267 @@
+/*
+ * codec.c -- varints and the PFor block codec (layout in codec.h).
+ */
+#include <string.h>
+
+#include "trawl.h"
+#include "codec.h"
+
+uint32_t get_u32le(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	       (uint32_t)p[3] << 24;
+}
+
+uint64_t get_u64le(const uint8_t *p)
+{
+	return (uint64_t)get_u32le(p) | (uint64_t)get_u32le(p + 4) << 32;
+}
+
+int rd_varint(rd *r, uint64_t *v)
+{
+	uint64_t x = 0;
+	for (unsigned shift = 0; shift < 70; shift += 7) {
+		if (r->p >= r->end)
+			return TRAWL_ECORRUPT;
+		uint8_t c = *r->p++;
+		if (shift == 63 && c > 1)
+			return TRAWL_ECORRUPT;
+		x |= (uint64_t)(c & 0x7f) << shift;
+		if (!(c & 0x80)) {
+			*v = x;
+			return TRAWL_OK;
+		}
+	}
+	return TRAWL_ECORRUPT;
+}
+
+int rd_varint32(rd *r, uint32_t *v)
+{
+	const uint8_t *p = r->p;
+	/* fast path: one byte */
+	if (p < r->end && !(*p & 0x80)) {
+		*v = *p;
+		r->p = p + 1;
+		return TRAWL_OK;
+	}
+	uint32_t x = 0;
+	for (unsigned shift = 0; shift < 35; shift += 7) {
+		if (p >= r->end)
+			return TRAWL_ECORRUPT;
+		uint8_t c = *p++;
+		if (shift == 28 && c > 15)
+			return TRAWL_ECORRUPT;
+		x |= (uint32_t)(c & 0x7f) << shift;
+		if (!(c & 0x80)) {
+			*v = x;
+			r->p = p;
+			return TRAWL_OK;
+		}
+	}
+	return TRAWL_ECORRUPT;
+}
+
+int rd_u8(rd *r, uint8_t *v)
+{
+	if (r->p >= r->end)
+		return TRAWL_ECORRUPT;
+	*v = *r->p++;
+	return TRAWL_OK;
+}
+
+int rd_u32le(rd *r, uint32_t *v)
+{
+	if (r->end - r->p < 4)
+		return TRAWL_ECORRUPT;
+	*v = get_u32le(r->p);
+	r->p += 4;
+	return TRAWL_OK;
+}
+
+int rd_u64le(rd *r, uint64_t *v)
+{
+	if (r->end - r->p < 8)
+		return TRAWL_ECORRUPT;
+	*v = get_u64le(r->p);
+	r->p += 8;
+	return TRAWL_OK;
+}
+
+int rd_bytes(rd *r, size_t n, const uint8_t **p)
+{
+	if ((size_t)(r->end - r->p) < n)
+		return TRAWL_ECORRUPT;
+	*p = r->p;
+	r->p += n;
+	return TRAWL_OK;
+}
+
+static unsigned bits_of(uint32_t v)
+{
+	return v ? 32 - (unsigned)__builtin_clz(v) : 0;
+}
+
+static size_t varint_len(uint32_t v)
+{
+	size_t n = 1;
+	while (v >= 0x80) {
+		v >>= 7;
+		n++;
+	}
+	return n;
+}
+
+void pc_pack(uint8_t *out, const uint32_t *v, size_t n, unsigned bits)
+{
+	size_t nbytes = (n * bits + 7) / 8;
+	memset(out, 0, nbytes);
+	if (bits == 0)
+		return;
+	uint64_t acc = 0;
+	unsigned have = 0;
+	size_t o = 0;
+	uint64_t mask = bits == 32 ? 0xffffffffu : ((uint64_t)1 << bits) - 1;
+	for (size_t i = 0; i < n; i++) {
+		acc |= ((uint64_t)v[i] & mask) << have;
+		have += bits;
+		while (have >= 8) {
+			out[o++] = (uint8_t)acc;
+			acc >>= 8;
+			have -= 8;
+		}
+	}
+	if (have)
+		out[o++] = (uint8_t)acc;
+}
+
+void pc_unpack(uint32_t *out, const uint8_t *in, size_t n, unsigned bits)
+{
+	if (bits == 0) {
+		memset(out, 0, n * sizeof *out);
+		return;
+	}
+	uint64_t mask = bits == 32 ? 0xffffffffu : ((uint64_t)1 << bits) - 1;
+	uint64_t acc = 0;
+	unsigned have = 0;
+	size_t nbytes = (n * bits + 7) / 8, i = 0;
+	/* Refill 4 bytes at a time while at least 4 remain: the hot loop. */
+	for (size_t k = 0; k < n; k++) {
+		while (have < bits) {
+			if (i + 4 <= nbytes) {
+				acc |= (uint64_t)get_u32le(in + i) << have;
+				i += 4;
+				have += 32;
+			} else {
+				acc |= (uint64_t)in[i++] << have;
+				have += 8;
+			}
+		}
+		out[k] = (uint32_t)(acc & mask);
+		acc >>= bits;
+		have -= bits;
+	}
+}
+
+/* Chooses the width that minimises packed bytes + exception bytes. */
+static unsigned choose_width(const uint32_t *v, size_t n, size_t *best_size)
+{
+	unsigned count[33] = { 0 };
+	for (size_t i = 0; i < n; i++)
+		count[bits_of(v[i])]++;
+	unsigned maxb = 32;
+	while (maxb > 0 && count[maxb] == 0)
+		maxb--;
+	size_t best = (size_t)-1;
+	unsigned bestb = maxb;
+	/* exceptions for width b: every value wider than b */
+	for (unsigned b = maxb + 1; b-- > 0;) {
+		size_t nexc = 0, excbytes = 0;
+		for (size_t i = 0; i < n; i++)
+			if (bits_of(v[i]) > b) {
+				nexc++;
+				excbytes += 1 + varint_len(v[i] >> b);
+			}
+		if (nexc > 255)
+			break;
+		size_t size = 2 + (n * b + 7) / 8 + excbytes;
+		if (size < best) {
+			best = size;
+			bestb = b;
+		}
+		/* narrower widths only add exceptions once most values spill */
+		if (nexc > n / 4 + 1)
+			break;
+	}
+	*best_size = best;
+	return bestb;
+}
+
+size_t pc_size(const uint32_t *v, size_t n)
+{
+	size_t s;
+	choose_width(v, n, &s);
+	return s;
+}
+
+void pc_encode(int *rc, buf *b, const uint32_t *v, size_t n)
+{
+	size_t size;
+	unsigned w = choose_width(v, n, &size);
+	buf_reserve(rc, b, size);
+	if (*rc)
+		return;
+	uint8_t *o = b->p + b->n;
+	o[0] = (uint8_t)w;
+	size_t nexc = 0;
+	for (size_t i = 0; i < n; i++)
+		if (bits_of(v[i]) > w)
+			nexc++;
+	o[1] = (uint8_t)nexc;
+	pc_pack(o + 2, v, n, w);
+	b->n += 2 + (n * w + 7) / 8;
+	for (size_t i = 0; i < n; i++)
+		if (bits_of(v[i]) > w) {
+			buf_putc(rc, b, (uint8_t)i);
+			buf_put_varint(rc, b, v[i] >> w);
+		}
+}
+
+int pc_decode(rd *r, uint32_t *out, size_t n)
+{
+	uint8_t w, nexc;
+	const uint8_t *packed;
+	if (n == 0 || n > PC_BLOCK)
+		return TRAWL_ECORRUPT;
+	if (rd_u8(r, &w) || rd_u8(r, &nexc) || w > 32)
+		return TRAWL_ECORRUPT;
+	if (rd_bytes(r, (n * w + 7) / 8, &packed))
+		return TRAWL_ECORRUPT;
+	pc_unpack(out, packed, n, w);
+	for (unsigned e = 0; e < nexc; e++) {
+		uint8_t idx;
+		uint32_t high;
+		if (rd_u8(r, &idx) || idx >= n || rd_varint32(r, &high))
+			return TRAWL_ECORRUPT;
+		if (w >= 32 || (w > 0 && (high >> (32 - w))))
+			return TRAWL_ECORRUPT;
+		out[idx] |= high << w;
+	}
+	return TRAWL_OK;
+}
+
+int pc_skip(rd *r, size_t n)
+{
+	uint8_t w, nexc;
+	const uint8_t *packed;
+	if (rd_u8(r, &w) || rd_u8(r, &nexc) || w > 32)
+		return TRAWL_ECORRUPT;
+	if (rd_bytes(r, (n * w + 7) / 8, &packed))
+		return TRAWL_ECORRUPT;
+	for (unsigned e = 0; e < nexc; e++) {
+		uint8_t idx;
+		uint32_t high;
+		if (rd_u8(r, &idx) || rd_varint32(r, &high))
+			return TRAWL_ECORRUPT;
+	}
+	return TRAWL_OK;
+}

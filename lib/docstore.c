@@ -1,0 +1,263 @@
+/*
+ * docstore.c -- zlib-compressed stored documents (layout in docstore.h).
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+#include "codec.h"
+#include "docstore.h"
+#include "error.h"
+
+void dsw_init(ds_writer *d, cfw *w)
+{
+	memset(d, 0, sizeof *d);
+	d->w = w;
+	buf_init(&d->raw);
+	buf_init(&d->comp);
+	buf_init(&d->index);
+}
+
+void dsw_free(ds_writer *d)
+{
+	buf_free(&d->raw);
+	buf_free(&d->comp);
+	buf_free(&d->index);
+}
+
+static void flush(int *rc, ds_writer *d)
+{
+	if (*rc || d->ndocs == 0)
+		return;
+	uLongf clen = compressBound((uLong)d->raw.n);
+	buf_reset(&d->comp);
+	buf_reserve(rc, &d->comp, clen + 40);
+	if (*rc)
+		return;
+	/* varint header first, then the stream after it */
+	buf hdr;
+	buf_init(&hdr);
+	if (compress2(d->comp.p, &clen, d->raw.p, (uLong)d->raw.n, 6) != Z_OK) {
+		*rc = TRAWL_ENOMEM;
+		return;
+	}
+	buf_put_u64le(rc, &d->index, cfw_offset(d->w));
+	buf_put_varint(rc, &hdr, d->first);
+	buf_put_varint(rc, &hdr, d->ndocs);
+	buf_put_varint(rc, &hdr, d->raw.n);
+	buf_put_varint(rc, &hdr, clen);
+	cfw_write(rc, d->w, hdr.p, hdr.n);
+	cfw_write(rc, d->w, d->comp.p, clen);
+	buf_free(&hdr);
+	buf_reset(&d->raw);
+	d->ndocs = 0;
+	d->nblocks++;
+}
+
+static void put_field(int *rc, buf *b, const char *s, size_t n)
+{
+	if (!s)
+		n = 0;
+	buf_put_varint(rc, b, n);
+	buf_put(rc, b, s, n);
+}
+
+void dsw_add(int *rc, ds_writer *d, uint32_t docno, const trawl_doc *doc,
+	     uint32_t *block)
+{
+	if (d->ndocs == 0)
+		d->first = docno;
+	put_field(rc, &d->raw, doc->id, doc->id_len);
+	put_field(rc, &d->raw, doc->title, doc->title_len);
+	put_field(rc, &d->raw, doc->date, doc->date_len);
+	put_field(rc, &d->raw, doc->source, doc->source_len);
+	put_field(rc, &d->raw, doc->body, doc->body_len);
+	d->ndocs++;
+	*block = d->nblocks;
+	if (d->raw.n >= DS_BLOCK)
+		flush(rc, d);
+}
+
+void dsw_finish(int *rc, ds_writer *d)
+{
+	flush(rc, d);
+	uint64_t index_off = cfw_offset(d->w);
+	cfw_write(rc, d->w, d->index.p, d->index.n);
+	buf t;
+	buf_init(&t);
+	buf_put_u64le(rc, &t, index_off);
+	buf_put_u64le(rc, &t, d->nblocks);
+	cfw_write(rc, d->w, t.p, t.n);
+	buf_free(&t);
+}
+
+/* ---- reading ---- */
+
+typedef struct dsblock {
+	uint32_t first, ndocs;
+	uint8_t *raw;
+	size_t raw_len;
+} dsblock;
+
+static int corrupt(cfile *f, uint64_t off, const char *what, trawl_error *err)
+{
+	return tr_err(err, TRAWL_ECORRUPT, "%s: %s (data offset %llu)", f->name,
+		      what, (unsigned long long)off);
+}
+
+static int tail(cfile *f, uint64_t *index_off, uint64_t *nblocks,
+		trawl_error *err)
+{
+	const uint8_t *p;
+	if (f->data_len < 16)
+		return corrupt(f, 0, "store too short", err);
+	int rc = cf_range(f, f->data_len - 16, 16, &p, err);
+	if (rc)
+		return rc;
+	*index_off = get_u64le(p);
+	*nblocks = get_u64le(p + 8);
+	if (*index_off > f->data_len - 16 ||
+	    (f->data_len - 16 - *index_off) != *nblocks * 8)
+		return corrupt(f, f->data_len - 16, "bad store tail", err);
+	return TRAWL_OK;
+}
+
+static int load_block(cfile *f, uint64_t b, dsblock *out, trawl_error *err)
+{
+	uint64_t index_off, nblocks;
+	int rc = tail(f, &index_off, &nblocks, err);
+	if (rc)
+		return rc;
+	if (b >= nblocks)
+		return corrupt(f, index_off, "block number out of range", err);
+	const uint8_t *p;
+	rc = cf_range(f, index_off + 8 * b, 8, &p, err);
+	if (rc)
+		return rc;
+	uint64_t off = get_u64le(p);
+	uint64_t end = index_off;
+	if (b + 1 < nblocks) {
+		rc = cf_range(f, index_off + 8 * (b + 1), 8, &p, err);
+		if (rc)
+			return rc;
+		end = get_u64le(p);
+	}
+	if (off > end || end > index_off)
+		return corrupt(f, index_off + 8 * b, "bad block offset", err);
+	rc = cf_range(f, off, end - off, &p, err);
+	if (rc)
+		return rc;
+	rd r = { p, p + (end - off) };
+	uint64_t first, ndocs, raw_len, comp_len;
+	const uint8_t *comp;
+	if (rd_varint(&r, &first) || rd_varint(&r, &ndocs) ||
+	    rd_varint(&r, &raw_len) || rd_varint(&r, &comp_len) ||
+	    first > UINT32_MAX || ndocs == 0 || ndocs > raw_len ||
+	    raw_len > DS_MAX_RAW || rd_bytes(&r, comp_len, &comp))
+		return corrupt(f, off, "bad block header", err);
+	uint8_t *raw = malloc(raw_len ? raw_len : 1);
+	if (!raw)
+		return tr_err(err, TRAWL_ENOMEM, "out of memory");
+	uLongf got = (uLongf)raw_len;
+	int z = uncompress(raw, &got, comp, (uLong)comp_len);
+	if (z != Z_OK || got != raw_len) {
+		free(raw);
+		if (z == Z_MEM_ERROR)
+			return tr_err(err, TRAWL_ENOMEM, "out of memory");
+		return corrupt(f, off, "compressed block does not inflate", err);
+	}
+	out->first = (uint32_t)first;
+	out->ndocs = (uint32_t)ndocs;
+	out->raw = raw;
+	out->raw_len = raw_len;
+	return TRAWL_OK;
+}
+
+/* Reads one record's five fields as (pointer, length) pairs. */
+static int read_record(rd *r, const uint8_t *fp[5], uint64_t fl[5])
+{
+	for (int i = 0; i < 5; i++)
+		if (rd_varint(r, &fl[i]) || rd_bytes(r, fl[i], &fp[i]))
+			return TRAWL_ECORRUPT;
+	return TRAWL_OK;
+}
+
+int ds_get(cfile *f, uint32_t block, uint32_t docno, trawl_stored **out,
+	   trawl_error *err)
+{
+	dsblock b;
+	int rc = load_block(f, block, &b, err);
+	if (rc)
+		return rc;
+	if (docno < b.first || docno - b.first >= b.ndocs) {
+		free(b.raw);
+		return corrupt(f, 0, "document not in its block", err);
+	}
+	rd r = { b.raw, b.raw + b.raw_len };
+	const uint8_t *fp[5];
+	uint64_t fl[5];
+	for (uint32_t i = 0; i <= docno - b.first; i++) {
+		if (read_record(&r, fp, fl)) {
+			free(b.raw);
+			return corrupt(f, 0, "bad document record", err);
+		}
+	}
+	size_t total = sizeof(trawl_stored) + fl[0] + fl[1] + fl[2] + fl[3] +
+		       fl[4] + 5;
+	trawl_stored *d = malloc(total);
+	if (!d) {
+		free(b.raw);
+		return tr_err(err, TRAWL_ENOMEM, "out of memory");
+	}
+	char *s = (char *)(d + 1);
+	const char **dst[5] = { &d->id, &d->title, &d->date, &d->source,
+				&d->body };
+	size_t *len[5] = { &d->id_len, &d->title_len, &d->date_len,
+			   &d->source_len, &d->body_len };
+	for (int i = 0; i < 5; i++) {
+		memcpy(s, fp[i], fl[i]);
+		s[fl[i]] = '\0';
+		*dst[i] = s;
+		*len[i] = fl[i];
+		s += fl[i] + 1;
+	}
+	d->docno = docno;
+	free(b.raw);
+	*out = d;
+	return TRAWL_OK;
+}
+
+int ds_check(cfile *f, uint64_t *ndocs, trawl_error *err)
+{
+	uint64_t index_off, nblocks;
+	int rc = tail(f, &index_off, &nblocks, err);
+	if (rc)
+		return rc;
+	uint64_t n = 0;
+	for (uint64_t k = 0; k < nblocks; k++) {
+		dsblock b;
+		rc = load_block(f, k, &b, err);
+		if (rc)
+			return rc;
+		if (b.first != n) {
+			free(b.raw);
+			return corrupt(f, 0, "blocks out of order", err);
+		}
+		rd r = { b.raw, b.raw + b.raw_len };
+		for (uint32_t i = 0; i < b.ndocs; i++) {
+			const uint8_t *fp[5];
+			uint64_t fl[5];
+			if (read_record(&r, fp, fl)) {
+				free(b.raw);
+				return corrupt(f, 0, "bad document record", err);
+			}
+		}
+		int extra = r.p != r.end;
+		free(b.raw);
+		if (extra)
+			return corrupt(f, 0, "trailing bytes in block", err);
+		n += b.ndocs;
+	}
+	*ndocs = n;
+	return TRAWL_OK;
+}

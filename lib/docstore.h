@@ -1,0 +1,47 @@
+/*
+ * docstore.h -- stored documents (id, title, date, source, body),
+ * zlib-compressed in blocks of about DS_BLOCK bytes, each document
+ * reachable through its block number (kept in the per-document table).
+ *
+ * "store" file data:
+ *   block*  varint first docno | varint ndocs | varint raw_len |
+ *           varint comp_len | zlib stream of the records
+ *   index   nblocks x u64 block offset
+ *   tail    u64 index_off | u64 nblocks
+ * record:   for id, title, date, source, body: varint len | bytes
+ */
+#ifndef TRAWL_DOCSTORE_H
+#define TRAWL_DOCSTORE_H
+
+#include <stdint.h>
+
+#include "buf.h"
+#include "cfile.h"
+
+#define DS_BLOCK (32u << 10)
+#define DS_MAX_RAW (256u << 20) /* a block claiming more is damage */
+
+typedef struct ds_writer {
+	cfw *w;
+	buf raw, comp, index;
+	uint32_t first, ndocs; /* of the open block */
+	uint32_t nblocks;
+} ds_writer;
+
+void dsw_init(ds_writer *d, cfw *w);
+void dsw_free(ds_writer *d);
+/* Adds DOCNO (consecutive from 0); OUT: *block, its block number. */
+void dsw_add(int *rc, ds_writer *d, uint32_t docno, const trawl_doc *doc,
+	     uint32_t *block);
+void dsw_finish(int *rc, ds_writer *d);
+
+/* Reads document DOCNO from block BLOCK of store file F.
+ * OUT: *out (trawl_stored, one allocation, freed with free()). */
+int ds_get(cfile *f, uint32_t block, uint32_t docno, trawl_stored **out,
+	   trawl_error *err);
+
+/* Decompresses and checks every block (for trawl-index check);
+ * OUT: *ndocs, documents seen. */
+int ds_check(cfile *f, uint64_t *ndocs, trawl_error *err);
+
+#endif

@@ -1,0 +1,410 @@
+/*
+ * memindex.c -- in-memory postings accumulator (see memindex.h).
+ *
+ * Each term's postings grow as a chain of slices (16 bytes, doubling to
+ * 8 KiB) carved from 1 MiB pages, so a million rare terms cost no
+ * per-term malloc and a common term does not copy as it grows.
+ * A document's tokens are grouped by term with a counting sort over
+ * per-document slots: O(tokens), no comparison sort.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "error.h"
+#include "memindex.h"
+#include "postings.h"
+
+#define PAGE (1u << 20)
+#define SLICE_MIN 16
+#define SLICE_MAX 8192
+
+typedef struct slice {
+	struct slice *next;
+	uint32_t cap, used;
+	uint8_t data[];
+} slice;
+
+typedef struct mterm {
+	uint32_t hash;
+	uint32_t len;
+	const char *str;
+	uint32_t df;
+	uint32_t last_doc;  /* last document seen, for slots */
+	uint32_t prev_doc;  /* last document written, for gaps */
+	uint32_t slot;
+	uint64_t nbytes;
+	slice *head, *tail;
+} mterm;
+
+typedef struct page {
+	struct page *next;
+	size_t used;
+	uint8_t data[];
+} page;
+
+struct memindex {
+	page *pages;
+	size_t npages;
+	mterm *terms;
+	size_t nterms, terms_cap;
+	uint32_t *table; /* term index + 1, 0 = empty */
+	size_t table_cap;
+	size_t ndocs;
+	/* per-document scratch */
+	uint32_t *slot_term, *slot_count, *slot_start, *scatter;
+	size_t slots_cap, scatter_cap;
+	uint32_t *tok_slot;
+	size_t tok_cap;
+	uint8_t *enc;
+	size_t enc_cap;
+};
+
+static uint32_t hash_bytes(const char *s, size_t n)
+{
+	uint32_t h = 2166136261u;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (uint8_t)s[i]) * 16777619u;
+	return h;
+}
+
+static void *arena_alloc(memindex *m, size_t n)
+{
+	n = (n + 7) & ~(size_t)7;
+	if (!m->pages || m->pages->used + n > PAGE) {
+		size_t sz = n > PAGE ? n : PAGE;
+		page *p = malloc(sizeof *p + sz);
+		if (!p)
+			return NULL;
+		p->next = m->pages;
+		p->used = 0;
+		m->pages = p;
+		m->npages += (sz + PAGE - 1) / PAGE;
+	}
+	void *r = m->pages->data + m->pages->used;
+	m->pages->used += n;
+	return r;
+}
+
+int mi_new(memindex **out)
+{
+	memindex *m = calloc(1, sizeof *m);
+	if (!m)
+		return TRAWL_ENOMEM;
+	m->table_cap = 1 << 16;
+	m->table = calloc(m->table_cap, sizeof *m->table);
+	if (!m->table) {
+		free(m);
+		return TRAWL_ENOMEM;
+	}
+	*out = m;
+	return TRAWL_OK;
+}
+
+static void reset(memindex *m)
+{
+	while (m->pages) {
+		page *n = m->pages->next;
+		free(m->pages);
+		m->pages = n;
+	}
+	m->npages = 0;
+	m->nterms = 0;
+	m->ndocs = 0;
+	memset(m->table, 0, m->table_cap * sizeof *m->table);
+}
+
+void mi_free(memindex *m)
+{
+	if (!m)
+		return;
+	reset(m);
+	free(m->terms);
+	free(m->table);
+	free(m->slot_term);
+	free(m->slot_count);
+	free(m->slot_start);
+	free(m->scatter);
+	free(m->tok_slot);
+	free(m->enc);
+	free(m);
+}
+
+size_t mi_bytes(const memindex *m)
+{
+	return m->npages * PAGE + m->terms_cap * sizeof(mterm) +
+	       m->table_cap * sizeof(uint32_t) +
+	       (m->slots_cap * 3 + m->scatter_cap + m->tok_cap) *
+		       sizeof(uint32_t) + m->enc_cap;
+}
+
+size_t mi_ndocs(const memindex *m)
+{
+	return m->ndocs;
+}
+
+static int grow_table(memindex *m)
+{
+	size_t cap = m->table_cap * 2;
+	uint32_t *t = calloc(cap, sizeof *t);
+	if (!t)
+		return TRAWL_ENOMEM;
+	for (size_t i = 0; i < m->nterms; i++) {
+		size_t j = m->terms[i].hash & (cap - 1);
+		while (t[j])
+			j = (j + 1) & (cap - 1);
+		t[j] = (uint32_t)i + 1;
+	}
+	free(m->table);
+	m->table = t;
+	m->table_cap = cap;
+	return TRAWL_OK;
+}
+
+uint32_t mi_intern(memindex *m, const char *term, size_t len)
+{
+	uint32_t h = hash_bytes(term, len);
+	size_t mask = m->table_cap - 1;
+	size_t j = h & mask;
+	for (;;) {
+		uint32_t e = m->table[j];
+		if (!e)
+			break;
+		mterm *t = &m->terms[e - 1];
+		if (t->hash == h && t->len == len && memcmp(t->str, term, len) == 0)
+			return e - 1;
+		j = (j + 1) & mask;
+	}
+	if (m->nterms == m->terms_cap) {
+		size_t cap = m->terms_cap ? m->terms_cap * 2 : 4096;
+		mterm *t = realloc(m->terms, cap * sizeof *t);
+		if (!t)
+			return UINT32_MAX;
+		m->terms = t;
+		m->terms_cap = cap;
+	}
+	char *s = arena_alloc(m, len ? len : 1);
+	if (!s)
+		return UINT32_MAX;
+	memcpy(s, term, len);
+	mterm *t = &m->terms[m->nterms];
+	memset(t, 0, sizeof *t);
+	t->hash = h;
+	t->len = (uint32_t)len;
+	t->str = s;
+	t->last_doc = UINT32_MAX;
+	t->prev_doc = UINT32_MAX;
+	m->table[j] = (uint32_t)m->nterms + 1;
+	m->nterms++;
+	if (m->nterms * 2 > m->table_cap && grow_table(m))
+		return UINT32_MAX;
+	return (uint32_t)m->nterms - 1;
+}
+
+static int append(memindex *m, mterm *t, const uint8_t *p, size_t n)
+{
+	t->nbytes += n;
+	while (n) {
+		if (!t->tail || t->tail->used == t->tail->cap) {
+			uint32_t cap = t->tail ? t->tail->cap * 2 : SLICE_MIN;
+			if (cap > SLICE_MAX)
+				cap = SLICE_MAX;
+			slice *s = arena_alloc(m, sizeof *s + cap);
+			if (!s)
+				return TRAWL_ENOMEM;
+			s->next = NULL;
+			s->cap = cap;
+			s->used = 0;
+			if (t->tail)
+				t->tail->next = s;
+			else
+				t->head = s;
+			t->tail = s;
+		}
+		size_t k = t->tail->cap - t->tail->used;
+		if (k > n)
+			k = n;
+		memcpy(t->tail->data + t->tail->used, p, k);
+		t->tail->used += (uint32_t)k;
+		p += k;
+		n -= k;
+	}
+	return TRAWL_OK;
+}
+
+static size_t put_varint(uint8_t *o, uint32_t v)
+{
+	size_t n = 0;
+	while (v >= 0x80) {
+		o[n++] = (uint8_t)(v | 0x80);
+		v >>= 7;
+	}
+	o[n++] = (uint8_t)v;
+	return n;
+}
+
+static int reserve32(uint32_t **p, size_t *cap, size_t need)
+{
+	if (need <= *cap)
+		return 0;
+	size_t c = *cap ? *cap : 256;
+	while (c < need)
+		c *= 2;
+	uint32_t *q = realloc(*p, c * sizeof *q);
+	if (!q)
+		return -1;
+	*p = q;
+	*cap = c;
+	return 0;
+}
+
+int mi_add_doc(memindex *m, uint32_t docno, const uint32_t *ids,
+	       const uint32_t *pos, size_t n)
+{
+	if (reserve32(&m->tok_slot, &m->tok_cap, n) ||
+	    reserve32(&m->scatter, &m->scatter_cap, n))
+		return TRAWL_ENOMEM;
+	size_t nslots = 0;
+	for (size_t i = 0; i < n; i++) {
+		mterm *t = &m->terms[ids[i]];
+		if (t->last_doc != docno) {
+			t->last_doc = docno;
+			if (nslots == m->slots_cap) {
+				size_t cap = m->slots_cap ? m->slots_cap * 2 : 256;
+				uint32_t *a = realloc(m->slot_term, cap * 4);
+				if (!a)
+					return TRAWL_ENOMEM;
+				m->slot_term = a;
+				a = realloc(m->slot_count, cap * 4);
+				if (!a)
+					return TRAWL_ENOMEM;
+				m->slot_count = a;
+				a = realloc(m->slot_start, cap * 4);
+				if (!a)
+					return TRAWL_ENOMEM;
+				m->slot_start = a;
+				m->slots_cap = cap;
+			}
+			t->slot = (uint32_t)nslots;
+			m->slot_term[nslots] = ids[i];
+			m->slot_count[nslots] = 0;
+			nslots++;
+		}
+		m->tok_slot[i] = t->slot;
+		m->slot_count[t->slot]++;
+	}
+	uint32_t sum = 0;
+	for (size_t s = 0; s < nslots; s++) {
+		m->slot_start[s] = sum;
+		sum += m->slot_count[s];
+	}
+	for (size_t i = 0; i < n; i++)
+		m->scatter[m->slot_start[m->tok_slot[i]]++] = pos[i];
+	/* encode each term's posting; slot_start now points at its end */
+	for (size_t s = 0; s < nslots; s++) {
+		mterm *t = &m->terms[m->slot_term[s]];
+		uint32_t cnt = m->slot_count[s];
+		const uint32_t *p = m->scatter + m->slot_start[s] - cnt;
+		size_t need = 15 + (size_t)cnt * 5;
+		if (need > m->enc_cap) {
+			size_t cap = m->enc_cap ? m->enc_cap : 1024;
+			while (cap < need)
+				cap *= 2;
+			uint8_t *e = realloc(m->enc, cap);
+			if (!e)
+				return TRAWL_ENOMEM;
+			m->enc = e;
+			m->enc_cap = cap;
+		}
+		uint32_t tft = 0;
+		while (tft < cnt && !POS_FIELD(p[tft]))
+			tft++;
+		uint8_t *o = m->enc;
+		size_t k = put_varint(o, docno - t->prev_doc - 1);
+		k += put_varint(o + k, tft);
+		k += put_varint(o + k, cnt - tft);
+		uint32_t prev = UINT32_MAX;
+		for (uint32_t i = 0; i < tft; i++) {
+			k += put_varint(o + k, p[i] - prev - 1);
+			prev = p[i];
+		}
+		prev = UINT32_MAX;
+		for (uint32_t i = tft; i < cnt; i++) {
+			uint32_t v = p[i] & ~POS_BODY;
+			k += put_varint(o + k, v - prev - 1);
+			prev = v;
+		}
+		if (append(m, t, o, k))
+			return TRAWL_ENOMEM;
+		t->prev_doc = docno;
+		t->df++;
+	}
+	m->ndocs++;
+	return TRAWL_OK;
+}
+
+static int cmp_terms(const void *a, const void *b, void *ctx)
+{
+	const memindex *m = ctx;
+	const mterm *x = &m->terms[*(const uint32_t *)a];
+	const mterm *y = &m->terms[*(const uint32_t *)b];
+	size_t n = x->len < y->len ? x->len : y->len;
+	int c = memcmp(x->str, y->str, n);
+	if (c)
+		return c;
+	return x->len < y->len ? -1 : x->len > y->len;
+}
+
+static void fput_varint(FILE *f, uint64_t v)
+{
+	while (v >= 0x80) {
+		putc((int)(v | 0x80) & 0xff, f);
+		v >>= 7;
+	}
+	putc((int)v, f);
+}
+
+int mi_spill(memindex *m, const char *path, trawl_error *err)
+{
+	uint32_t *order = malloc((m->nterms ? m->nterms : 1) * sizeof *order);
+	if (!order)
+		return tr_err(err, TRAWL_ENOMEM, "out of memory sorting terms");
+	for (size_t i = 0; i < m->nterms; i++)
+		order[i] = (uint32_t)i;
+	qsort_r(order, m->nterms, sizeof *order, cmp_terms, m);
+	char *vbuf = malloc(1 << 20);
+	FILE *f = vbuf ? fopen(path, "wbx") : NULL;
+	if (!f) {
+		int e = vbuf ? errno : ENOMEM;
+		free(order);
+		free(vbuf);
+		return tr_err(err, TRAWL_EIO, "%s: %s", path, strerror(e));
+	}
+	setvbuf(f, vbuf, _IOFBF, 1 << 20);
+	for (size_t i = 0; i < m->nterms; i++) {
+		mterm *t = &m->terms[order[i]];
+		fput_varint(f, t->len);
+		fwrite(t->str, 1, t->len, f);
+		fput_varint(f, t->df);
+		fput_varint(f, t->nbytes);
+		for (slice *s = t->head; s; s = s->next)
+			fwrite(s->data, 1, s->used, f);
+	}
+	free(order);
+	int bad = ferror(f);
+	int e = errno;
+	if (fclose(f) != 0 && !bad) {
+		bad = 1;
+		e = errno;
+	}
+	free(vbuf);
+	if (bad) {
+		unlink(path);
+		return tr_err(err, TRAWL_EIO, "writing %s: %s", path,
+			      strerror(e));
+	}
+	reset(m);
+	return TRAWL_OK;
+}

@@ -1,0 +1,43 @@
+/*
+ * memindex.h -- the in-memory postings accumulator of a build.
+ *
+ * Use: (mi_intern()* per token, mi_add_doc())* per document; when
+ * mi_bytes() passes the memory budget, mi_spill() writes a sorted run
+ * file and empties the accumulator.  Runs are merged by merge.c.
+ *
+ * Run file (temporary, read back only by merge.c), terms in byte order:
+ *   { varint len | term | varint df | varint nbytes | payload }*
+ * payload per document: varint docno gap (from -1) | varint tf title |
+ *   varint tf body | title position gaps | body position gaps
+ */
+#ifndef TRAWL_MEMINDEX_H
+#define TRAWL_MEMINDEX_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "trawl.h"
+
+typedef struct memindex memindex;
+
+int mi_new(memindex **out);
+void mi_free(memindex *m);
+
+/* The id of TERM (len <= 255), adding it if new; UINT32_MAX on ENOMEM. */
+uint32_t mi_intern(memindex *m, const char *term, size_t len);
+
+/* Adds document DOCNO (greater than any added before): N tokens, term
+ * ids and positions (field bit POS_BODY set for the body), in token
+ * order: title positions first, each field increasing. */
+int mi_add_doc(memindex *m, uint32_t docno, const uint32_t *ids,
+	       const uint32_t *pos, size_t n);
+
+/* Bytes of memory held. */
+size_t mi_bytes(const memindex *m);
+/* Documents added since the last spill. */
+size_t mi_ndocs(const memindex *m);
+
+/* Writes the run to PATH and empties the accumulator. */
+int mi_spill(memindex *m, const char *path, trawl_error *err);
+
+#endif

@@ -1,0 +1,213 @@
+/*
+ * merge.c -- run merging (see merge.h).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "codec.h"
+#include "dict.h"
+#include "error.h"
+#include "merge.h"
+#include "postings.h"
+
+typedef struct run {
+	FILE *f;
+	char *vbuf;
+	const char *path;
+	int eof;
+	char term[DICT_TERM_MAX + 1];
+	size_t len;
+	uint64_t df, nbytes;
+} run;
+
+static int get_varint(FILE *f, uint64_t *v)
+{
+	uint64_t x = 0;
+	for (unsigned shift = 0; shift < 64; shift += 7) {
+		int c = getc(f);
+		if (c == EOF)
+			return -1;
+		x |= (uint64_t)(c & 0x7f) << shift;
+		if (!(c & 0x80)) {
+			*v = x;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/* Reads the next term header of R; sets eof at a clean end. */
+static int advance(run *r, trawl_error *err)
+{
+	uint64_t len;
+	int c = getc(r->f);
+	if (c == EOF) {
+		if (ferror(r->f))
+			return tr_err(err, TRAWL_EIO, "reading %s: %s", r->path,
+				      strerror(errno));
+		r->eof = 1;
+		return TRAWL_OK;
+	}
+	ungetc(c, r->f);
+	if (get_varint(r->f, &len) || len > DICT_TERM_MAX ||
+	    fread(r->term, 1, len, r->f) != len || get_varint(r->f, &r->df) ||
+	    get_varint(r->f, &r->nbytes))
+		return tr_err(err, TRAWL_EIO, "%s: run file truncated", r->path);
+	r->len = len;
+	r->term[len] = '\0';
+	return TRAWL_OK;
+}
+
+static int cmp_term(const run *a, const run *b)
+{
+	size_t n = a->len < b->len ? a->len : b->len;
+	int c = memcmp(a->term, b->term, n);
+	if (c)
+		return c;
+	return a->len < b->len ? -1 : a->len > b->len;
+}
+
+/* Feeds one run's postings of the current term into W. */
+static int copy_postings(run *r, const uint8_t *dead, uint32_t ndocs,
+			 buf *payload, uint32_t **pos, size_t *pos_cap,
+			 postw *w, trawl_error *err)
+{
+	int rc = TRAWL_OK;
+	buf_reset(payload);
+	buf_reserve(&rc, payload, r->nbytes);
+	if (rc)
+		return tr_err(err, rc, "out of memory merging postings");
+	if (fread(payload->p, 1, r->nbytes, r->f) != r->nbytes)
+		return tr_err(err, TRAWL_EIO, "%s: run file truncated", r->path);
+	rd in = { payload->p, payload->p + r->nbytes };
+	uint32_t docno = UINT32_MAX;
+	for (uint64_t k = 0; k < r->df; k++) {
+		uint32_t gap, tft, tfb;
+		if (rd_varint32(&in, &gap) || rd_varint32(&in, &tft) ||
+		    rd_varint32(&in, &tfb))
+			return tr_err(err, TRAWL_EIO, "%s: bad run data", r->path);
+		docno = docno + 1 + gap;
+		uint64_t n = (uint64_t)tft + tfb;
+		if (n > *pos_cap) {
+			size_t cap = *pos_cap ? *pos_cap : 1024;
+			while (cap < n)
+				cap *= 2;
+			uint32_t *p = realloc(*pos, cap * sizeof *p);
+			if (!p)
+				return tr_err(err, TRAWL_ENOMEM, "out of memory");
+			*pos = p;
+			*pos_cap = cap;
+		}
+		uint32_t prev = UINT32_MAX;
+		for (uint32_t i = 0; i < n; i++) {
+			if (i == tft)
+				prev = UINT32_MAX;
+			uint32_t g;
+			if (rd_varint32(&in, &g))
+				return tr_err(err, TRAWL_EIO, "%s: bad run data",
+					      r->path);
+			prev = prev + 1 + g;
+			(*pos)[i] = prev;
+		}
+		if (dead && docno < ndocs && (dead[docno >> 3] >> (docno & 7)) & 1)
+			continue;
+		postw_add(&rc, w, docno, tft, tfb, *pos);
+		if (rc)
+			return tr_err(err, rc, "writing postings: %s",
+				      trawl_errstr(rc));
+	}
+	return TRAWL_OK;
+}
+
+int merge_runs(char **runs, size_t nruns, const uint8_t *dead, uint32_t ndocs,
+	       size_t buf_bytes, cfw *terms, cfw *postings, cfw *positions,
+	       merge_out *out, trawl_error *err)
+{
+	int rc = TRAWL_OK;
+	memset(out, 0, sizeof *out);
+	run *rs = calloc(nruns ? nruns : 1, sizeof *rs);
+	buf payload;
+	buf_init(&payload);
+	uint32_t *pos = NULL;
+	size_t pos_cap = 0;
+	postw w;
+	dict_writer dw;
+	postw_init(&w, postings, positions);
+	dictw_init(&dw, terms);
+	if (!rs) {
+		rc = tr_err(err, TRAWL_ENOMEM, "out of memory");
+		goto done;
+	}
+	if (buf_bytes < 4096)
+		buf_bytes = 4096;
+	for (size_t i = 0; i < nruns; i++) {
+		rs[i].path = runs[i];
+		rs[i].f = fopen(runs[i], "rb");
+		rs[i].vbuf = malloc(buf_bytes);
+		if (!rs[i].f || !rs[i].vbuf) {
+			rc = tr_err(err, TRAWL_EIO, "%s: %s", runs[i],
+				    strerror(errno));
+			goto done;
+		}
+		setvbuf(rs[i].f, rs[i].vbuf, _IOFBF, buf_bytes);
+		if ((rc = advance(&rs[i], err)))
+			goto done;
+	}
+	for (;;) {
+		run *min = NULL;
+		for (size_t i = 0; i < nruns; i++)
+			if (!rs[i].eof && (!min || cmp_term(&rs[i], min) < 0))
+				min = &rs[i];
+		if (!min)
+			break;
+		char term[DICT_TERM_MAX + 1];
+		size_t len = min->len;
+		memcpy(term, min->term, len + 1);
+		postw_begin(&w);
+		/* runs hold increasing docno ranges: visit them in order */
+		for (size_t i = 0; i < nruns; i++) {
+			run *r = &rs[i];
+			if (r->eof || r->len != len || memcmp(r->term, term, len))
+				continue;
+			rc = copy_postings(r, dead, ndocs, &payload, &pos,
+					   &pos_cap, &w, err);
+			if (!rc)
+				rc = advance(r, err);
+			if (rc)
+				goto done;
+		}
+		uint32_t df;
+		uint64_t post_len, pos_len;
+		uint64_t npos = w.npositions;
+		postw_end(&rc, &w, &df, &post_len, &pos_len);
+		if (df == 0)
+			continue; /* every document of the term was replaced */
+		dictw_add(&rc, &dw, term, len, df, post_len, pos_len);
+		if (rc) {
+			rc = tr_err(err, rc, "writing the index: %s",
+				    trawl_errstr(rc));
+			goto done;
+		}
+		out->terms++;
+		out->postings += df;
+		out->positions += npos;
+	}
+	dictw_finish(&rc, &dw);
+	if (rc)
+		rc = tr_err(err, rc, "writing the dictionary: %s",
+			    trawl_errstr(rc));
+done:
+	for (size_t i = 0; rs && i < nruns; i++) {
+		if (rs[i].f)
+			fclose(rs[i].f);
+		free(rs[i].vbuf);
+	}
+	free(rs);
+	free(pos);
+	buf_free(&payload);
+	postw_free(&w);
+	dictw_free(&dw);
+	return rc;
+}

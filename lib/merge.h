@@ -1,0 +1,26 @@
+/*
+ * merge.h -- k-way merge of sorted run files (memindex.h) into the final
+ * terms, postings and positions files, dropping replaced documents.
+ * Reads each run sequentially through a bounded buffer, so memory stays
+ * small whatever the number of runs.
+ */
+#ifndef TRAWL_MERGE_H
+#define TRAWL_MERGE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cfile.h"
+
+typedef struct merge_out {
+	uint64_t terms, postings, positions;
+} merge_out;
+
+/* Merges NRUNS runs (docno ranges increasing from run to run) into the
+ * three writers.  DEAD is a bitmap of docnos to drop (may be NULL),
+ * NDOCS its size in bits.  BUF_BYTES bounds the read buffer per run. */
+int merge_runs(char **runs, size_t nruns, const uint8_t *dead, uint32_t ndocs,
+	       size_t buf_bytes, cfw *terms, cfw *postings, cfw *positions,
+	       merge_out *out, trawl_error *err);
+
+#endif

@@ -1,0 +1,341 @@
+/*
+ * postings.c -- postings writer and cursor (layout in postings.h).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "error.h"
+#include "postings.h"
+
+void postw_init(postw *w, cfw *post, cfw *pos)
+{
+	memset(w, 0, sizeof *w);
+	w->post = post;
+	w->pos = pos;
+	buf_init(&w->blocks);
+	buf_init(&w->skips);
+	buf_init(&w->tmp);
+}
+
+void postw_free(postw *w)
+{
+	free(w->vals);
+	buf_free(&w->blocks);
+	buf_free(&w->skips);
+	buf_free(&w->tmp);
+}
+
+void postw_begin(postw *w)
+{
+	w->n = 0;
+	w->nvals = 0;
+	w->df = 0;
+	w->prev_last = UINT32_MAX;
+	buf_reset(&w->blocks);
+	buf_reset(&w->skips);
+	w->pos_start = cfw_offset(w->pos);
+	w->post_start = cfw_offset(w->post);
+	w->npositions = 0;
+}
+
+static void flush_block(int *rc, postw *w)
+{
+	if (*rc || w->n == 0)
+		return;
+	uint32_t gaps[PC_BLOCK];
+	uint32_t prev = w->prev_last;
+	for (size_t i = 0; i < w->n; i++) {
+		gaps[i] = w->docs[i] - prev - 1;
+		prev = w->docs[i];
+	}
+	uint64_t pos_rel = cfw_offset(w->pos) - w->pos_start;
+	pc_encode(rc, &w->blocks, gaps, w->n);
+	pc_encode(rc, &w->blocks, w->tft, w->n);
+	pc_encode(rc, &w->blocks, w->tfb, w->n);
+	/* positions in groups of PC_BLOCK */
+	buf_reset(&w->tmp);
+	for (size_t i = 0; i < w->nvals; i += PC_BLOCK) {
+		size_t k = w->nvals - i < PC_BLOCK ? w->nvals - i : PC_BLOCK;
+		pc_encode(rc, &w->tmp, w->vals + i, k);
+	}
+	cfw_write(rc, w->pos, w->tmp.p, w->tmp.n);
+	if (pos_rel > UINT32_MAX || w->blocks.n > UINT32_MAX) {
+		*rc = TRAWL_ELIMIT;
+		return;
+	}
+	buf_put_u32le(rc, &w->skips, w->docs[w->n - 1]);
+	buf_put_u32le(rc, &w->skips, (uint32_t)w->blocks.n);
+	buf_put_u32le(rc, &w->skips, (uint32_t)pos_rel);
+	w->prev_last = w->docs[w->n - 1];
+	w->n = 0;
+	w->nvals = 0;
+}
+
+void postw_add(int *rc, postw *w, uint32_t docno, uint32_t tft, uint32_t tfb,
+	       const uint32_t *pos)
+{
+	if (*rc)
+		return;
+	size_t need = w->nvals + tft + tfb;
+	if (need > w->vals_cap) {
+		size_t cap = w->vals_cap ? w->vals_cap : 1024;
+		while (cap < need)
+			cap *= 2;
+		uint32_t *v = realloc(w->vals, cap * sizeof *v);
+		if (!v) {
+			*rc = TRAWL_ENOMEM;
+			return;
+		}
+		w->vals = v;
+		w->vals_cap = cap;
+	}
+	uint32_t prev = UINT32_MAX;
+	for (uint32_t k = 0; k < tft; k++) {
+		w->vals[w->nvals++] = pos[k] - prev - 1;
+		prev = pos[k];
+	}
+	prev = UINT32_MAX;
+	for (uint32_t k = 0; k < tfb; k++) {
+		w->vals[w->nvals++] = pos[tft + k] - prev - 1;
+		prev = pos[tft + k];
+	}
+	w->docs[w->n] = docno;
+	w->tft[w->n] = tft;
+	w->tfb[w->n] = tfb;
+	w->n++;
+	w->df++;
+	w->npositions += tft + tfb;
+	if (w->n == PC_BLOCK)
+		flush_block(rc, w);
+}
+
+void postw_end(int *rc, postw *w, uint32_t *df, uint64_t *post_len,
+	       uint64_t *pos_len)
+{
+	flush_block(rc, w);
+	if (w->df > PC_BLOCK)
+		cfw_write(rc, w->post, w->skips.p, w->skips.n);
+	cfw_write(rc, w->post, w->blocks.p, w->blocks.n);
+	*df = w->df;
+	*post_len = cfw_offset(w->post) - w->post_start;
+	*pos_len = cfw_offset(w->pos) - w->pos_start;
+}
+
+/* ---- cursor ---- */
+
+static uint32_t fail(pcursor *c, int rc, const char *what)
+{
+	if (!c->rc) {
+		c->rc = rc;
+		if (rc == TRAWL_ECORRUPT)
+			tr_err(c->err, rc, "postings: %s (block %u)", what,
+			       c->blk);
+		else
+			tr_err(c->err, rc, "postings: %s", what);
+	}
+	c->docno = DOC_END;
+	return DOC_END;
+}
+
+static const uint8_t *block_ptr(const pcursor *c, uint32_t b)
+{
+	if (b == 0)
+		return c->blocks;
+	return c->blocks + get_u32le(c->skip + 12 * (b - 1) + 4);
+}
+
+/* Decodes block b's documents and positions it at its first doc. */
+static int load_block(pcursor *c, uint32_t b)
+{
+	c->blk = b;
+	c->pos_loaded = 0;
+	uint32_t left = c->df - b * PC_BLOCK;
+	c->n = left < PC_BLOCK ? left : PC_BLOCK;
+	const uint8_t *start = block_ptr(c, b);
+	const uint8_t *stop = c->skip ? c->blocks + get_u32le(c->skip + 12 * b + 4)
+				      : c->end;
+	if (start < c->blocks || stop > c->end || start > stop)
+		return fail(c, TRAWL_ECORRUPT, "bad skip entry"), -1;
+	rd r = { start, stop };
+	if (pc_decode(&r, c->docs, c->n) || pc_decode(&r, c->tft, c->n) ||
+	    pc_decode(&r, c->tfb, c->n))
+		return fail(c, TRAWL_ECORRUPT, "bad document block"), -1;
+	uint32_t prev = b == 0 ? UINT32_MAX : get_u32le(c->skip + 12 * (b - 1));
+	for (uint32_t i = 0; i < c->n; i++) {
+		/* prev == UINT32_MAX stands for -1 before the first doc */
+		uint64_t base = prev == UINT32_MAX ? 0 : (uint64_t)prev + 1;
+		uint64_t d = base + c->docs[i];
+		if (d >= DOC_END)
+			return fail(c, TRAWL_ECORRUPT, "docno out of range"), -1;
+		if (c->tft[i] + (uint64_t)c->tfb[i] == 0)
+			return fail(c, TRAWL_ECORRUPT, "empty posting"), -1;
+		c->docs[i] = (uint32_t)d;
+		prev = (uint32_t)d;
+	}
+	if (c->skip && c->docs[c->n - 1] != get_u32le(c->skip + 12 * b))
+		return fail(c, TRAWL_ECORRUPT, "skip entry disagrees with block"), -1;
+	c->i = 0;
+	c->docno = c->docs[0];
+	return 0;
+}
+
+int pcur_open(pcursor *c, cfile *postf, cfile *posf, const dterm *t,
+	      trawl_error *err)
+{
+	memset(c, 0, sizeof *c);
+	c->err = err;
+	c->posf = posf;
+	c->df = t->df;
+	c->pos_off = t->pos_off;
+	c->pos_len = t->pos_len;
+	if (t->df == 0) {
+		c->docno = DOC_END;
+		return tr_err(err, TRAWL_ECORRUPT, "%s: term with no documents",
+			      postf->name);
+	}
+	const uint8_t *p;
+	int rc = cf_range(postf, t->post_off, t->post_len, &p, err);
+	if (rc) {
+		c->rc = rc;
+		c->docno = DOC_END;
+		return rc;
+	}
+	c->end = p + t->post_len;
+	c->nblocks = (t->df + PC_BLOCK - 1) / PC_BLOCK;
+	if (c->nblocks > 1) {
+		if ((uint64_t)c->nblocks * 12 > t->post_len) {
+			c->docno = DOC_END;
+			return tr_err(err, TRAWL_ECORRUPT,
+				      "%s: skip table past the record (offset %llu)",
+				      postf->name,
+				      (unsigned long long)t->post_off);
+		}
+		c->skip = p;
+		c->blocks = p + 12 * c->nblocks;
+	} else {
+		c->blocks = p;
+	}
+	if (load_block(c, 0) < 0)
+		return c->rc;
+	return TRAWL_OK;
+}
+
+void pcur_close(pcursor *c)
+{
+	free(c->pos);
+	c->pos = NULL;
+}
+
+uint32_t pcur_seek(pcursor *c, uint32_t target)
+{
+	if (c->docno == DOC_END || c->rc)
+		return DOC_END;
+	if (target <= c->docno)
+		return c->docno;
+	/* Inside the current block? */
+	if (target > c->docs[c->n - 1]) {
+		uint32_t b = c->blk + 1;
+		if (b >= c->nblocks) {
+			c->docno = DOC_END;
+			return DOC_END;
+		}
+		/* binary search the skip table for the first block whose
+		 * last docno >= target */
+		uint32_t lo = b, hi = c->nblocks;
+		while (lo < hi) {
+			uint32_t mid = lo + (hi - lo) / 2;
+			if (get_u32le(c->skip + 12 * mid) < target)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		if (lo >= c->nblocks) {
+			c->docno = DOC_END;
+			return DOC_END;
+		}
+		if (load_block(c, lo) < 0)
+			return DOC_END;
+	}
+	uint32_t i = c->i;
+	while (c->docs[i] < target)
+		i++;
+	c->i = i;
+	c->docno = c->docs[i];
+	return c->docno;
+}
+
+static int load_positions(pcursor *c)
+{
+	uint64_t total = 0;
+	for (uint32_t i = 0; i < c->n; i++) {
+		c->pos_at[i] = (uint32_t)total;
+		total += (uint64_t)c->tft[i] + c->tfb[i];
+		if (total > UINT32_MAX / 2)
+			return fail(c, TRAWL_ECORRUPT, "too many positions"), -1;
+	}
+	c->pos_at[c->n] = (uint32_t)total;
+	uint64_t start = c->skip ? get_u32le(c->skip + 12 * c->blk + 8) : 0;
+	uint64_t stop = c->blk + 1 < c->nblocks
+				? get_u32le(c->skip + 12 * (c->blk + 1) + 8)
+				: c->pos_len;
+	if (start > stop || stop > c->pos_len)
+		return fail(c, TRAWL_ECORRUPT, "bad positions offset"), -1;
+	/* PFor spends at least 2 bytes per 128 values: a larger count is
+	 * damage, caught before it sizes an allocation */
+	if (total > (stop - start) * 64 + PC_BLOCK)
+		return fail(c, TRAWL_ECORRUPT, "positions count too large"), -1;
+	const uint8_t *p;
+	int rc = cf_range(c->posf, c->pos_off + start, stop - start, &p, c->err);
+	if (rc) {
+		c->rc = rc;
+		c->docno = DOC_END;
+		return -1;
+	}
+	if (total + PC_BLOCK > c->pos_cap) {
+		size_t cap = c->pos_cap ? c->pos_cap : 1024;
+		while (cap < total + PC_BLOCK)
+			cap *= 2;
+		uint32_t *v = realloc(c->pos, cap * sizeof *v);
+		if (!v)
+			return fail(c, TRAWL_ENOMEM, "out of memory"), -1;
+		c->pos = v;
+		c->pos_cap = cap;
+	}
+	rd r = { p, p + (stop - start) };
+	for (uint64_t k = 0; k < total; k += PC_BLOCK) {
+		size_t m = total - k < PC_BLOCK ? (size_t)(total - k) : PC_BLOCK;
+		if (pc_decode(&r, c->pos + k, m))
+			return fail(c, TRAWL_ECORRUPT, "bad positions block"), -1;
+	}
+	/* gaps -> positions, body ones tagged */
+	for (uint32_t i = 0; i < c->n; i++) {
+		uint32_t *v = c->pos + c->pos_at[i];
+		uint64_t prev = (uint64_t)-1;
+		for (uint32_t k = 0; k < c->tft[i]; k++) {
+			prev = prev + 1 + v[k];
+			if (prev >= POS_BODY)
+				return fail(c, TRAWL_ECORRUPT, "position out of range"), -1;
+			v[k] = (uint32_t)prev;
+		}
+		prev = (uint64_t)-1;
+		for (uint32_t k = c->tft[i]; k < c->tft[i] + c->tfb[i]; k++) {
+			prev = prev + 1 + v[k];
+			if (prev >= POS_BODY)
+				return fail(c, TRAWL_ECORRUPT, "position out of range"), -1;
+			v[k] = (uint32_t)prev | POS_BODY;
+		}
+	}
+	c->pos_loaded = 1;
+	return 0;
+}
+
+int pcur_positions(pcursor *c, const uint32_t **pos, uint32_t *n)
+{
+	if (c->docno == DOC_END)
+		return c->rc ? c->rc : TRAWL_EINVAL;
+	if (!c->pos_loaded && load_positions(c) < 0)
+		return c->rc;
+	*pos = c->pos + c->pos_at[c->i];
+	*n = c->pos_at[c->i + 1] - c->pos_at[c->i];
+	return TRAWL_OK;
+}

@@ -1,0 +1,105 @@
+/*
+ * postings.h -- a term's postings on disk: writer and cursor.
+ *
+ * "postings" file, one record per term at its dictionary offset:
+ *   skip     only when df > PC_BLOCK: nblocks x 12 bytes
+ *            { u32 last docno of the block, u32 end of the block's bytes
+ *              (relative to the first block), u32 start of the block's
+ *              positions (relative to the term's positions) }
+ *   blocks   per block of n <= PC_BLOCK documents (n = 128 but the last):
+ *            PFor(docno gaps) PFor(tf in title) PFor(tf in body)
+ *            gap = docno - previous docno - 1; the first document of the
+ *            term counts from -1, a block's first from the previous block's
+ *            last docno (which the skip table holds, so a seek can start at
+ *            any block).
+ * "positions" file, per term, per block: the positions of its documents in
+ * order, each document's title positions then its body positions, each
+ * run as gaps (p - previous - 1, starting from -1), cut into PFor groups of
+ * PC_BLOCK values.  Only documents that pass the document-level checks of
+ * a query ever have their positions decoded.
+ *
+ * In memory a position carries its field in bit 31 (POS_BODY), so phrase
+ * and proximity checks never mix fields.
+ */
+#ifndef TRAWL_POSTINGS_H
+#define TRAWL_POSTINGS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cfile.h"
+#include "codec.h"
+#include "dict.h"
+
+#define POS_BODY 0x80000000u
+#define POS_FIELD(p) ((p) & POS_BODY)
+#define DOC_END UINT32_MAX
+
+/* ---- writer ---- */
+
+typedef struct postw {
+	cfw *post, *pos;
+	uint32_t docs[PC_BLOCK], tft[PC_BLOCK], tfb[PC_BLOCK];
+	size_t n;              /* documents in the open block */
+	uint32_t *vals;        /* positions of the open block, as gaps */
+	size_t nvals, vals_cap;
+	buf blocks, skips, tmp;
+	uint32_t prev_last;    /* last docno of the previous block, or -1 */
+	uint32_t df;
+	uint64_t pos_start;    /* positions file offset of this term */
+	uint64_t post_start;
+	uint64_t npositions;   /* of this term */
+} postw;
+
+void postw_init(postw *w, cfw *post, cfw *pos);
+void postw_free(postw *w);
+void postw_begin(postw *w);
+/* Adds a document (docnos strictly increasing within the term).  POS holds
+ * the title positions (tft of them, increasing) then the body positions
+ * (tfb), without the field bit. */
+void postw_add(int *rc, postw *w, uint32_t docno, uint32_t tft, uint32_t tfb,
+	       const uint32_t *pos);
+/* Ends the term: OUT df and the byte lengths written to each file. */
+void postw_end(int *rc, postw *w, uint32_t *df, uint64_t *post_len,
+	       uint64_t *pos_len);
+
+/* ---- cursor ---- */
+
+typedef struct pcursor {
+	cfile *posf;
+	const uint8_t *skip;     /* NULL for one block */
+	uint32_t nblocks;
+	const uint8_t *blocks;   /* first block */
+	const uint8_t *end;      /* end of the record */
+	uint64_t pos_off, pos_len;
+	uint32_t df;
+	uint32_t blk;            /* current block */
+	uint32_t n, i;           /* documents in the block, index */
+	uint32_t docs[PC_BLOCK], tft[PC_BLOCK], tfb[PC_BLOCK];
+	int pos_loaded;
+	uint32_t *pos;           /* positions of the block, field bit set */
+	size_t pos_cap;
+	uint32_t pos_at[PC_BLOCK + 1]; /* doc i's positions: [pos_at[i], pos_at[i+1]) */
+	uint32_t docno;          /* current, DOC_END at the end */
+	trawl_error *err;        /* where errors go */
+	int rc;                  /* sticky error */
+} pcursor;
+
+/* Opens a cursor on term T, positioned on its first document. */
+int pcur_open(pcursor *c, cfile *postf, cfile *posf, const dterm *t,
+	      trawl_error *err);
+void pcur_close(pcursor *c);
+/* Moves to the first document >= target (target > current); returns the
+ * docno, DOC_END at the end or on error (c->rc says which). */
+uint32_t pcur_seek(pcursor *c, uint32_t target);
+static inline uint32_t pcur_next(pcursor *c)
+{
+	return pcur_seek(c, c->docno + 1);
+}
+/* The current document's positions (title first, field bit set).
+ * Valid until the cursor moves to another block. */
+int pcur_positions(pcursor *c, const uint32_t **pos, uint32_t *n);
+static inline uint32_t pcur_tf_title(const pcursor *c) { return c->tft[c->i]; }
+static inline uint32_t pcur_tf_body(const pcursor *c) { return c->tfb[c->i]; }
+
+#endif

@@ -1,0 +1,984 @@
+/*
+ * qeval.c -- document-at-a-time evaluation of a query tree (see qeval.h).
+ *
+ * Iterators: TERM (one postings cursor, optionally limited to a field),
+ * NONE (matches nothing), PREFIX (a union of the expanded terms; past
+ * PREFIX_OR_MAX terms the union is materialised term by term instead of
+ * opening a cursor per term), PHRASE, AND (with NOT members), OR, NEAR
+ * (NEAR/k and ADJ/k).  An occurrence is a span [s, e] of positions with
+ * the field in bit 31 (postings.h), so a range check never crosses fields.
+ *
+ * Scoring is BM25F over title and body (parameters in qeval.h):
+ *   tf~ = W_TITLE * tf_t / (1 - B_TITLE + B_TITLE * len_t / avg_t)
+ *       + W_BODY  * tf_b / (1 - B_BODY  + B_BODY  * len_b / avg_b)
+ *   score = idf * tf~ * (K1 + 1) / (K1 + tf~)
+ *   idf = ln(1 + (N - df + 0.5) / (df + 0.5))
+ * A phrase scores as one term: tf = its occurrences, idf = the sum of its
+ * words' idfs.  A prefix scores as one term: tf = the occurrences of all
+ * its expansions, df = the sum of theirs (capped at N).  AND and OR add
+ * their matching operands' scores; NEAR/ADJ multiply the sum of their two
+ * operands' scores by NEAR_BOOST.  NOT members add nothing.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "error.h"
+#include "postings.h"
+#include "qeval.h"
+
+#define PREFIX_OR_MAX 64
+#define PREFIX_MAX_PAIRS ((size_t)1 << 27)
+
+enum { IT_NONE, IT_TERM, IT_PREFIX, IT_PHRASE, IT_AND, IT_OR, IT_NEAR };
+
+typedef struct span {
+	uint32_t s, e;
+} span;
+
+typedef struct spanv {
+	span *v;
+	size_t n, cap;
+} spanv;
+
+typedef struct it it;
+struct it {
+	int kind;
+	int started;
+	uint32_t doc;
+	uint64_t cost;
+	int fields;
+	int need_spans;
+	qeval *q;
+	char label[72];    /* TERM: the term, for explanations */
+	/* TERM */
+	pcursor cur;
+	int cur_open;
+	double idf;
+	/* PHRASE, AND (positive), OR, NEAR (2) */
+	it **kids;
+	size_t nkids;
+	it **neg;
+	size_t nneg;
+	uint32_t k;
+	int ordered;
+	int or_prefix;     /* an OR over a prefix's expansions */
+	/* PREFIX, materialised: docs[i] with positions pos[at[i]..at[i+1]) or,
+	 * without positions, tf counts */
+	uint32_t *mdocs, *mat, *mpos, *mtft, *mtfb;
+	size_t mn, mi;
+	/* spans of the current document */
+	spanv sp;
+	uint32_t sp_doc;
+	int sp_valid;
+};
+
+struct qeval {
+	trawl_index *ix;
+	it *root;
+	int rc;
+	trawl_error *err;
+	it **all;       /* every iterator, for freeing and errors */
+	size_t nall, all_cap;
+};
+
+/* ---- helpers ---- */
+
+static int sv_push(spanv *v, uint32_t s, uint32_t e)
+{
+	if (v->n == v->cap) {
+		size_t cap = v->cap ? v->cap * 2 : 16;
+		span *p = realloc(v->v, cap * sizeof *p);
+		if (!p)
+			return -1;
+		v->v = p;
+		v->cap = cap;
+	}
+	v->v[v->n].s = s;
+	v->v[v->n].e = e;
+	v->n++;
+	return 0;
+}
+
+static int cmp_span(const void *a, const void *b)
+{
+	const span *x = a, *y = b;
+	if (x->s != y->s)
+		return x->s < y->s ? -1 : 1;
+	return x->e < y->e ? -1 : x->e > y->e;
+}
+
+static void sv_sort_unique(spanv *v)
+{
+	if (v->n < 2)
+		return;
+	qsort(v->v, v->n, sizeof *v->v, cmp_span);
+	size_t o = 1;
+	for (size_t i = 1; i < v->n; i++)
+		if (v->v[i].s != v->v[o - 1].s || v->v[i].e != v->v[o - 1].e)
+			v->v[o++] = v->v[i];
+	v->n = o;
+}
+
+static void set_err(qeval *q, int rc, const char *what)
+{
+	if (!q->rc) {
+		q->rc = rc;
+		tr_err(q->err, rc, "%s", what);
+	}
+}
+
+static it *new_it(qeval *q, int kind)
+{
+	if (q->nall == q->all_cap) {
+		size_t cap = q->all_cap ? q->all_cap * 2 : 16;
+		it **a = realloc(q->all, cap * sizeof *a);
+		if (!a)
+			return NULL;
+		q->all = a;
+		q->all_cap = cap;
+	}
+	it *t = calloc(1, sizeof *t);
+	if (!t)
+		return NULL;
+	t->kind = kind;
+	t->q = q;
+	t->fields = TR_FIELD_ANY;
+	q->all[q->nall++] = t;
+	return t;
+}
+
+static double idf_of(const trawl_index *ix, uint64_t df)
+{
+	double n = ix->live, d = (double)(df > ix->live ? ix->live : df);
+	return log(1.0 + (n - d + 0.5) / (d + 0.5));
+}
+
+static int field_ok(int fields, uint32_t tft, uint32_t tfb)
+{
+	return ((fields & TR_FIELD_TITLE) && tft) ||
+	       ((fields & TR_FIELD_BODY) && tfb);
+}
+
+/* ---- seek ---- */
+
+static uint32_t seek(it *t, uint32_t target);
+
+static uint32_t seek_term(it *t, uint32_t target)
+{
+	uint32_t d = pcur_seek(&t->cur, target);
+	while (d != DOC_END && !field_ok(t->fields, pcur_tf_title(&t->cur),
+					 pcur_tf_body(&t->cur)))
+		d = pcur_next(&t->cur);
+	if (t->cur.rc)
+		t->q->rc = t->q->rc ? t->q->rc : t->cur.rc;
+	return d;
+}
+
+static uint32_t seek_prefix(it *t, uint32_t target)
+{
+	while (t->mi < t->mn && t->mdocs[t->mi] < target)
+		t->mi++;
+	return t->mi < t->mn ? t->mdocs[t->mi] : DOC_END;
+}
+
+static const spanv *spans(it *t);
+
+static uint32_t seek_phrase(it *t, uint32_t target)
+{
+	uint32_t d = target;
+	for (;;) {
+		int again = 0;
+		for (size_t i = 0; i < t->nkids; i++) {
+			uint32_t kd = seek(t->kids[i], d);
+			if (kd == DOC_END)
+				return DOC_END;
+			if (kd > d) {
+				d = kd;
+				again = 1;
+				break;
+			}
+		}
+		if (again)
+			continue;
+		t->doc = d;
+		t->sp_valid = 0;
+		const spanv *v = spans(t);
+		if (!v)
+			return DOC_END;
+		if (v->n)
+			return d;
+		d++;
+	}
+}
+
+static uint32_t seek_and(it *t, uint32_t target)
+{
+	uint32_t d = target;
+	for (;;) {
+		int again = 0;
+		for (size_t i = 0; i < t->nkids; i++) {
+			uint32_t kd = seek(t->kids[i], d);
+			if (kd == DOC_END)
+				return DOC_END;
+			if (kd > d) {
+				d = kd;
+				again = 1;
+				break;
+			}
+		}
+		if (again)
+			continue;
+		for (size_t i = 0; i < t->nneg; i++)
+			if (seek(t->neg[i], d) == d) {
+				again = 1;
+				break;
+			}
+		if (t->q->rc)
+			return DOC_END;
+		if (!again)
+			return d;
+		d++;
+	}
+}
+
+static uint32_t seek_or(it *t, uint32_t target)
+{
+	uint32_t m = DOC_END;
+	for (size_t i = 0; i < t->nkids; i++) {
+		uint32_t kd = seek(t->kids[i], target);
+		if (kd < m)
+			m = kd;
+	}
+	return m;
+}
+
+static uint32_t field_max(uint32_t p)
+{
+	return POS_FIELD(p) ? UINT32_MAX : POS_BODY - 1;
+}
+
+/* First index in V with start >= s. */
+static size_t lower_bound(const spanv *v, uint64_t s)
+{
+	size_t lo = 0, hi = v->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (v->v[mid].s < s)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* Occurrences of B that begin at most k positions after A ends, in A's
+ * field; with OUT, every combined span is added, else returns at the
+ * first.  Returns 1 if any, 0 if none, -1 on ENOMEM. */
+static int follow(const spanv *a, const spanv *b, uint32_t k, spanv *out)
+{
+	int any = 0;
+	for (size_t i = 0; i < a->n; i++) {
+		uint64_t lo = (uint64_t)a->v[i].e + 1;
+		uint64_t hi = lo + k;
+		if (hi > field_max(a->v[i].e))
+			hi = field_max(a->v[i].e);
+		if (lo > hi)
+			continue;
+		for (size_t j = lower_bound(b, lo); j < b->n && b->v[j].s <= hi;
+		     j++) {
+			if (!out)
+				return 1;
+			any = 1;
+			/* b starts after a ends: the pair spans a.s .. b.e */
+			if (sv_push(out, a->v[i].s, b->v[j].e > a->v[i].e ? b->v[j].e
+									 : a->v[i].e))
+				return -1;
+		}
+	}
+	return any;
+}
+
+static int near_match(it *t)
+{
+	const spanv *a = spans(t->kids[0]);
+	const spanv *b = a ? spans(t->kids[1]) : NULL;
+	if (!a || !b)
+		return -1;
+	if (!t->need_spans) {
+		int r = follow(a, b, t->k, NULL);
+		if (r == 0 && !t->ordered)
+			r = follow(b, a, t->k, NULL);
+		return r;
+	}
+	t->sp.n = 0;
+	int r1 = follow(a, b, t->k, &t->sp);
+	int r2 = 0;
+	if (r1 >= 0 && !t->ordered)
+		r2 = follow(b, a, t->k, &t->sp);
+	if (r1 < 0 || r2 < 0)
+		return -1;
+	sv_sort_unique(&t->sp);
+	t->sp_doc = t->doc;
+	t->sp_valid = 1;
+	return t->sp.n > 0;
+}
+
+static uint32_t seek_near(it *t, uint32_t target)
+{
+	uint32_t d = target;
+	for (;;) {
+		uint32_t a = seek(t->kids[0], d);
+		if (a == DOC_END)
+			return DOC_END;
+		uint32_t b = seek(t->kids[1], a);
+		if (b == DOC_END)
+			return DOC_END;
+		if (b > a) {
+			d = b;
+			continue;
+		}
+		t->doc = a;
+		t->sp_valid = 0;
+		int r = near_match(t);
+		if (r < 0) {
+			set_err(t->q, TRAWL_ENOMEM, "out of memory matching NEAR");
+			return DOC_END;
+		}
+		if (r)
+			return a;
+		d = a + 1;
+	}
+}
+
+static uint32_t seek(it *t, uint32_t target)
+{
+	if (t->started && t->doc >= target)
+		return t->doc;
+	t->started = 1;
+	if (t->q->rc) {
+		t->doc = DOC_END;
+		return DOC_END;
+	}
+	uint32_t d = DOC_END;
+	switch (t->kind) {
+	case IT_NONE: d = DOC_END; break;
+	case IT_TERM: d = seek_term(t, target); break;
+	case IT_PREFIX: d = seek_prefix(t, target); break;
+	case IT_PHRASE: d = seek_phrase(t, target); break;
+	case IT_AND: d = seek_and(t, target); break;
+	case IT_OR: d = seek_or(t, target); break;
+	case IT_NEAR: d = seek_near(t, target); break;
+	}
+	if (t->doc != d)
+		t->sp_valid = 0;
+	t->doc = d;
+	return d;
+}
+
+/* ---- spans of the current document ---- */
+
+static const spanv *spans(it *t)
+{
+	if (t->sp_valid && t->sp_doc == t->doc)
+		return &t->sp;
+	t->sp.n = 0;
+	switch (t->kind) {
+	case IT_TERM: {
+		const uint32_t *pos;
+		uint32_t n;
+		int rc = pcur_positions(&t->cur, &pos, &n);
+		if (rc) {
+			if (!t->q->rc)
+				t->q->rc = rc;
+			return NULL;
+		}
+		for (uint32_t i = 0; i < n; i++) {
+			int f = POS_FIELD(pos[i]) ? TR_FIELD_BODY : TR_FIELD_TITLE;
+			if ((t->fields & f) && sv_push(&t->sp, pos[i], pos[i]))
+				goto oom;
+		}
+		break;
+	}
+	case IT_PREFIX:
+		if (t->mat)
+			for (uint32_t i = t->mat[t->mi]; i < t->mat[t->mi + 1]; i++)
+				if (sv_push(&t->sp, t->mpos[i], t->mpos[i]))
+					goto oom;
+		break;
+	case IT_PHRASE: {
+		const spanv *first = spans(t->kids[0]);
+		if (!first)
+			return NULL;
+		/* kids' span lists, checked with moving pointers */
+		size_t at[64] = { 0 };
+		for (size_t i = 0; i < first->n; i++) {
+			uint32_t p = first->v[i].s;
+			int ok = 1;
+			for (size_t k = 1; k < t->nkids && ok; k++) {
+				const spanv *v = spans(t->kids[k]);
+				if (!v)
+					return NULL;
+				uint64_t want = (uint64_t)p + k;
+				while (at[k] < v->n && v->v[at[k]].s < want)
+					at[k]++;
+				ok = at[k] < v->n && v->v[at[k]].s == want;
+			}
+			if (ok && sv_push(&t->sp, p, p + (uint32_t)t->nkids - 1))
+				goto oom;
+		}
+		break;
+	}
+	case IT_OR:
+		for (size_t i = 0; i < t->nkids; i++) {
+			if (t->kids[i]->doc != t->doc)
+				continue;
+			const spanv *v = spans(t->kids[i]);
+			if (!v)
+				return NULL;
+			for (size_t j = 0; j < v->n; j++)
+				if (sv_push(&t->sp, v->v[j].s, v->v[j].e))
+					goto oom;
+		}
+		sv_sort_unique(&t->sp);
+		break;
+	case IT_NEAR:
+		if (near_match(t) < 0)
+			goto oom;
+		break;
+	default:
+		break;
+	}
+	t->sp_doc = t->doc;
+	t->sp_valid = 1;
+	return &t->sp;
+oom:
+	set_err(t->q, TRAWL_ENOMEM, "out of memory collecting positions");
+	return NULL;
+}
+
+/* ---- building ---- */
+
+static it *build(qeval *q, const qnode *n, int need_spans);
+
+static it *none_it(qeval *q)
+{
+	it *t = new_it(q, IT_NONE);
+	if (t) {
+		t->doc = DOC_END;
+		t->started = 1;
+	}
+	return t;
+}
+
+static int lookup(qeval *q, const char *term, dterm *out)
+{
+	int rc = dict_lookup(&q->ix->dict, term, strlen(term), out, q->err);
+	if (rc < 0)
+		q->rc = rc;
+	return rc;
+}
+
+static it *term_it(qeval *q, const dterm *dt, int fields)
+{
+	it *t = new_it(q, IT_TERM);
+	if (!t)
+		return NULL;
+	t->fields = fields;
+	t->cost = dt->df;
+	t->idf = idf_of(q->ix, dt->df);
+	snprintf(t->label, sizeof t->label, "%.64s", dt->term);
+	int rc = pcur_open(&t->cur, &q->ix->postings, &q->ix->positions, dt,
+			   q->err);
+	t->cur_open = 1;
+	if (rc) {
+		q->rc = rc;
+		return NULL;
+	}
+	return t;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* Materialises a large prefix: every expansion's postings, one term at
+ * a time, into one sorted list. */
+static it *prefix_materialise(qeval *q, const char *prefix, int fields,
+			      int need_spans)
+{
+	it *t = new_it(q, IT_PREFIX);
+	if (!t)
+		return NULL;
+	t->fields = fields;
+	uint64_t *pairs = NULL;
+	size_t npairs = 0, cap = 0;
+	uint32_t *tft = NULL, *tfb = NULL;
+	uint64_t dfsum = 0;
+	size_t plen = strlen(prefix);
+	if (!need_spans) {
+		tft = calloc(q->ix->ndocs + 1, sizeof *tft);
+		tfb = calloc(q->ix->ndocs + 1, sizeof *tfb);
+		if (!tft || !tfb)
+			goto oom;
+	}
+	dict_iter di;
+	if ((q->rc = dict_seek(&q->ix->dict, &di, prefix, plen, q->err)))
+		goto fail;
+	dterm dt;
+	int r;
+	while ((r = dict_next(&di, &dt, q->err)) == 1) {
+		if (dt.len < plen || memcmp(dt.term, prefix, plen))
+			break;
+		dfsum += dt.df;
+		pcursor c;
+		if ((q->rc = pcur_open(&c, &q->ix->postings, &q->ix->positions,
+				       &dt, q->err))) {
+			pcur_close(&c);
+			goto fail;
+		}
+		for (; c.docno != DOC_END; pcur_next(&c)) {
+			uint32_t a = pcur_tf_title(&c), b = pcur_tf_body(&c);
+			if (!field_ok(fields, a, b))
+				continue;
+			if (!need_spans) {
+				if (c.docno >= q->ix->ndocs)
+					continue;
+				tft[c.docno] += (fields & TR_FIELD_TITLE) ? a : 0;
+				tfb[c.docno] += (fields & TR_FIELD_BODY) ? b : 0;
+				continue;
+			}
+			const uint32_t *pos;
+			uint32_t np;
+			if ((q->rc = pcur_positions(&c, &pos, &np))) {
+				pcur_close(&c);
+				goto fail;
+			}
+			for (uint32_t i = 0; i < np; i++) {
+				int f = POS_FIELD(pos[i]) ? TR_FIELD_BODY : TR_FIELD_TITLE;
+				if (!(fields & f))
+					continue;
+				if (npairs == cap) {
+					if (cap >= PREFIX_MAX_PAIRS) {
+						pcur_close(&c);
+						free(pairs);
+						set_err(q, TRAWL_ELIMIT,
+							"prefix matches too many positions "
+							"to use inside a phrase or NEAR");
+						return NULL;
+					}
+					cap = cap ? cap * 2 : 4096;
+					uint64_t *p = realloc(pairs, cap * sizeof *p);
+					if (!p) {
+						pcur_close(&c);
+						goto oom;
+					}
+					pairs = p;
+				}
+				pairs[npairs++] = (uint64_t)c.docno << 32 | pos[i];
+			}
+		}
+		int crc = c.rc;
+		pcur_close(&c);
+		if (crc) {
+			q->rc = crc;
+			goto fail;
+		}
+	}
+	if (r < 0) {
+		q->rc = r;
+		goto fail;
+	}
+	t->idf = idf_of(q->ix, dfsum);
+	t->cost = dfsum;
+	if (need_spans) {
+		qsort(pairs, npairs, sizeof *pairs, cmp_u64);
+		t->mdocs = malloc((npairs + 1) * sizeof *t->mdocs);
+		t->mat = malloc((npairs + 2) * sizeof *t->mat);
+		t->mpos = malloc((npairs + 1) * sizeof *t->mpos);
+		t->mtft = malloc((npairs + 1) * sizeof *t->mtft);
+		t->mtfb = malloc((npairs + 1) * sizeof *t->mtfb);
+		if (!t->mdocs || !t->mat || !t->mpos || !t->mtft || !t->mtfb)
+			goto oom;
+		size_t n = 0;
+		for (size_t i = 0; i < npairs; i++) {
+			uint32_t d = (uint32_t)(pairs[i] >> 32);
+			uint32_t p = (uint32_t)pairs[i];
+			if (n == 0 || t->mdocs[n - 1] != d) {
+				t->mdocs[n] = d;
+				t->mat[n] = (uint32_t)i;
+				t->mtft[n] = t->mtfb[n] = 0;
+				n++;
+			}
+			t->mpos[i] = p;
+			if (POS_FIELD(p))
+				t->mtfb[n - 1]++;
+			else
+				t->mtft[n - 1]++;
+		}
+		t->mat[n] = (uint32_t)npairs;
+		t->mn = n;
+		free(pairs);
+	} else {
+		size_t n = 0;
+		for (uint32_t d = 0; d < q->ix->ndocs; d++)
+			n += tft[d] || tfb[d];
+		t->mdocs = malloc((n + 1) * sizeof *t->mdocs);
+		t->mtft = malloc((n + 1) * sizeof *t->mtft);
+		t->mtfb = malloc((n + 1) * sizeof *t->mtfb);
+		if (!t->mdocs || !t->mtft || !t->mtfb)
+			goto oom;
+		n = 0;
+		for (uint32_t d = 0; d < q->ix->ndocs; d++)
+			if (tft[d] || tfb[d]) {
+				t->mdocs[n] = d;
+				t->mtft[n] = tft[d];
+				t->mtfb[n] = tfb[d];
+				n++;
+			}
+		t->mn = n;
+		free(tft);
+		free(tfb);
+	}
+	return t;
+oom:
+	set_err(q, TRAWL_ENOMEM, "out of memory expanding a prefix");
+fail:
+	free(pairs);
+	free(tft);
+	free(tfb);
+	return NULL;
+}
+
+static it *prefix_it(qeval *q, const char *prefix, int fields, int need_spans)
+{
+	size_t plen = strlen(prefix);
+	dict_iter di;
+	if ((q->rc = dict_seek(&q->ix->dict, &di, prefix, plen, q->err)))
+		return NULL;
+	dterm terms[PREFIX_OR_MAX];
+	size_t n = 0;
+	int r;
+	while ((r = dict_next(&di, &terms[n < PREFIX_OR_MAX ? n : 0], q->err)) == 1) {
+		dterm *dt = &terms[n < PREFIX_OR_MAX ? n : 0];
+		if (dt->len < plen || memcmp(dt->term, prefix, plen))
+			break;
+		if (++n > PREFIX_OR_MAX)
+			return prefix_materialise(q, prefix, fields, need_spans);
+	}
+	if (r < 0) {
+		q->rc = r;
+		return NULL;
+	}
+	if (n == 0)
+		return none_it(q);
+	it *t = new_it(q, IT_OR);
+	if (!t)
+		return NULL;
+	t->or_prefix = 1;
+	t->fields = fields;
+	t->need_spans = need_spans;
+	t->kids = calloc(n, sizeof *t->kids);
+	if (!t->kids)
+		return NULL;
+	uint64_t dfsum = 0;
+	for (size_t i = 0; i < n; i++) {
+		t->kids[i] = term_it(q, &terms[i], fields);
+		if (!t->kids[i])
+			return NULL;
+		t->nkids++;
+		dfsum += terms[i].df;
+	}
+	t->cost = dfsum;
+	t->idf = idf_of(q->ix, dfsum);
+	return t;
+}
+
+static int cmp_cost(const void *a, const void *b)
+{
+	const it *x = *(it *const *)a, *y = *(it *const *)b;
+	return x->cost < y->cost ? -1 : x->cost > y->cost;
+}
+
+static it *build(qeval *q, const qnode *n, int need_spans)
+{
+	if ((n->kind == QN_TERM || n->kind == QN_PREFIX ||
+	     n->kind == QN_PHRASE) && n->fields == 0)
+		return none_it(q);
+	switch (n->kind) {
+	case QN_TERM: {
+		if (!n->terms[0])
+			return none_it(q);
+		dterm dt;
+		int r = lookup(q, n->terms[0], &dt);
+		if (r < 0)
+			return NULL;
+		if (r == 0)
+			return none_it(q);
+		return term_it(q, &dt, n->fields);
+	}
+	case QN_PREFIX:
+		return prefix_it(q, n->terms[0], n->fields, need_spans);
+	case QN_PHRASE: {
+		if (n->nterms > 64) {
+			set_err(q, TRAWL_ELIMIT, "phrase longer than 64 words");
+			return NULL;
+		}
+		it *t = new_it(q, IT_PHRASE);
+		if (!t)
+			return NULL;
+		t->kids = calloc(n->nterms, sizeof *t->kids);
+		if (!t->kids)
+			return NULL;
+		t->cost = UINT64_MAX;
+		double idf = 0;
+		for (size_t i = 0; i < n->nterms; i++) {
+			dterm dt;
+			int r = n->terms[i] ? lookup(q, n->terms[i], &dt) : 0;
+			if (r < 0)
+				return NULL;
+			if (r == 0)
+				return none_it(q);
+			it *k = term_it(q, &dt, n->fields);
+			if (!k)
+				return NULL;
+			t->kids[t->nkids++] = k;
+			idf += k->idf;
+			if (k->cost < t->cost)
+				t->cost = k->cost;
+		}
+		t->idf = idf;
+		t->fields = n->fields;
+		return t;
+	}
+	case QN_AND: {
+		it *t = new_it(q, IT_AND);
+		if (!t)
+			return NULL;
+		t->kids = calloc(n->nkids, sizeof *t->kids);
+		t->neg = calloc(n->nkids, sizeof *t->neg);
+		if (!t->kids || !t->neg)
+			return NULL;
+		t->cost = UINT64_MAX;
+		for (size_t i = 0; i < n->nkids; i++) {
+			it *k = build(q, n->kids[i], 0);
+			if (!k)
+				return NULL;
+			if (n->kids[i]->negated) {
+				t->neg[t->nneg++] = k;
+			} else {
+				t->kids[t->nkids++] = k;
+				if (k->cost < t->cost)
+					t->cost = k->cost;
+			}
+		}
+		/* the rarest operand leads */
+		qsort(t->kids, t->nkids, sizeof *t->kids, cmp_cost);
+		return t;
+	}
+	case QN_OR: {
+		it *t = new_it(q, IT_OR);
+		if (!t)
+			return NULL;
+		t->need_spans = need_spans;
+		t->kids = calloc(n->nkids, sizeof *t->kids);
+		if (!t->kids)
+			return NULL;
+		for (size_t i = 0; i < n->nkids; i++) {
+			it *k = build(q, n->kids[i], need_spans);
+			if (!k)
+				return NULL;
+			t->kids[t->nkids++] = k;
+			t->cost += k->cost;
+		}
+		return t;
+	}
+	case QN_NEAR:
+	case QN_ADJ: {
+		it *t = new_it(q, IT_NEAR);
+		if (!t)
+			return NULL;
+		t->need_spans = need_spans;
+		t->k = n->k;
+		t->ordered = n->kind == QN_ADJ;
+		t->kids = calloc(2, sizeof *t->kids);
+		if (!t->kids || n->nkids != 2)
+			return NULL;
+		for (size_t i = 0; i < 2; i++) {
+			t->kids[i] = build(q, n->kids[i], 1);
+			if (!t->kids[i])
+				return NULL;
+		}
+		t->nkids = 2;
+		t->cost = t->kids[0]->cost < t->kids[1]->cost ? t->kids[0]->cost
+							      : t->kids[1]->cost;
+		return t;
+	}
+	}
+	return none_it(q);
+}
+
+int qe_new(trawl_index *ix, const qnode *root, qeval **out, trawl_error *err)
+{
+	*out = NULL;
+	qeval *q = calloc(1, sizeof *q);
+	if (!q)
+		return tr_err(err, TRAWL_ENOMEM, "out of memory");
+	q->ix = ix;
+	q->err = err;
+	q->root = build(q, root, 0);
+	if (!q->root) {
+		int rc = q->rc ? q->rc : TRAWL_ENOMEM;
+		if (rc == TRAWL_ENOMEM && (!err || !err->message[0]))
+			tr_err(err, rc, "out of memory");
+		qe_free(q);
+		return rc;
+	}
+	*out = q;
+	return TRAWL_OK;
+}
+
+void qe_free(qeval *q)
+{
+	if (!q)
+		return;
+	for (size_t i = 0; i < q->nall; i++) {
+		it *t = q->all[i];
+		if (t->cur_open)
+			pcur_close(&t->cur);
+		free(t->kids);
+		free(t->neg);
+		free(t->sp.v);
+		free(t->mdocs);
+		free(t->mat);
+		free(t->mpos);
+		free(t->mtft);
+		free(t->mtfb);
+		free(t);
+	}
+	free(q->all);
+	free(q);
+}
+
+uint32_t qe_next(qeval *q, uint32_t target)
+{
+	if (q->rc)
+		return DOC_END;
+	uint32_t d = seek(q->root, target);
+	if (q->rc)
+		return DOC_END;
+	return d;
+}
+
+int qe_rc(const qeval *q)
+{
+	return q->rc;
+}
+
+/* ---- scoring ---- */
+
+static double bm25(const qeval *q, double idf, double tft, double tfb,
+		   const docrec *r)
+{
+	const trawl_index *ix = q->ix;
+	double nt = 1.0 - BM25_B_TITLE +
+		    BM25_B_TITLE * (ix->avg_title > 0 ? r->title_len / ix->avg_title : 0);
+	double nb = 1.0 - BM25_B_BODY +
+		    BM25_B_BODY * (ix->avg_body > 0 ? r->body_len / ix->avg_body : 0);
+	double tf = BM25_W_TITLE * tft / nt + BM25_W_BODY * tfb / nb;
+	return idf * tf * (BM25_K1 + 1) / (BM25_K1 + tf);
+}
+
+static void tf_sum(it *t, uint32_t *a, uint32_t *b)
+{
+	if (t->kind == IT_TERM) {
+		*a += (t->fields & TR_FIELD_TITLE) ? pcur_tf_title(&t->cur) : 0;
+		*b += (t->fields & TR_FIELD_BODY) ? pcur_tf_body(&t->cur) : 0;
+	}
+}
+
+static double score(it *t, const docrec *r, buf *ex, int depth)
+{
+	int rc = TRAWL_OK;
+	double s = 0;
+	uint32_t a = 0, b = 0;
+	switch (t->kind) {
+	case IT_TERM:
+		tf_sum(t, &a, &b);
+		s = bm25(t->q, t->idf, a, b, r);
+		if (ex)
+			buf_printf(&rc, ex, "%*sterm \"%s\": tf title %u body %u, "
+				   "idf %.3f -> %.3f\n", depth * 2, "",
+				   t->label, a, b, t->idf, s);
+		break;
+	case IT_PREFIX:
+		s = bm25(t->q, t->idf, t->mtft[t->mi], t->mtfb[t->mi], r);
+		if (ex)
+			buf_printf(&rc, ex, "%*sprefix: tf title %u body %u, idf "
+				   "%.3f -> %.3f\n", depth * 2, "",
+				   t->mtft[t->mi], t->mtfb[t->mi], t->idf, s);
+		break;
+	case IT_PHRASE: {
+		const spanv *v = spans(t);
+		for (size_t i = 0; v && i < v->n; i++) {
+			if (POS_FIELD(v->v[i].s))
+				b++;
+			else
+				a++;
+		}
+		s = bm25(t->q, t->idf, a, b, r);
+		if (ex)
+			buf_printf(&rc, ex, "%*sphrase: occurrences title %u body "
+				   "%u, idf %.3f -> %.3f\n", depth * 2, "", a, b,
+				   t->idf, s);
+		break;
+	}
+	case IT_OR:
+		if (t->or_prefix) {
+			for (size_t i = 0; i < t->nkids; i++)
+				if (t->kids[i]->doc == t->doc)
+					tf_sum(t->kids[i], &a, &b);
+			s = bm25(t->q, t->idf, a, b, r);
+			if (ex)
+				buf_printf(&rc, ex, "%*sprefix: tf title %u body "
+					   "%u, idf %.3f -> %.3f\n", depth * 2,
+					   "", a, b, t->idf, s);
+			break;
+		}
+		if (ex)
+			buf_printf(&rc, ex, "%*sOR:\n", depth * 2, "");
+		for (size_t i = 0; i < t->nkids; i++)
+			if (t->kids[i]->doc == t->doc)
+				s += score(t->kids[i], r, ex, depth + 1);
+		break;
+	case IT_AND:
+		if (ex)
+			buf_printf(&rc, ex, "%*sAND:\n", depth * 2, "");
+		for (size_t i = 0; i < t->nkids; i++)
+			s += score(t->kids[i], r, ex, depth + 1);
+		break;
+	case IT_NEAR:
+		if (ex)
+			buf_printf(&rc, ex, "%*s%s/%u (x %.2f):\n", depth * 2, "",
+				   t->ordered ? "ADJ" : "NEAR", t->k, NEAR_BOOST);
+		s = NEAR_BOOST * (score(t->kids[0], r, ex, depth + 1) +
+				  score(t->kids[1], r, ex, depth + 1));
+		break;
+	default:
+		break;
+	}
+	return s;
+}
+
+double qe_score(qeval *q, const docrec *r, buf *explain)
+{
+	double s = score(q->root, r, explain, 1);
+	if (explain) {
+		int rc = TRAWL_OK;
+		buf_printf(&rc, explain, "  = %.4f\n", s);
+	}
+	return s;
+}

@@ -1,0 +1,27 @@
+/*
+ * segment.h -- names and small records shared by the writer (builder.c)
+ * and the reader (index.c) of an index directory:
+ *
+ *   meta       cfile: "key=value\n" lines (format, language, counts, sums)
+ *   terms      cfile: dictionary (dict.h)
+ *   postings   cfile: doc ids, frequencies, skip data (postings.h)
+ *   positions  cfile: positions (postings.h)
+ *   docs       cfile: one 16-byte record a document, by docno:
+ *              u32 title tokens | u32 body tokens | u32 date (yyyymmdd, 0 =
+ *              none) | u32 store block, bit 31 set when the document was
+ *              replaced (it then has no postings)
+ *   store      cfile: stored documents (docstore.h)
+ */
+#ifndef TRAWL_SEGMENT_H
+#define TRAWL_SEGMENT_H
+
+#include <stdint.h>
+
+#define SEG_FORMAT 1
+#define DOCREC_SIZE 16
+#define DOCREC_DEAD 0x80000000u
+
+/* Parses YYYY-MM-DD (a real calendar date) into yyyymmdd; 0 if invalid. */
+uint32_t seg_parse_date(const char *s, size_t n);
+
+#endif
