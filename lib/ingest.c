@@ -685,6 +685,10 @@ static int next_txt(trawl_input *in, trawl_doc *doc, trawl_error *err)
 
 /* ---- public API ---------------------------------------------------------- */
 
+/* See trawl.h.  A directory is listed (and its .txt sizes summed) here,
+ * so an unreadable subdirectory fails the open with EIO; a missing path is
+ * ENOTFOUND; a file is opened but not read yet (gzip is detected by the
+ * first read).  OUT: *out, NULL on error. */
 int trawl_input_open(const char *path, trawl_input **out, trawl_error *err)
 {
 	if (out)
@@ -729,6 +733,7 @@ fail:
 	return rc;
 }
 
+/* See ingest.h. */
 int ingest_open_mem(const void *data, size_t len, const char *name,
 		    trawl_input **out, trawl_error *err)
 {
@@ -746,6 +751,10 @@ int ingest_open_mem(const void *data, size_t len, const char *name,
 	return TRAWL_OK;
 }
 
+/* See trawl.h.  Returns 1, 0, TRAWL_EINPUT (skippable: a malformed line,
+ * an over-long line or .txt file), or a code that sticks: every later call
+ * returns it again with the same message (EIO, ECORRUPT, ENOMEM).  The
+ * document's strings point into IN's buffers or its line. */
 int trawl_input_next(trawl_input *in, trawl_doc *doc, trawl_error *err)
 {
 	if (!in || !doc)
@@ -760,6 +769,11 @@ int trawl_input_next(trawl_input *in, trawl_doc *doc, trawl_error *err)
 	return next_jsonl(in, doc, err);
 }
 
+/* See trawl.h.  done: plain JSON Lines, bytes of the lines taken; gzip,
+ * compressed bytes given to the decoder (it reads ahead by up to a
+ * chunk); directories, sizes of the files read.  total: the file size,
+ * the sum of the .txt sizes, the memory length, or 0 for a pipe.  Either
+ * pointer may be NULL. */
 void trawl_input_progress(const trawl_input *in, uint64_t *done,
 			  uint64_t *total)
 {
@@ -779,6 +793,7 @@ void trawl_input_progress(const trawl_input *in, uint64_t *done,
 		*total = t;
 }
 
+/* See ingest.h. */
 void ingest_set_limits(trawl_input *in, size_t max_line, size_t chunk)
 {
 	if (max_line)
@@ -787,11 +802,13 @@ void ingest_set_limits(trawl_input *in, size_t max_line, size_t chunk)
 		in->chunk = chunk > MAX_CHUNK ? MAX_CHUNK : chunk;
 }
 
+/* See ingest.h. */
 uint64_t ingest_line(const trawl_input *in)
 {
 	return in->mode == MODE_JSONL ? in->lineno : 0;
 }
 
+/* See trawl.h.  Closes the file (never standard input) and frees all. */
 void trawl_input_close(trawl_input *in)
 {
 	if (!in)

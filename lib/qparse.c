@@ -7,6 +7,7 @@
  * and the word proper.  A recursive-descent parser follows the levels
  *   or   := and (OR and)*
  *   and  := item+          item := [AND] [NOT | -] near
+ *                          (AND and NOT need an item on their left)
  *   near := unary ((NEAR|ADJ)[/k] unary)*
  *   unary:= (title:|body:)* (word | "phrase" | ( or ))
  * analysing each word and phrase with the caller's analyser, so leaves
@@ -78,9 +79,10 @@ typedef struct parser {
  * as one byte and one column (the analyser treats it as a separator). */
 static int32_t decode(const parser *p, size_t i, size_t *n)
 {
+	const utf8proc_uint8_t *u = (const utf8proc_uint8_t *)p->s + i;
 	utf8proc_int32_t c;
-	utf8proc_ssize_t r = utf8proc_iterate((const utf8proc_uint8_t *)p->s + i,
-					      (utf8proc_ssize_t)(p->len - i), &c);
+	utf8proc_ssize_t r = utf8proc_iterate(u, (utf8proc_ssize_t)(p->len - i),
+					      &c);
 	if (r < 1) {
 		*n = 1;
 		return -1;

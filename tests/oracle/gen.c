@@ -436,8 +436,8 @@ static onode *g_and(gq *g, int depth)
 		/* At least one positive member (SPEC 3.1 Negation). */
 		if (i != pos && chance(g->r, 35))
 			m->neg = 1;
-		/* style: how the member is joined, see render(). */
-		m->style = (int)or_below(g->r, 4);
+		/* How the member is joined, see render(). */
+		m->sep = (int)or_below(g->r, 4);
 		on_add(n, m);
 	}
 	/* A member with no token is ignored like punctuation. */
@@ -445,7 +445,7 @@ static onode *g_and(gq *g, int depth)
 		onode *v = chance(g->r, 50) ? on_leaf(O_WORD, "&")
 					    : on_leaf(O_PHRASE, "");
 
-		v->style = 0; /* joined by a space, not AND */
+		v->sep = 0; /* joined by a space, not AND */
 		on_add(n, v);
 	}
 	return n;
@@ -566,9 +566,9 @@ static void render(sbuf *b, const onode *n, int need)
 			if (i == 0)
 				put(b, k->neg ? "-" : "");
 			else if (k->neg)
-				put(b, neg_sep[k->style & 3]);
+				put(b, neg_sep[k->sep & 3]);
 			else
-				put(b, (k->style & 1) ? " AND " : " ");
+				put(b, (k->sep & 1) ? " AND " : " ");
 			/* The operand of - and NOT is NEAR-level:
 			 * -a NEAR b is NOT (a NEAR b). */
 			render(b, k, 3);

@@ -403,6 +403,7 @@ static onode *on_copy(const onode *n)
 	c->k = n->k;
 	c->neg = n->neg;
 	c->style = n->style;
+	c->sep = n->sep;
 	c->paren = n->paren;
 	for (size_t i = 0; i < n->nkids; i++)
 		on_add(c, on_copy(n->kids[i]));
@@ -456,7 +457,7 @@ static onode *shrink_step(const onode *t, size_t node, size_t move)
 			n->kids[k] = n->kids[k + 1];
 		n->nkids--;
 		kid->neg = n->neg;
-		kid->style = n->style;
+		kid->sep = n->sep;
 		if (par)
 			par->kids[slot] = kid;
 		else
@@ -1287,7 +1288,7 @@ static int self_test(trawl_analyzer *an)
 		{ "a NEAR/3 b ADJ c",
 		  "(ADJ/10 (NEAR/3 (WORD a) (WORD b)) (WORD c))" },
 		{ "title:(a OR b) NEAR/05 c",
-		  "(NEAR/5 (FIELD title: (OR (WORD a) (WORD b))) (WORD c))" },
+		  "(NEAR/5 (title: (OR (WORD a) (WORD b))) (WORD c))" },
 		{ "\"a OR -b title:c\"", "(PHRASE a OR -b title:c)" },
 		{ "“a \"b”", "(PHRASE a \"b)" },
 		{ "a AND NOT b", "(AND (WORD a) (NOT (WORD b)))" },
@@ -1297,7 +1298,7 @@ static int self_test(trawl_analyzer *an)
 		{ "Title:oil", "(WORD Title:oil)" },
 		{ "a-b -c", "(AND (WORD a-b) (NOT (WORD c)))" },
 		{ "-title:(a b) c",
-		  "(AND (NOT (FIELD title: (AND (WORD a) (WORD b)))) (WORD c))" },
+		  "(AND (NOT (title: (AND (WORD a) (WORD b)))) (WORD c))" },
 		{ "di* NEAR/99999999999999999999999 x",
 		  "(NEAR/18446744073709551615 (PREFIX di) (WORD x))" },
 		{ "a NEAR (b NEAR c)",

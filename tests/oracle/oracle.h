@@ -45,8 +45,8 @@ struct onode {
 	size_t nkids;
 
 	/* How gen.c writes the node; the parser leaves them 0. */
-	int style;        /* AND member: separator; NEAR: how k is written;
-			     PHRASE: quote kind */
+	int style;        /* NEAR: how k is written; PHRASE: quote kind */
+	int sep;          /* AND member: how it is joined to the list */
 	int paren;        /* extra brackets not needed by precedence */
 
 	/* Filled by oracle_compile for one corpus. */

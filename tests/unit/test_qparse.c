@@ -74,7 +74,8 @@ static void expect_error(const char *q, int code, int col)
 	}
 	assert_null(n);
 	if (rc != code || err.code != code || err.column != col)
-		fail_msg("[%.60s]: got rc %d column %d (%s), want rc %d column %d",
+		fail_msg("[%.60s]: got rc %d column %d (%s), "
+			 "want rc %d column %d",
 			 q, rc, err.column, err.message, code, col);
 	assert_true(err.message[0] != '\0');
 }
@@ -139,6 +140,15 @@ static size_t put_utf8(char *out, unsigned long c)
 	return 4;
 }
 
+/* The value of the 4 hex digits at P (fewer when the text ends). */
+static unsigned long hex4(const char *p)
+{
+	char h[5] = { 0 };
+	for (int i = 0; i < 4 && p[i]; i++)
+		h[i] = p[i];
+	return strtoul(h, NULL, 16);
+}
+
 /* The JSON string value of KEY in the one-object line L, decoded; NULL
  * when absent.  Enough JSON for the conformance files. */
 static char *json_string(const char *l, const char *key)
@@ -170,13 +180,13 @@ static char *json_string(const char *l, const char *key)
 		case 'b': out[o++] = '\b'; p++; break;
 		case 'f': out[o++] = '\f'; p++; break;
 		case 'u': {
-			unsigned long c = strtoul((char[5]){ p[1], p[2], p[3], p[4], 0 },
-						  NULL, 16);
+			unsigned long c = hex4(p + 1);
 			p += 5;
-			if (c >= 0xd800 && c < 0xdc00 && p[0] == '\\' && p[1] == 'u') {
-				unsigned long lo = strtoul((char[5]){ p[2], p[3], p[4], p[5], 0 },
-							   NULL, 16);
-				c = 0x10000 + ((c - 0xd800) << 10) + (lo - 0xdc00);
+			if (c >= 0xd800 && c < 0xdc00 && p[0] == '\\' &&
+			    p[1] == 'u') {
+				unsigned long lo = hex4(p + 2);
+				c = 0x10000 + ((c - 0xd800) << 10) +
+				    (lo - 0xdc00);
 				p += 6;
 			}
 			o += put_utf8(out + o, c);
@@ -204,7 +214,8 @@ static void unescape(char *s)
 		} else if (*p == 'n') {
 			*o++ = '\n';
 		} else if (*p == 'x' && p[1] && p[2]) {
-			*o++ = (char)strtoul((char[3]){ p[1], p[2], 0 }, NULL, 16);
+			char h[3] = { p[1], p[2], 0 };
+			*o++ = (char)strtoul(h, NULL, 16);
 			p += 2;
 		} else {
 			*o++ = *p;
@@ -257,7 +268,8 @@ static void test_case_table(void **state)
 	(void)state;
 	FILE *f = fopen("tests/cases/query.tsv", "r");
 	if (!f)
-		fail_msg("tests/cases/query.tsv not found (run from the repo root)");
+		fail_msg("tests/cases/query.tsv not found "
+			 "(run from the repo root)");
 	char *line = NULL;
 	int cases = 0;
 	while (read_line(f, &line)) {
@@ -359,7 +371,8 @@ static void test_tree_fields_flags_and_columns(void **state)
 	assert_int_equal(n->k, UINT32_MAX);
 	qp_free(n);
 
-	assert_int_equal(qp_parse(an, "\"Tren de Aragua\"", &n, &err), TRAWL_OK);
+	assert_int_equal(qp_parse(an, "\"Tren de Aragua\"", &n, &err),
+			 TRAWL_OK);
 	assert_int_equal(n->kind, QN_PHRASE);
 	assert_int_equal(n->nterms, 3);
 	assert_string_equal(n->terms[2], "aragua");
@@ -409,7 +422,8 @@ static void test_language_none_keeps_words(void **state)
 	trawl_error err;
 	qnode *n;
 	assert_int_equal(trawl_analyzer_new("none", &none, &err), TRAWL_OK);
-	assert_int_equal(qp_parse(none, "directing prices", &n, &err), TRAWL_OK);
+	assert_int_equal(qp_parse(none, "directing prices", &n, &err),
+			 TRAWL_OK);
 	char *d = NULL;
 	assert_int_equal(qp_describe(n, &d), TRAWL_OK);
 	assert_string_equal(d, "(AND (TERM directing) (TERM prices))");
