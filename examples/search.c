@@ -18,13 +18,32 @@
 
 #include <trawl.h>
 
-/* Prints a failed call's message (or the code's generic text when the
- * library left no message) and returns the exit status for an error. */
-static int fail(const char *what, int rc, const trawl_error *err)
+/* Prints a failed call's message to stderr.  The message already says
+ * where (the index directory, the file, the offset); when the library left
+ * none, the generic text for the code stands in. */
+static void fail(int rc, const trawl_error *err)
 {
 	const char *msg = err->message[0] ? err->message : trawl_errstr(rc);
-	fprintf(stderr, "search: %s: %s\n", what, msg);
-	return 1;
+	fprintf(stderr, "search: %s\n", msg);
+}
+
+/* Prints a rejected query under its message with a caret below the
+ * mistake.  err->column counts characters (code points) from 1, so UTF-8
+ * continuation bytes (10xxxxxx) do not move the caret. */
+static void fail_query(const char *text, int rc, const trawl_error *err)
+{
+	fail(rc, err);
+	if (err->column < 1)
+		return;
+	fprintf(stderr, "  %s\n  ", text);
+	int col = 1;
+	for (const char *p = text; *p && col < err->column; p++) {
+		if (((unsigned char)*p & 0xc0) == 0x80)
+			continue;
+		fputc(*p == '\t' ? '\t' : ' ', stderr);
+		col++;
+	}
+	fprintf(stderr, "^ column %d\n", err->column);
 }
 
 int main(int argc, char **argv)
@@ -49,7 +68,7 @@ int main(int argc, char **argv)
 	 *    postings are read when a query needs them.  An open index is
 	 *    read-only and may be shared by any number of threads. */
 	if ((rc = trawl_index_open(dir, &ix, &err)) != TRAWL_OK) {
-		fail(dir, rc, &err);
+		fail(rc, &err);
 		goto done;
 	}
 
@@ -58,11 +77,7 @@ int main(int argc, char **argv)
 	 *    language rejects gives TRAWL_ESYNTAX and the 1-based column (in
 	 *    characters) of the mistake. */
 	if ((rc = trawl_query_parse(ix, text, &q, &err)) != TRAWL_OK) {
-		if (rc == TRAWL_ESYNTAX && err.column > 0)
-			fprintf(stderr, "search: bad query at column %d: %s\n",
-				err.column, err.message);
-		else
-			fail("bad query", rc, &err);
+		fail_query(text, rc, &err);
 		goto done;
 	}
 
@@ -72,7 +87,7 @@ int main(int argc, char **argv)
 	trawl_search_opts_init(&opts);
 	opts.n = 10;
 	if ((rc = trawl_search(ix, q, &opts, &hits, &err)) != TRAWL_OK) {
-		fail("search", rc, &err);
+		fail(rc, &err);
 		goto done;
 	}
 
@@ -83,7 +98,7 @@ int main(int argc, char **argv)
 		const trawl_hit *h = trawl_hits_get(hits, i);
 		trawl_stored *d;
 		if ((rc = trawl_doc_get(ix, h->docno, &d, &err)) != TRAWL_OK) {
-			fail("reading a document", rc, &err);
+			fail(rc, &err);
 			goto done;
 		}
 		printf("%s\t%s\n", d->id, d->title);
