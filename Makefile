@@ -90,11 +90,12 @@ fuzz:
 		clang $(CPPFLAGS) $(DEP_CFLAGS) -O1 -g -fsanitize=fuzzer,address,undefined \
 		-o build-fuzz/fuzz/$$n $$f build-fuzz/libtrawl.a $(LDLIBS) || exit 1; done
 
+# bench/README.md: CORPUS=FILE (or "all"), BENCH_ARGS="--docs 2000 --reps 5 ...".
 bench: all
-	@sh bench/run.sh $(if $(CORPUS),--corpus "$(CORPUS)")
+	@TRAWL_LDLIBS="$(LDLIBS)" sh bench/run.sh $(if $(CORPUS),--corpus "$(CORPUS)") $(BENCH_ARGS)
 
 bench-quick: all
-	@sh bench/run.sh --quick
+	@TRAWL_LDLIBS="$(LDLIBS)" sh bench/run.sh --quick $(BENCH_ARGS)
 
 demo: all
 	@sh tools/demo.sh

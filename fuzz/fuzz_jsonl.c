@@ -2,8 +2,9 @@
  * fuzz_jsonl.c -- libFuzzer target for JSON Lines ingest (lib/ingest.c,
  * lib/json.c), reading from memory through ingest_open_mem.
  *
- * The first input byte picks the read size and the line limit; the rest is
- * the corpus, plain or gzip.  Every document is read to the end twice --
+ * The first two input bytes pick the read size, the line limit and
+ * optional gzip damage (see LLVMFuzzerTestOneInput); the rest is the
+ * corpus, plain or gzip.  Every document is read to the end twice --
  * in tiny pieces and in one large read -- and the two runs must agree.
  * Invariants checked (abort on failure, so libFuzzer reports it):
  *   - codes are only 1, 0, TRAWL_EINPUT, TRAWL_ECORRUPT; after 0 or
@@ -18,6 +19,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <zlib.h>
 
 #include "buf.h"
 #include "ingest.h"
@@ -160,20 +163,60 @@ static uint64_t read_all(const uint8_t *data, size_t len, size_t chunk,
 	return h;
 }
 
+/* The payload gzip-compressed into a malloc'd buffer (NULL on failure). */
+static uint8_t *gzip_payload(const uint8_t *data, size_t size, size_t *out)
+{
+	z_stream zs;
+	memset(&zs, 0, sizeof zs);
+	if (deflateInit2(&zs, 6, Z_DEFLATED, 16 + MAX_WBITS, 8,
+			 Z_DEFAULT_STRATEGY) != Z_OK)
+		return NULL;
+	size_t cap = deflateBound(&zs, size) + 32;
+	uint8_t *z = malloc(cap);
+	CHECK(z);
+	zs.next_in = (uint8_t *)data;
+	zs.avail_in = (uInt)size;
+	zs.next_out = z;
+	zs.avail_out = (uInt)cap;
+	CHECK(deflate(&zs, Z_FINISH) == Z_STREAM_END);
+	*out = cap - zs.avail_out;
+	deflateEnd(&zs);
+	return z;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+/* Byte 0: bits 0-2 read size, bits 3-4 line limit; bit 5: compress the
+ * payload here (mutated gzip rarely gets past the CRC), bit 6: then cut
+ * it, bit 7: then flip a byte -- at the place byte 1 picks. */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const size_t chunks[] = { 1, 2, 3, 7, 16, 64, 255, 4096 };
 	static const size_t limits[] = { 16, 100, 1000, 1 << 20 };
-	if (size < 1)
+	uint8_t *z = NULL;
+	if (size < 2)
 		return 0;
-	size_t chunk = chunks[data[0] & 7];
-	size_t max_line = limits[(data[0] >> 3) & 3];
-	data++;
-	size--;
+	uint8_t sel = data[0], where = data[1];
+	size_t chunk = chunks[sel & 7];
+	size_t max_line = limits[(sel >> 3) & 3];
+	data += 2;
+	size -= 2;
+	if (sel & 0x20) {
+		size_t zn;
+		z = gzip_payload(data, size, &zn);
+		if (!z)
+			return 0;
+		size_t at = zn * where / 256;
+		if (sel & 0x40)
+			zn = at;
+		if ((sel & 0x80) && at < zn)
+			z[at] ^= (uint8_t)(where | 1);
+		data = z;
+		size = zn;
+	}
 	uint64_t a = read_all(data, size, chunk, max_line, 1);
 	uint64_t b = read_all(data, size, 1 << 16, max_line, 0);
 	CHECK(a == b);
+	free(z);
 	return 0;
 }

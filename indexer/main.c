@@ -136,8 +136,9 @@ static int open_index(const char *dir, trawl_index **ix)
 	int rc = trawl_index_open(dir, ix, &err);
 	if (rc == TRAWL_OK)
 		return 0;
-	fprintf(stderr, PROG ": %s: cannot open index: %s\n", dir,
-		errtext(&err, rc));
+	char msg[1024];
+	path_msg(msg, sizeof msg, dir, &err, rc);
+	fprintf(stderr, PROG ": cannot open index: %s\n", msg);
 	return -1;
 }
 
@@ -337,13 +338,17 @@ static void progress_show(progress *p, const trawl_input *in, int force)
 	if (in)
 		trawl_input_progress(in, &done, &total);
 	uint64_t all_done = p->done_before + done;
-	/* The total is known only when every input still to come has a size. */
-	uint64_t all_total = p->done_before + total;
-	int known = total != 0;
-	for (int i = p->cur + 1; i < p->ninputs && known; i++) {
-		if (p->sizes[i] == 0)
-			known = 0;
-		all_total += p->sizes[i];
+	uint64_t all_total = all_done;
+	int known = 1;
+	if (in) {
+		/* Known only when the current input and every input still
+		 * to come have a size (stdin and directories may not). */
+		all_total = p->done_before + total;
+		known = total != 0;
+		for (int i = p->cur + 1; i < p->ninputs && known; i++) {
+			known = p->sizes[i] != 0;
+			all_total += p->sizes[i];
+		}
 	}
 	double el = t - p->start;
 	if (el <= 0)
@@ -514,7 +519,7 @@ static int cmd_build(int argc, char **argv)
 	if (rc != TRAWL_OK) {
 		char msg[1024];
 		path_msg(msg, sizeof msg, out, &err, rc);
-		if (rc == TRAWL_EEXIST)
+		if (rc == TRAWL_EEXIST && !strstr(msg, "--force"))
 			fail(&p, "%s (use --force to replace it)", msg);
 		else if (rc == TRAWL_EINVAL && bo.language)
 			fail(&p, "%s (see `" PROG " languages`)",
@@ -678,8 +683,9 @@ static int cmd_check(int argc, char **argv)
 	int rc = trawl_index_check(ix, &err);
 	trawl_index_close(ix);
 	if (rc != TRAWL_OK) {
-		fprintf(stderr, PROG ": %s: check failed: %s\n", dir,
-			errtext(&err, rc));
+		char msg[1024];
+		path_msg(msg, sizeof msg, dir, &err, rc);
+		fprintf(stderr, PROG ": check failed: %s\n", msg);
 		return EXIT_FAILED;
 	}
 	printf("ok\n");

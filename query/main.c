@@ -242,8 +242,15 @@ static void print_indented(const char *text, int indent)
  * points; tabs are kept so the caret lines up). */
 static void print_syntax_error(const char *query, const trawl_error *err)
 {
-	const char *msg = err->message[0] ? err->message
-					  : trawl_errstr(TRAWL_ESYNTAX);
+	char msg[sizeof err->message];
+	snprintf(msg, sizeof msg, "%s",
+		 err->message[0] ? err->message : trawl_errstr(TRAWL_ESYNTAX));
+	/* the column is printed in front: drop a trailing " (column N)" */
+	char tail[32];
+	snprintf(tail, sizeof tail, " (column %d)", err->column);
+	size_t ml = strlen(msg), tl = strlen(tail);
+	if (ml > tl && strcmp(msg + ml - tl, tail) == 0)
+		msg[ml - tl] = '\0';
 	if (err->column <= 0) {
 		fprintf(stderr, PROG ": syntax error: %s\n  %s\n", msg, query);
 		return;
@@ -797,12 +804,13 @@ int main(int argc, char **argv)
 	clear_err(&err);
 	int rc = trawl_index_open(c.index_dir, &ix, &err);
 	if (rc != TRAWL_OK) {
-		if (rc == TRAWL_ENOTFOUND)
-			fprintf(stderr, PROG ": %s: no index there (%s)\n",
-				c.index_dir, errtext(&err, rc));
+		/* name the directory, unless the message already does */
+		const char *m = errtext(&err, rc);
+		if (strstr(m, c.index_dir))
+			fprintf(stderr, PROG ": cannot open index: %s\n", m);
 		else
-			fprintf(stderr, PROG ": %s: cannot open index: %s\n",
-				c.index_dir, errtext(&err, rc));
+			fprintf(stderr, PROG ": cannot open index: %s: %s\n",
+				c.index_dir, m);
 		free(c.query);
 		return EXIT_FAILED;
 	}

@@ -55,7 +55,7 @@ expect_stdout_is() { # TEXT LABEL (exact stdout, lines joined by spaces)
 cat >"$T/docs.jsonl" <<'EOF'
 {"id": "q1", "title": "Oil prices rise", "date": "2020-01-15", "source": "wire", "body": "Crude oil prices rose sharply on Monday as producers cut output."}
 {"id": "q2", "title": "Gas market", "date": "2021-06-01", "source": "wire", "body": "Natural gas futures fell.\n\nThe oil market was calm and oil traders waited."}
-{"id": "q3", "title": "Weather", "date": "2019-03-10", "body": "Sunny skies with \"quoted\" words, a backslash \\ and a\ttab."}
+{"id": "q3", "title": "Weather\treport\u0001", "date": "2019-03-10", "body": "Sunny skies with \"quoted\" words, a backslash \\ and a\ttab."}
 {"id": "q4", "title": "Café talk", "body": "Nicolás drank coffee near the old oil well."}
 {"id": "q5", "title": "Shipping", "date": "2020-07-04", "source": "wire", "body": "Tankers waited outside the port for weeks."}
 EOF
@@ -166,7 +166,7 @@ reject_out '\[oil\]|\[Oil\]' "--json snippet has no markers"
 run "$QRY" "$ix" --json backslash; expect_rc 0 "--json escaping"
 expect_out '\\"quoted\\"' "--json escapes quotes"
 expect_out 'backslash \\\\ and' "--json escapes backslash"
-expect_out 'a\\ttab' "--json escapes tab"
+expect_out '"title":"Weather\\treport\\u0001"' "--json escapes tab and control characters"
 run "$QRY" "$ix" --json Nicolás; expect_rc 0 "--json UTF-8"
 expect_out '"title":"Café talk"' "--json keeps UTF-8"
 if command -v python3 >/dev/null 2>&1; then

@@ -153,7 +153,25 @@ static char *gen_text(rng *r, size_t nwords, int **words, size_t *len)
 	return s;
 }
 
-void og_corpus(rng *r, size_t ndocs, gcorpus *c)
+/* Appends JUNK filler tokens to *S (IN/OUT, malloc'd, *LEN bytes):
+ * 'q' and four letters, a prefix no generated query has. */
+static void add_junk(rng *r, char **s, size_t *len, size_t junk)
+{
+	char *p = realloc(*s, *len + junk * 6 + 1);
+
+	if (!p)
+		exit(2);
+	for (size_t i = 0; i < junk; i++) {
+		p[(*len)++] = ' ';
+		p[(*len)++] = 'q';
+		for (int j = 0; j < 4; j++)
+			p[(*len)++] = (char)('a' + or_below(r, 26));
+	}
+	p[*len] = '\0';
+	*s = p;
+}
+
+void og_corpus(rng *r, size_t ndocs, size_t junk, gcorpus *c)
 {
 	c->ndocs = ndocs;
 	c->docs = xmalloc(ndocs * sizeof(*c->docs));
@@ -161,6 +179,10 @@ void og_corpus(rng *r, size_t ndocs, gcorpus *c)
 		gdoc *d = &c->docs[i];
 		size_t nt = chance(r, 15) ? 0 : 1 + or_below(r, 8);
 		size_t nb = chance(r, 5) ? 0 : 1 + or_below(r, 40);
+
+		/* A few long bodies, for positions past small blocks. */
+		if (chance(r, 2))
+			nb = 100 + or_below(r, 200);
 
 		memset(d, 0, sizeof(*d));
 		/* Now and then a later document repeats an earlier id and
@@ -174,6 +196,8 @@ void og_corpus(rng *r, size_t ndocs, gcorpus *c)
 		d->ntw = nt;
 		d->body = gen_text(r, nb, &d->bw, &d->blen);
 		d->nbw = nb;
+		if (junk)
+			add_junk(r, &d->body, &d->blen, junk);
 		/* NULL title or body means empty (trawl_doc): test it. */
 		if (d->tlen == 0 && chance(r, 50)) {
 			free(d->title);
@@ -606,6 +630,28 @@ char *og_render(const onode *n)
 	put(&b, "");
 	render(&b, n, 1);
 	return b.p;
+}
+
+void og_respace(rng *r, char **text)
+{
+	/* Unicode White_Space other than U+0020 (SPEC 3.1 Words). */
+	static const char *const ws[] = {
+		"\t", "\n", "  ", "\xe3\x80\x80", "\xc2\xa0", "\xe2\x80\x83",
+	};
+	sbuf b = { 0 };
+	int on = chance(r, 10);
+
+	if (!on)
+		return;
+	put(&b, "");
+	for (const char *p = *text; *p; p++) {
+		char one[2] = { *p, '\0' };
+
+		put(&b, *p == ' ' ? ws[or_below(r, sizeof(ws) / sizeof(ws[0]))]
+				  : one);
+	}
+	free(*text);
+	*text = b.p;
 }
 
 /* Breakages each of which SPEC 3 rejects whatever valid query V is. */

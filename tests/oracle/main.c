@@ -133,7 +133,8 @@ static void engine_close(engine *e)
 	memset(e, 0, sizeof(*e));
 }
 
-static int engine_begin(engine *e)
+/* Starts an index of LANG built with THREADS analysis threads. */
+static int engine_begin(engine *e, const char *lang, int threads)
 {
 	const char *t = getenv("TMPDIR");
 	trawl_build_opts o;
@@ -151,8 +152,11 @@ static int engine_begin(engine *e)
 	}
 	path_join(e->dir, sizeof(e->dir), e->tmp, "ix");
 	trawl_build_opts_init(&o);
-	o.language = "english";
-	o.threads = 1;
+	o.language = lang;
+	o.threads = threads;
+	/* The smallest budget the builder takes: a corpus with many terms
+	 * then spills runs and merges them. */
+	o.memory_budget = (size_t)4 << 20;
 	rc = trawl_builder_new(e->dir, &o, &e->b, &err);
 	if (rc != TRAWL_OK) {
 		fprintf(stderr, "oracle_diff: trawl_builder_new: %s: %s\n",
@@ -323,7 +327,8 @@ static void engine_query(engine *e, const char *text, eres *r)
 	}
 	trawl_hits_free(h);
 	trawl_query_free(q);
-	qsort(r->ids, r->n, sizeof(*r->ids), cmp_strp);
+	if (r->n)
+		qsort(r->ids, r->n, sizeof(*r->ids), cmp_strp);
 	for (size_t i = 1; i < r->n; i++)
 		if (strcmp(r->ids[i], r->ids[i - 1]) == 0)
 			r->problem = "the same id matched twice (a replaced document?)";
@@ -481,7 +486,9 @@ static onode *shrink_step(const onode *t, size_t node, size_t move)
 typedef struct world {
 	oracle *o;
 	engine e;
-	trawl_analyzer *an;
+	trawl_analyzer *an;    /* of LANG, the oracle's and our parser's */
+	const char *lang;
+	int threads;
 } world;
 
 /* 1 when the engine and the oracle disagree on T (a valid query: our own
@@ -568,15 +575,18 @@ static int collect_span(void *ctx, const trawl_token *tok)
 	return 0;
 }
 
-static int world_one(world *w, trawl_analyzer *an, const char *title,
+/* A world of one document, set up as LIKE. */
+static int world_one(world *w, const world *like, const char *title,
 		     const char *body)
 {
 	memset(w, 0, sizeof(*w));
-	w->an = an;
-	w->o = oracle_new(an);
+	w->an = like->an;
+	w->lang = like->lang;
+	w->threads = like->threads;
+	w->o = oracle_new(w->an);
 	oracle_add(w->o, "r", title, strlen(title), body, strlen(body));
 	oracle_seal(w->o);
-	if (engine_begin(&w->e) < 0 ||
+	if (engine_begin(&w->e, w->lang, w->threads) < 0 ||
 	    engine_add(&w->e, "r", title, strlen(title), body,
 		       strlen(body)) < 0 ||
 	    engine_finish(&w->e) < 0)
@@ -590,11 +600,11 @@ static void world_free(world *w)
 	engine_close(&w->e);
 }
 
-static int one_differs(trawl_analyzer *an, const char *title,
+static int one_differs(const world *like, const char *title,
 		       const char *body, onode *t)
 {
 	world w;
-	int d = world_one(&w, an, title, body) == 0 && differs(&w, t);
+	int d = world_one(&w, like, title, body) == 0 && differs(&w, t);
 
 	world_free(&w);
 	return d;
@@ -602,7 +612,7 @@ static int one_differs(trawl_analyzer *an, const char *title,
 
 /* Drops tokens from TEXT (IN/OUT, malloc'd) while the one-document
  * index of (title, body) still disagrees. */
-static void shrink_text(trawl_analyzer *an, char **title, char **body,
+static void shrink_text(const world *like, char **title, char **body,
 			char **text, onode *t)
 {
 	for (int again = 1; again;) {
@@ -610,9 +620,7 @@ static void shrink_text(trawl_analyzer *an, char **title, char **body,
 
 		again = 0;
 		v[0].end = (size_t)-1;
-		trawl_analyze(an, *text, strlen(*text), collect_span, &v);
-		for (size_t n = 0; v[n].end != (size_t)-1; n++)
-			;
+		trawl_analyze(like->an, *text, strlen(*text), collect_span, &v);
 		for (size_t i = 0; v[i].end != (size_t)-1 && !again; i++) {
 			size_t len = strlen(*text);
 			char *c = xmalloc(len + 1);
@@ -622,7 +630,7 @@ static void shrink_text(trawl_analyzer *an, char **title, char **body,
 			memcpy(c + v[i].start, save + v[i].end,
 			       len - v[i].end + 1);
 			*text = c;
-			if (one_differs(an, *title, *body, t)) {
+			if (one_differs(like, *title, *body, t)) {
 				free(save);
 				again = 1;
 			} else {
@@ -636,9 +644,8 @@ static void shrink_text(trawl_analyzer *an, char **title, char **body,
 
 /* Looks for a one-document repro of a disagreement on T over document
  * (TITLE, BODY), and prints it. */
-static void shrink_and_report(trawl_analyzer *an, const char *title,
-			      size_t tlen, const char *body, size_t blen,
-			      const onode *t, world *full)
+static void shrink_and_report(world *full, const char *title, size_t tlen,
+			      const char *body, size_t blen, const onode *t)
 {
 	char *ti = xmalloc(tlen + 1), *bo = xmalloc(blen + 1);
 	onode *q = on_copy(t), *s;
@@ -649,7 +656,7 @@ static void shrink_and_report(trawl_analyzer *an, const char *title,
 	ti[tlen] = '\0';
 	memcpy(bo, body ? body : "", blen);
 	bo[blen] = '\0';
-	if (!one_differs(an, ti, bo, q)) {
+	if (!one_differs(full, ti, bo, q)) {
 		/* Needs the other documents: shrink the query only. */
 		s = shrink_query(full, q);
 		text = og_render(s);
@@ -660,14 +667,14 @@ static void shrink_and_report(trawl_analyzer *an, const char *title,
 		goto out;
 	}
 	for (int round = 0; round < 3; round++) {
-		if (world_one(&w, an, ti, bo) == 0) {
+		if (world_one(&w, full, ti, bo) == 0) {
 			s = shrink_query(&w, q);
 			on_free(q);
 			q = s;
 		}
 		world_free(&w);
-		shrink_text(an, &ti, &bo, &ti, q);
-		shrink_text(an, &ti, &bo, &bo, q);
+		shrink_text(full, &ti, &bo, &ti, q);
+		shrink_text(full, &ti, &bo, &bo, q);
 	}
 	text = og_render(q);
 	printf("    minimal repro, one document:\n      {\"id\": \"r\", \"title\": ");
@@ -675,7 +682,7 @@ static void shrink_and_report(trawl_analyzer *an, const char *title,
 	printf(", \"body\": ");
 	print_json(stdout, bo, strlen(bo));
 	printf("}\n      query: %s\n", text);
-	if (world_one(&w, an, ti, bo) == 0) {
+	if (world_one(&w, full, ti, bo) == 0) {
 		unsigned char m;
 		eres r;
 
@@ -786,27 +793,48 @@ static void report(world *w, const gcorpus *gc, onode *t, const char *text,
 			printf(" body ");
 			print_json(stdout, g->body, g->blen);
 			printf("\n");
-			shrink_and_report(w->an, g->title, g->tlen, g->body,
-					  g->blen, t, w);
+			shrink_and_report(w, g->title, g->tlen, g->body,
+					  g->blen, t);
 			break;
 		}
 	}
 	fflush(stdout);
 }
 
-static int run_corpus(trawl_analyzer *an, size_t c, size_t *nq)
+/* Result sizes seen, to judge the test's power: a generator whose
+ * queries all match nothing (or everything) would prove little. */
+static size_t n_none, n_all, n_some;
+
+/* Corpus C of the run: english or no stemming, one or more threads, and
+ * every fourth corpus carries enough distinct junk terms per document to
+ * pass the builder's smallest memory budget, so that the index is built
+ * from several runs merged. */
+static int run_corpus(trawl_analyzer *english, size_t c, size_t *nq)
 {
 	uint64_t cs = corpus_seed(opt.seed, c);
 	rng r = { cs };
 	gcorpus gc;
-	world w = { .an = an };
-	unsigned char *m1, *m2;
-	const char **ids;
+	world w = { .an = english, .lang = "english", .threads = (int)(c % 3) };
+	size_t junk = c % 4 == 1 ? 300 : 0;
+	unsigned char *m1 = NULL, *m2 = NULL;
+	const char **ids = NULL;
+	trawl_error err = { 0 };
 	int rc = 0;
 
-	og_corpus(&r, opt.docs, &gc);
-	w.o = oracle_new(an);
-	if (engine_begin(&w.e) < 0)
+	if (c % 4 == 3) {
+		w.lang = "none";
+		if (trawl_analyzer_new(w.lang, &w.an, &err) != TRAWL_OK) {
+			fprintf(stderr, "oracle_diff: analyser %s: %s\n",
+				w.lang, err.message);
+			return 2;
+		}
+	}
+	og_corpus(&r, opt.docs, junk, &gc);
+	printf("  corpus %zu: %zu docs, language %s, %d threads%s\n", c,
+	       gc.ndocs, w.lang, w.threads,
+	       junk ? ", junk terms to force merged runs" : "");
+	w.o = oracle_new(w.an);
+	if (engine_begin(&w.e, w.lang, w.threads) < 0)
 		goto fail;
 	for (size_t i = 0; i < gc.ndocs; i++) {
 		const gdoc *d = &gc.docs[i];
@@ -823,15 +851,17 @@ static int run_corpus(trawl_analyzer *an, size_t c, size_t *nq)
 	m2 = xmalloc(oracle_ndocs(w.o));
 	ids = xmalloc(oracle_ndocs(w.o) * sizeof(*ids));
 	for (size_t qi = 0; qi < opt.queries && nfail < opt.max_fail; qi++) {
-		onode *t = og_query(&r, &gc, an), *p;
+		onode *t = og_query(&r, &gc, w.an), *p;
 		char *text = og_render(t), *bad = NULL;
 		const char *why;
 		int check = opt.only_query < 0 || (size_t)opt.only_query == qi;
 		size_t n;
 		eres er;
 
-		/* Every 8th query also yields a broken one (drawn always,
-		 * so that a replay sees the same sequence). */
+		/* Draws that happen whether or not this query is checked,
+		 * so that a replay sees the same sequence: other white
+		 * space, and every 8th query a broken one. */
+		og_respace(&r, &text);
 		if (qi % 8 == 7)
 			bad = og_invalid(&r, text);
 		if (!check)
@@ -842,7 +872,7 @@ static int run_corpus(trawl_analyzer *an, size_t c, size_t *nq)
 		oracle_compile(w.o, t);
 		oracle_eval(w.o, t, m1);
 		/* Our parser must read our rendering as our tree. */
-		p = qtext_parse(an, text, &why);
+		p = qtext_parse(w.an, text, &why);
 		if (p) {
 			oracle_compile(w.o, p);
 			oracle_eval(w.o, p, m2);
@@ -863,6 +893,12 @@ static int run_corpus(trawl_analyzer *an, size_t c, size_t *nq)
 		}
 		on_free(p);
 		n = oracle_ids(w.o, m1, ids);
+		if (n == 0)
+			n_none++;
+		else if (n == oracle_ndocs(w.o))
+			n_all++;
+		else
+			n_some++;
 		engine_query(&w.e, text, &er);
 		if (!same(ids, n, &er)) {
 			report(&w, &gc, t, text, ids, n, &er, c, qi);
@@ -879,18 +915,19 @@ next:
 		free(text);
 		on_free(t);
 	}
+	goto out;
+fail:
+	rc = 2;
+out:
 	free(m1);
 	free(m2);
 	free(ids);
 	oracle_free(w.o);
 	engine_close(&w.e);
 	og_corpus_free(&gc);
+	if (w.an != english)
+		trawl_analyzer_free(w.an);
 	return rc;
-fail:
-	oracle_free(w.o);
-	engine_close(&w.e);
-	og_corpus_free(&gc);
-	return 2;
 }
 
 static int run_diff(trawl_analyzer *an)
@@ -916,7 +953,9 @@ static int run_diff(trawl_analyzer *an)
 			break;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t1);
-	printf("oracle_diff: %zu queries, %zu failures, %.1f s\n", nq, nfail,
+	printf("oracle_diff: %zu queries (matching no document %zu, every "
+	       "document %zu, some %zu), %zu failures, %.1f s\n", nq, n_none,
+	       n_all, n_some, nfail,
 	       (double)(t1.tv_sec - t0.tv_sec) +
 		       (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
 	return rc;
@@ -998,7 +1037,8 @@ static int conf_match(void *ctx, const char *line, size_t lineno)
 	want.ids = v[2].arr;
 	want.n = v[2].narr;
 	want.count = (uint64_t)v[1].num;
-	qsort(want.ids, want.n, sizeof(char *), cmp_strp);
+	if (want.n)
+		qsort(want.ids, want.n, sizeof(char *), cmp_strp);
 
 	engine_query(&cf->w.e, v[0].s, &er);
 	if (!same((const char **)want.ids, want.n, &er) ||
@@ -1143,7 +1183,9 @@ static int run_conformance(trawl_analyzer *an)
 		goto fail;
 	}
 	oracle_seal(cf.w.o);
-	if (engine_begin(&cf.w.e) < 0)
+	cf.w.lang = "english";
+	cf.w.threads = 0;
+	if (engine_begin(&cf.w.e, cf.w.lang, cf.w.threads) < 0)
 		goto fail;
 	rc = trawl_input_open(corpus, &in, &err);
 	if (rc != TRAWL_OK) {
@@ -1378,7 +1420,7 @@ static int self_test(trawl_analyzer *an)
 		rng r = { 7 };
 		gcorpus gc;
 
-		og_corpus(&r, 20, &gc);
+		og_corpus(&r, 20, 0, &gc);
 		for (int i = 0; i < 300; i++) {
 			onode *t = og_query(&r, &gc, an);
 			char *text = og_render(t), *bad_text = og_invalid(&r, text);

@@ -412,11 +412,22 @@ void oracle_compile(oracle *o, onode *n)
 		n->pok = xmalloc(o->nterms ? o->nterms : 1);
 		memset(n->pok, 0, o->nterms ? o->nterms : 1);
 		if (v.n == 1) {
-			size_t plen = strlen(v.tok[0]);
+			size_t plen = strlen(v.tok[0]), lo = 0, hi = o->nterms;
 
-			for (size_t t = 0; t < o->nterms; t++)
-				n->pok[t] = strncmp(o->terms[t], v.tok[0],
-						    plen) == 0;
+			/* The terms are sorted, so those that start with
+			 * the prefix are the run from the first one not
+			 * below it. */
+			while (lo < hi) {
+				size_t mid = lo + (hi - lo) / 2;
+
+				if (strcmp(o->terms[mid], v.tok[0]) < 0)
+					lo = mid + 1;
+				else
+					hi = mid;
+			}
+			for (size_t t = lo; t < o->nterms &&
+			     strncmp(o->terms[t], v.tok[0], plen) == 0; t++)
+				n->pok[t] = 1;
 		}
 	} else {
 		/* A word is its stem; a word or phrase of several tokens is

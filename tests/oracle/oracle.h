@@ -111,13 +111,18 @@ typedef struct gcorpus {
 	size_t ndocs;
 } gcorpus;
 
-void og_corpus(rng *r, size_t ndocs, gcorpus *c);
+/* NDOCS documents; JUNK distinct-ish filler terms end each body (they
+ * swell the builder's memory, never match a generated query). */
+void og_corpus(rng *r, size_t ndocs, size_t junk, gcorpus *c);
 void og_corpus_free(gcorpus *c);
 /* A random valid query over corpus C.  AN decides which prefixes are one
  * token.  Caller frees with on_free. */
 onode *og_query(rng *r, const gcorpus *c, trawl_analyzer *an);
 /* The text of N as a user would type it.  malloc'd. */
 char *og_render(const onode *n);
+/* Now and then replaces the spaces of *TEXT (IN/OUT, malloc'd) with
+ * other Unicode white space; the meaning stays. */
+void og_respace(rng *r, char **text);
 /* A query text SPEC section 3 rejects, made by breaking VALID. */
 char *og_invalid(rng *r, const char *valid);
 

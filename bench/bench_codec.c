@@ -1,0 +1,165 @@
+/*
+ * bench_codec.c -- measures the postings codecs on a real index: for every
+ * term's docno gaps, frequencies and position gaps, the bytes taken by
+ * LEB128 varints, plain frame-of-reference bit packing (FOR) and patched
+ * FOR (PFor, what the index uses), and the decode speed of each, in blocks
+ * of 128 values.  Prints one key=value line per result.
+ *
+ *   build/bench/bench_codec INDEX
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "codec.h"
+#include "dict.h"
+#include "index.h"
+#include "postings.h"
+
+typedef struct stream {
+	uint32_t *v;
+	size_t n, cap;
+} stream;
+
+static void push(stream *s, uint32_t x)
+{
+	if (s->n == s->cap) {
+		s->cap = s->cap ? s->cap * 2 : 1 << 20;
+		s->v = realloc(s->v, s->cap * sizeof *s->v);
+		if (!s->v) {
+			perror("realloc");
+			exit(2);
+		}
+	}
+	s->v[s->n++] = x;
+}
+
+static double now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static unsigned width(const uint32_t *v, size_t n)
+{
+	uint32_t m = 0;
+	for (size_t i = 0; i < n; i++)
+		m |= v[i];
+	return m ? 32 - (unsigned)__builtin_clz(m) : 0;
+}
+
+static void measure(const char *name, const stream *s)
+{
+	int rc = TRAWL_OK;
+	buf vb, fb, pb;
+	buf_init(&vb);
+	buf_init(&fb);
+	buf_init(&pb);
+	for (size_t i = 0; i < s->n; i++)
+		buf_put_varint(&rc, &vb, s->v[i]);
+	for (size_t i = 0; i < s->n; i += PC_BLOCK) {
+		size_t k = s->n - i < PC_BLOCK ? s->n - i : PC_BLOCK;
+		unsigned w = width(s->v + i, k);
+		buf_putc(&rc, &fb, (uint8_t)w);
+		buf_reserve(&rc, &fb, (k * w + 7) / 8);
+		pc_pack(fb.p + fb.n, s->v + i, k, w);
+		fb.n += (k * w + 7) / 8;
+		pc_encode(&rc, &pb, s->v + i, k);
+	}
+	uint32_t out[PC_BLOCK];
+	uint64_t sum = 0;
+	/* decode speeds, best of 3 */
+	double tv = 1e9, tf = 1e9, tp = 1e9;
+	for (int rep = 0; rep < 3; rep++) {
+		double t0 = now();
+		rd r = { vb.p, vb.p + vb.n };
+		for (size_t i = 0; i < s->n; i++) {
+			uint32_t x;
+			rd_varint32(&r, &x);
+			sum += x;
+		}
+		double t1 = now();
+		const uint8_t *p = fb.p;
+		for (size_t i = 0; i < s->n; i += PC_BLOCK) {
+			size_t k = s->n - i < PC_BLOCK ? s->n - i : PC_BLOCK;
+			unsigned w = *p++;
+			pc_unpack(out, p, k, w);
+			p += (k * w + 7) / 8;
+			sum += out[0];
+		}
+		double t2 = now();
+		rd r2 = { pb.p, pb.p + pb.n };
+		for (size_t i = 0; i < s->n; i += PC_BLOCK) {
+			size_t k = s->n - i < PC_BLOCK ? s->n - i : PC_BLOCK;
+			pc_decode(&r2, out, k);
+			sum += out[0];
+		}
+		double t3 = now();
+		if (t1 - t0 < tv) tv = t1 - t0;
+		if (t2 - t1 < tf) tf = t2 - t1;
+		if (t3 - t2 < tp) tp = t3 - t2;
+	}
+	double n = (double)s->n;
+	printf("stream=%s values=%zu varint_bits=%.2f for_bits=%.2f pfor_bits=%.2f "
+	       "varint_Mints_s=%.0f for_Mints_s=%.0f pfor_Mints_s=%.0f check=%llu\n",
+	       name, s->n, 8.0 * vb.n / n, 8.0 * fb.n / n, 8.0 * pb.n / n,
+	       n / tv / 1e6, n / tf / 1e6, n / tp / 1e6,
+	       (unsigned long long)(sum & 1));
+	buf_free(&vb);
+	buf_free(&fb);
+	buf_free(&pb);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc != 2) {
+		fprintf(stderr, "usage: bench_codec INDEX\n");
+		return 2;
+	}
+	trawl_error err;
+	trawl_index *ix;
+	if (trawl_index_open(argv[1], &ix, &err)) {
+		fprintf(stderr, "bench_codec: %s\n", err.message);
+		return 2;
+	}
+	stream gaps = { 0 }, tfs = { 0 }, pos = { 0 };
+	dict_iter it;
+	dterm t;
+	if (dict_seek(&ix->dict, &it, "", 0, &err))
+		return 2;
+	while (dict_next(&it, &t, &err) == 1) {
+		pcursor c;
+		if (pcur_open(&c, &ix->postings, &ix->positions, &t, &err))
+			return 2;
+		uint32_t prev = UINT32_MAX;
+		for (; c.docno != DOC_END; pcur_next(&c)) {
+			push(&gaps, c.docno - prev - 1);
+			prev = c.docno;
+			push(&tfs, pcur_tf_body(&c));
+			const uint32_t *p;
+			uint32_t n;
+			pcur_positions(&c, &p, &n);
+			uint32_t last = UINT32_MAX;
+			for (uint32_t i = 0; i < n; i++) {
+				if (i == pcur_tf_title(&c))
+					last = UINT32_MAX;
+				uint32_t v = p[i] & ~POS_BODY;
+				push(&pos, v - last - 1);
+				last = v;
+			}
+		}
+		pcur_close(&c);
+	}
+	printf("# bench_codec %s (reproduce: build/bench/bench_codec %s)\n",
+	       argv[1], argv[1]);
+	measure("docno_gaps", &gaps);
+	measure("tf_body", &tfs);
+	measure("position_gaps", &pos);
+	free(gaps.v);
+	free(tfs.v);
+	free(pos.v);
+	trawl_index_close(ix);
+	return 0;
+}

@@ -1,0 +1,204 @@
+#!/bin/sh
+# bench/run.sh -- trawl against Xapian and SQLite FTS5 on the same input.
+#
+#   sh bench/run.sh [--corpus FILE...|all] [--docs N] [--reps R] [--warmup W]
+#                   [--threads N] [--keep] [--quick]
+#
+#   --corpus F   JSON Lines input (.jsonl or .jsonl.gz); may be repeated or
+#                hold several space-separated paths, which are concatenated.
+#                "all" means every ../shared/corpus/*.jsonl.gz.  Default:
+#                ../shared/corpus/reuters-financial-2006-2013.part1.jsonl.gz
+#                when present, else the bundled corpus/news.jsonl.
+#   --docs N     use N documents spread evenly over the input (for a trial)
+#   --reps R     timed repetitions of each query (default 20)
+#   --warmup W   untimed passes over all queries first (default 2)
+#   --threads N  trawl's multi-threaded build (default: every core)
+#   --keep       keep the indexes in bench/results/tmp/NAME/ afterwards
+#   --quick      the bundled corpus/ (what `make bench-quick` runs)
+#
+# Steps: install missing packages, build trawl and the three harnesses,
+# write the input as one plain .jsonl, index it with each engine under
+# /usr/bin/time (wall, CPU, peak RSS), time the queries of bench/queries.txt
+# in each engine, build trawl on 1/4 and 1/2 of the input for the scaling
+# lines, and write bench/results/DATE-NAME.md and .json (bench/report.py).
+# See bench/README.md for what the figures mean.
+set -eu
+
+cd "$(dirname "$0")/.."
+SHARED="${TRAWL_SHARED:-../shared}"
+DEFAULT_CORPUS="$SHARED/corpus/reuters-financial-2006-2013.part1.jsonl.gz"
+
+corpora=""
+docs=""
+reps=20
+warmup=2
+threads=$(nproc 2>/dev/null || echo 2)
+keep=0
+quick=0
+usage() {
+	sed -n '2,/^# Steps/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2
+	exit 2
+}
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--corpus) [ $# -ge 2 ] || usage; corpora="$corpora $2"; shift 2 ;;
+	--docs) [ $# -ge 2 ] || usage; docs=$2; shift 2 ;;
+	--reps) [ $# -ge 2 ] || usage; reps=$2; shift 2 ;;
+	--warmup) [ $# -ge 2 ] || usage; warmup=$2; shift 2 ;;
+	--threads) [ $# -ge 2 ] || usage; threads=$2; shift 2 ;;
+	--keep) keep=1; shift ;;
+	--quick) quick=1; shift ;;
+	*) usage ;;
+	esac
+done
+
+# ---- Which input ---------------------------------------------------------
+if [ "$quick" = 1 ]; then
+	corpora="corpus/news.jsonl"
+	name=bundled
+elif [ -z "$corpora" ]; then
+	if [ -f "$DEFAULT_CORPUS" ]; then corpora="$DEFAULT_CORPUS"
+	else corpora="corpus/news.jsonl"; fi
+fi
+if [ "$(echo $corpora)" = all ]; then
+	corpora=$(ls "$SHARED"/corpus/*.jsonl.gz)
+fi
+ncorp=0
+for f in $corpora; do
+	[ -f "$f" ] || { echo "bench: no such corpus: $f" >&2; exit 2; }
+	ncorp=$((ncorp + 1))
+	n=$(basename "$f"); n=${n%.gz}; n=${n%.jsonl}
+	[ "$n" = news ] && n=bundled
+done
+if [ "$quick" != 1 ]; then
+	if [ "$ncorp" -gt 1 ]; then name="combined-$ncorp"; else name=$n; fi
+fi
+[ -n "$docs" ] && name="$name-sample$docs"
+
+# The command that reproduces this run, for the top of the report.
+repro="sh bench/run.sh"
+if [ "$quick" = 1 ]; then
+	repro="$repro --quick"
+else
+	for f in $corpora; do repro="$repro --corpus $f"; done
+fi
+[ -n "$docs" ] && repro="$repro --docs $docs"
+repro="$repro --reps $reps --warmup $warmup --threads $threads"
+
+W="bench/results/tmp/$name"
+BIN="bench/results/tmp/bin"
+say() { echo "bench: $*" >&2; }
+
+# ---- Packages, trawl, harnesses -------------------------------------------
+TRAWL_EXTRA_PKGS="libxapian-dev g++ libsqlite3-dev sqlite3 time python3" sh tools/deps.sh
+${MAKE:-make} --no-print-directory -s all
+mkdir -p "$BIN"
+TRAWL_LDLIBS="${TRAWL_LDLIBS:--lstemmer -lutf8proc -lz -lpthread -lm}"
+HFLAGS="-O2 -g -Wall -Wextra -Iinclude -Ibench"
+# stale BINARY SOURCE: true when BINARY is missing or older than what it is
+# built from (its source, benchutil.h, libtrawl.a, trawl.h).
+stale() {
+	for dep in "$2" bench/benchutil.h build/libtrawl.a include/trawl.h; do
+		[ -f "$1" ] && [ ! "$dep" -nt "$1" ] || return 0
+	done
+	return 1
+}
+if stale "$BIN/trawl_bench" bench/trawl_bench.c; then
+	say "building trawl_bench"
+	cc -std=c11 -D_GNU_SOURCE $HFLAGS -o "$BIN/trawl_bench" bench/trawl_bench.c \
+		build/libtrawl.a $TRAWL_LDLIBS
+fi
+if stale "$BIN/fts5_bench" bench/fts5_bench.c; then
+	say "building fts5_bench"
+	cc -std=c11 -D_GNU_SOURCE $HFLAGS $(pkg-config --cflags sqlite3) \
+		-o "$BIN/fts5_bench" bench/fts5_bench.c build/libtrawl.a $TRAWL_LDLIBS \
+		$(pkg-config --libs sqlite3)
+fi
+if stale "$BIN/xapian_bench" bench/xapian_bench.cc; then
+	say "building xapian_bench"
+	c++ -std=c++17 $HFLAGS $(pkg-config --cflags xapian-core) \
+		-o "$BIN/xapian_bench" bench/xapian_bench.cc build/libtrawl.a $TRAWL_LDLIBS \
+		$(pkg-config --libs xapian-core)
+fi
+
+# ---- Input ------------------------------------------------------------------
+# One plain .jsonl that every engine reads, so that no engine pays for gzip
+# and all see the same documents; then its first quarter and half.
+rm -rf "$W"
+mkdir -p "$W"
+say "preparing the input in $W"
+for f in $corpora; do
+	case "$f" in *.gz) gzip -dc "$f" ;; *) cat "$f" ;; esac
+done > "$W/full.jsonl"
+if [ -n "$docs" ]; then
+	total=$(wc -l < "$W/full.jsonl")
+	# Every line i where floor(i*N/total) steps up: N lines, evenly spread.
+	awk -v n="$docs" -v t="$total" \
+		'int(NR * n / t) > int((NR - 1) * n / t)' "$W/full.jsonl" > "$W/input.jsonl"
+	rm "$W/full.jsonl"
+else
+	mv "$W/full.jsonl" "$W/input.jsonl"
+fi
+lines=$(wc -l < "$W/input.jsonl")
+head -n $((lines / 4)) "$W/input.jsonl" > "$W/quarter.jsonl"
+head -n $((lines / 2)) "$W/input.jsonl" > "$W/half.jsonl"
+
+# Runs "$@" under /usr/bin/time; writes "wall user sys maxrss_kb" to
+# $W/time.$1-name.  Exit status 1 from trawl-index (malformed documents
+# skipped) is not a failure.
+timed() {
+	tag=$1; shift
+	rc=0
+	/usr/bin/time -f '%e %U %S %M' -o "$W/time.$tag" "$@" > "$W/out.$tag" 2> "$W/err.$tag" || rc=$?
+	if [ "$rc" -gt 1 ]; then
+		say "$tag failed (exit $rc):"; cat "$W/err.$tag" >&2; exit 1
+	fi
+	# GNU time prints "Command exited with non-zero status" first then.
+	tail -n 1 "$W/time.$tag" > "$W/time.$tag.tmp" && mv "$W/time.$tag.tmp" "$W/time.$tag"
+}
+
+# ---- Indexing ---------------------------------------------------------------
+cat "$W/input.jsonl" > /dev/null # same page-cache state for every engine
+load_start=$(cut -d' ' -f1-3 /proc/loadavg)
+say "indexing: trawl, 1 thread"
+timed trawl1 bin/trawl-index build -q -j 1 -o "$W/trawl1.idx" "$W/input.jsonl"
+say "indexing: trawl, $threads threads"
+timed trawlN bin/trawl-index build -q -j "$threads" -o "$W/trawlN.idx" "$W/input.jsonl"
+say "indexing: Xapian"
+timed xapian "$BIN/xapian_bench" index "$W/xapian.db" "$W/input.jsonl"
+say "indexing: SQLite FTS5"
+timed fts5 "$BIN/fts5_bench" index "$W/fts5.db" "$W/input.jsonl"
+"$BIN/trawl_bench" stats "$W/trawl1.idx" > "$W/stats.trawl1"
+"$BIN/fts5_bench" stats "$W/fts5.db" > "$W/stats.fts5"
+
+# ---- Queries ----------------------------------------------------------------
+Q="-q bench/queries.txt -r $reps -w $warmup"
+say "queries: trawl"
+"$BIN/trawl_bench" query "$W/trawl1.idx" $Q -s "$W/samples.trawl" > "$W/q.trawl" 2> "$W/qerr.trawl"
+say "queries: Xapian"
+"$BIN/xapian_bench" query "$W/xapian.db" $Q -s "$W/samples.xapian" > "$W/q.xapian" 2> "$W/qerr.xapian"
+say "queries: SQLite FTS5"
+"$BIN/fts5_bench" query "$W/fts5.db" $Q -s "$W/samples.fts5" > "$W/q.fts5" 2> "$W/qerr.fts5"
+
+# ---- Scaling: trawl on 1/4 and 1/2 (all = the 1-thread run above) ---------
+for part in quarter half; do
+	say "scaling: trawl on the $part"
+	timed "scale-$part" bin/trawl-index build -q -j 1 -o "$W/$part.idx" "$W/$part.jsonl"
+	"$BIN/trawl_bench" stats "$W/$part.idx" > "$W/stats.$part"
+	"$BIN/trawl_bench" query "$W/$part.idx" $Q -s "$W/samples.$part" > "$W/q.$part" 2> "$W/qerr.$part"
+done
+load_end=$(cut -d' ' -f1-3 /proc/loadavg)
+
+# ---- Report -----------------------------------------------------------------
+dirty=""
+[ -n "$(git status --porcelain -- lib include indexer query 2>/dev/null)" ] && dirty=" (with uncommitted changes in lib/ include/ indexer/ query/)"
+python3 bench/report.py --work "$W" --name "$name" --queries bench/queries.txt \
+	--out bench/results --command "$repro" --threads "$threads" --reps "$reps" \
+	--warmup "$warmup" --corpora "$(echo $corpora)" \
+	--commit "$(git rev-parse --short HEAD 2>/dev/null || echo unknown)$dirty" \
+	--load-start "$load_start" --load-end "$load_end" \
+	--versions "Xapian $(pkg-config --modversion xapian-core), SQLite $(pkg-config --modversion sqlite3), $(cc --version | head -n 1)"
+
+if [ "$keep" = 0 ]; then
+	rm -rf "$W"/*.idx "$W"/*.db "$W"/*.jsonl
+fi
