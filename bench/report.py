@@ -143,6 +143,10 @@ def table(head, rows, align=None):
     return "\n".join(out)
 
 
+def signed_pct(d):
+    return "+∞%" if d is None else "%+.0f%%" % d
+
+
 def md_escape(s):
     return s.replace("|", "\\|")
 
@@ -198,12 +202,18 @@ def main():
     index["xapian"]["size"] = {"total": xtotal, "without_stored": xtotal - xstore,
                                "parts": xfiles}
     index["fts5"]["size"] = {"total": fts["bytes_total"],
-                             "without_stored": fts["bytes_total"] - fts["bytes_content"],
+                             "without_stored": fts["bytes_index"],
                              "parts": {"docs_content (stored text)": fts["bytes_content"],
-                                       "full-text index and the rest": fts["bytes_index"]}}
+                                       "full-text index and the rest": fts["bytes_index"],
+                                       "free pages": fts["bytes_free"]}}
     if abs(trawl_disk - st["bytes_total"]) > max(4096, st["bytes_total"] // 100):
         warnings.append("trawl's stats say %d bytes but its directory holds %d"
                         % (st["bytes_total"], trawl_disk))
+
+    if o.threads > 1 and index["trawlN"]["wall_s"] > 0.9 * index["trawl1"]["wall_s"]:
+        warnings.append("trawl's %d-thread build (%.2f s) was not clearly faster than its "
+                        "1-thread build (%.2f s): --threads may have no effect yet"
+                        % (o.threads, index["trawlN"]["wall_s"], index["trawl1"]["wall_s"]))
 
     # -- queries
     qs = read_queries(o.queries)
@@ -217,15 +227,16 @@ def main():
         row = {"kind": q["kind"], "query": {e: q[e] for e in ENGINES}}
         for e in ENGINES:
             r = res[e][i]
-            row[e] = {k: v for k, v in r.items() if k != "samples"}
+            row[e] = dict(r)
         tc = row["trawl"].get("count")
         for e in PEERS:
             pc = row[e].get("count")
             if tc is None or pc is None:
                 continue
-            diff = 100.0 * (pc - tc) / tc if tc else (0.0 if pc == 0 else float("inf"))
+            # None: trawl found nothing and the peer found something.
+            diff = 100.0 * (pc - tc) / tc if tc else (0.0 if pc == 0 else None)
             row[e]["diff_pct"] = diff
-            row[e]["flag"] = abs(diff) > FLAG_PCT
+            row[e]["flag"] = diff is None or abs(diff) > FLAG_PCT
             if row[e]["flag"]:
                 flagged.append((i, e, diff))
         qrows.append(row)
@@ -400,7 +411,7 @@ def main():
             if r["status"] != "ok":
                 cells.append(r["status"])
             elif r.get("flag"):
-                cells.append("**%s (%+.0f%%)**" % ("{:,}".format(r["count"]), r["diff_pct"]))
+                cells.append("**%s (%s)**" % ("{:,}".format(r["count"]), signed_pct(r["diff_pct"])))
             else:
                 cells.append("{:,}".format(r["count"]))
         for e in ENGINES:
@@ -436,8 +447,8 @@ def main():
         for w in warnings:
             L.append("- " + w)
         for i, e, d in flagged:
-            L.append("- query %d `%s`: %s counts %+.1f%% vs trawl (%s vs %s)"
-                     % (i + 1, md_escape(qs[i]["trawl"]), LABEL[e], d,
+            L.append("- query %d `%s`: %s counts %s vs trawl (%s vs %s)"
+                     % (i + 1, md_escape(qs[i]["trawl"]), LABEL[e], signed_pct(d),
                         "{:,}".format(res[e][i]["count"]), "{:,}".format(res["trawl"][i]["count"])))
         for e in ENGINES:
             if errors[e]:

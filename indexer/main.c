@@ -521,9 +521,6 @@ static int cmd_build(int argc, char **argv)
 		path_msg(msg, sizeof msg, out, &err, rc);
 		if (rc == TRAWL_EEXIST && !strstr(msg, "--force"))
 			fail(&p, "%s (use --force to replace it)", msg);
-		else if (rc == TRAWL_EINVAL && bo.language)
-			fail(&p, "%s (see `" PROG " languages`)",
-			     errtext(&err, rc));
 		else
 			fail_path(&p, out, &err, rc);
 		goto done;

@@ -41,20 +41,19 @@
  * its arena first is cleared like one that runs out of entries. */
 #define CACHE_ARENA_MAX (8u << 20)
 
-/* In front of the table, a direct-mapped cache of whole entries: the few
- * hundred words that make most of any text hit in 64 KB that stays in the
- * CPU cache, where a table hit costs two misses (slot, then arena). */
-#define HOT_N 1024u
-#define HOT_TOK 31
-#define HOT_STEM 31 /* with its NUL */
+/* Normalisations remembered per analyser: text in one script repeats a
+ * small alphabet, and utf8proc's lookups are ~40% of the time of
+ * non-ASCII text without them.  Direct-mapped by code point. */
+#define MEMO_N 512u
+#define MEMO_MAX 4 /* code points kept; longer results are recomputed */
 
 enum { C_SEP, C_WORD, C_APOS };
 
-struct hot {
-	uint8_t tok_len;	/* 0: empty */
-	uint8_t stem_len;
-	uint8_t tok[HOT_TOK];
-	uint8_t stem[HOT_STEM];
+struct memo {
+	uint32_t key;		/* code point + 1; 0: empty */
+	int32_t out[MEMO_MAX];
+	uint8_t n;
+	uint8_t cls[MEMO_MAX];
 };
 
 /* One cached stem: token bytes then stem bytes then a NUL in the arena
@@ -68,12 +67,11 @@ struct slot {
 
 struct trawl_analyzer {
 	struct sb_stemmer *stemmer; /* NULL for "none" */
-	int ascii_fast;
+	int fast;		/* ASCII fast path and memo on (tests turn off) */
 
 	uint8_t *tok;		/* the token being built, NUL-terminated on emit */
 	size_t tok_cap;
 
-	struct hot *hot;	/* HOT_N entries; NULL until the first stem */
 	struct slot *slots;	/* nslots, a power of two; NULL when off */
 	uint32_t nslots;
 	uint32_t nused;
@@ -81,6 +79,7 @@ struct trawl_analyzer {
 	uint8_t *arena;
 	size_t arena_n, arena_cap;
 	an_stats stats;
+	struct memo memo[MEMO_N];
 };
 
 /* The state of one trawl_analyze call. */
@@ -168,7 +167,7 @@ int trawl_analyzer_new(const char *language, trawl_analyzer **out,
 	a = calloc(1, sizeof *a);
 	if (!a)
 		return tr_err(err, TRAWL_ENOMEM, "analyser: out of memory");
-	a->ascii_fast = 1;
+	a->fast = 1;
 	a->max_entries = AN_CACHE_ENTRIES;
 	if (strcmp(language, "none") != 0) {
 		a->stemmer = sb_stemmer_new(language, "UTF_8");
@@ -213,7 +212,6 @@ void trawl_analyzer_free(trawl_analyzer *a)
 		return;
 	sb_stemmer_delete(a->stemmer);
 	free(a->tok);
-	free(a->hot);
 	free(a->slots);
 	free(a->arena);
 	free(a);
@@ -236,8 +234,10 @@ static uint32_t hash_bytes(const uint8_t *p, size_t n)
 		n -= 8;
 	}
 	if (n) {
+		/* A byte loop: memcpy of a variable length is a libc call. */
 		w = 0;
-		memcpy(&w, p, n);
+		for (size_t i = 0; i < n; i++)
+			w |= (uint64_t)p[i] << (8 * i);
 		h = (h ^ w) * k;
 	}
 	h ^= h >> 32;
@@ -345,50 +345,20 @@ static const char *cache_put(trawl_analyzer *a, uint32_t h,
 	return (const char *)a->arena + s->off + n;
 }
 
-/* Copies W -> STEM into the hot cache when both fit. */
-static void hot_put(trawl_analyzer *a, uint32_t h, const uint8_t *w,
-		    size_t n, const uint8_t *stem, size_t sn)
-{
-	if (!a->hot || n > HOT_TOK || sn >= HOT_STEM)
-		return;
-	struct hot *e = &a->hot[h & (HOT_N - 1)];
-	e->tok_len = (uint8_t)n;
-	e->stem_len = (uint8_t)sn;
-	memcpy(e->tok, w, n);
-	memcpy(e->stem, stem, sn);
-	e->stem[sn] = '\0';
-}
-
 /* OUT: *term, *term_len: the stem of W (N <= 64 bytes), NUL-terminated,
  * valid until the next call on A.  ENOMEM when libstemmer runs out. */
 static int stem(trawl_analyzer *a, const uint8_t *w, size_t n,
 		const char **term, size_t *term_len)
 {
-	uint32_t h = 0;
+	uint32_t h = a->max_entries ? hash_bytes(w, n) : 0;
 
-	if (a->max_entries) {
-		h = hash_bytes(w, n);
-		if (!a->hot)
-			a->hot = calloc(HOT_N, sizeof *a->hot);
-		if (a->hot) {
-			struct hot *e = &a->hot[h & (HOT_N - 1)];
-			if (e->tok_len == n && !memcmp(e->tok, w, n)) {
-				a->stats.hits++;
-				*term = (const char *)e->stem;
-				*term_len = e->stem_len;
-				return TRAWL_OK;
-			}
-		}
-		if (a->slots) {
-			struct slot *s = cache_probe(a, h, w, n);
-			if (s->tok_len) {
-				const uint8_t *st = a->arena + s->off + n;
-				a->stats.hits++;
-				hot_put(a, h, w, n, st, s->stem_len);
-				*term = (const char *)st;
-				*term_len = s->stem_len;
-				return TRAWL_OK;
-			}
+	if (a->slots && a->max_entries) {
+		struct slot *s = cache_probe(a, h, w, n);
+		if (s->tok_len) {
+			a->stats.hits++;
+			*term = (const char *)a->arena + s->off + n;
+			*term_len = s->stem_len;
+			return TRAWL_OK;
 		}
 	}
 	const sb_symbol *r = sb_stemmer_stem(a->stemmer, w, (int)n);
@@ -397,7 +367,6 @@ static int stem(trawl_analyzer *a, const uint8_t *w, size_t n,
 	int rn = sb_stemmer_length(a->stemmer);
 	a->stats.misses++;
 	const char *c = cache_put(a, h, w, n, r, (size_t)rn);
-	hot_put(a, h, w, n, r, (size_t)rn);
 	/* Uncached, libstemmer's own buffer serves: it ends in a NUL and
 	 * lives until the next stem call, after the callback. */
 	*term = c ? c : (const char *)r;
@@ -405,16 +374,14 @@ static int stem(trawl_analyzer *a, const uint8_t *w, size_t n,
 	return TRAWL_OK;
 }
 
-void an_set_ascii_fast(trawl_analyzer *a, int on)
+void an_set_fast_paths(trawl_analyzer *a, int on)
 {
-	a->ascii_fast = on != 0;
+	a->fast = on != 0;
 }
 
 void an_set_cache_limit(trawl_analyzer *a, uint32_t max_entries)
 {
 	cache_clear(a);
-	if (a->hot)
-		memset(a->hot, 0, HOT_N * sizeof *a->hot);
 	a->max_entries = max_entries;
 }
 
@@ -567,6 +534,36 @@ static int cp_class(int32_t cp)
 	}
 }
 
+/* Normalises CP into OUT and CLS (NORM_MAX each) through the memo.
+ * Returns the count; a character the tables cannot hold is one
+ * separator. */
+static int normalize(trawl_analyzer *a, int32_t cp, int32_t *out,
+		     uint8_t *cls)
+{
+	struct memo *m = &a->memo[(uint32_t)cp & (MEMO_N - 1)];
+	int k;
+
+	if (a->fast && m->key == (uint32_t)cp + 1) {
+		memcpy(out, m->out, sizeof m->out);
+		memcpy(cls, m->cls, sizeof m->cls);
+		return m->n;
+	}
+	k = norm_cp(cp, out, NORM_MAX, 0);
+	if (k < 0) {
+		out[0] = 0xfffd;	/* So: a separator */
+		k = 1;
+	}
+	for (int i = 0; i < k; i++)
+		cls[i] = (uint8_t)cp_class(out[i]);
+	if (a->fast && k <= MEMO_MAX) {
+		m->key = (uint32_t)cp + 1;
+		m->n = (uint8_t)k;
+		memcpy(m->out, out, (size_t)k * sizeof *out);
+		memcpy(m->cls, cls, (size_t)k);
+	}
+	return k;
+}
+
 /* ---- Tokens ------------------------------------------------------------- */
 
 /* Makes room for NEED bytes in the token buffer. */
@@ -621,14 +618,14 @@ static int emit(trawl_analyzer *a, struct scan *s)
 	return s->fn(s->ctx, &t);
 }
 
-/* Feeds one normalised code point that came from input bytes
- * [START, END). */
-static int feed(trawl_analyzer *a, struct scan *s, int32_t cp,
+/* Feeds one normalised code point of class CLS that came from input
+ * bytes [START, END). */
+static int feed(trawl_analyzer *a, struct scan *s, int32_t cp, int cls,
 		size_t start, size_t end)
 {
 	int rc;
 
-	switch (cp_class(cp)) {
+	switch (cls) {
 	case C_WORD:
 		/* apostrophe + up to 4 bytes + the NUL of emit */
 		rc = tok_reserve(a, s->tok_n + 6);
@@ -667,6 +664,7 @@ int trawl_analyze(trawl_analyzer *a, const char *text, size_t len,
 	const uint8_t *base = (const uint8_t *)text, *p = base, *end;
 	struct scan s = { .fn = fn, .ctx = ctx };
 	int32_t norm[NORM_MAX];
+	uint8_t cls[NORM_MAX];
 	int rc;
 
 	if (!a || !fn || (!text && len))
@@ -676,7 +674,7 @@ int trawl_analyze(trawl_analyzer *a, const char *text, size_t len,
 	end = base + len;
 	while (p < end) {
 		uint8_t c = *p;
-		if (c < 0x80 && a->ascii_fast) {
+		if (c < 0x80 && a->fast) {
 			if (ascii_word[c]) {
 				/* The hot loop: a run of ASCII letters and
 				 * digits, lower-cased straight into the token. */
@@ -720,11 +718,7 @@ int trawl_analyze(trawl_analyzer *a, const char *text, size_t len,
 			continue;
 		}
 		p += n;
-		k = norm_cp(cp, norm, NORM_MAX, 0);
-		if (k < 0) {
-			norm[0] = 0xfffd;	/* So: a separator */
-			k = 1;
-		}
+		k = normalize(a, cp, norm, cls);
 		if (k == 0) {
 			/* A lone mark vanishes; after a token's last
 			 * letter it still belongs to the token's bytes. */
@@ -733,7 +727,7 @@ int trawl_analyze(trawl_analyzer *a, const char *text, size_t len,
 			continue;
 		}
 		for (int i = 0; i < k; i++)
-			if ((rc = feed(a, &s, norm[i], cs, cs + n)) != 0)
+			if ((rc = feed(a, &s, norm[i], cls[i], cs, cs + n)) != 0)
 				return rc;
 	}
 	if (s.tok_n && (rc = emit(a, &s)) != 0)

@@ -19,9 +19,10 @@ typedef struct an_stats {
 	uint64_t clears; /* times the full cache was emptied */
 } an_stats;
 
-/* Turns the ASCII fast path off (ON = 0) or back on, so a test can check
- * that the fast path and the general Unicode path agree byte for byte. */
-void an_set_ascii_fast(trawl_analyzer *a, int on);
+/* Turns the ASCII fast path and the memo of normalised characters off
+ * (ON = 0) or back on, so a test can check them against plain utf8proc:
+ * the results must agree byte for byte. */
+void an_set_fast_paths(trawl_analyzer *a, int on);
 
 /* Caps the stem cache at MAX_ENTRIES entries (0 turns it off); the cache
  * is emptied now.  A test shrinks it to watch it fill and clear. */

@@ -571,8 +571,14 @@ int trawl_builder_finish(trawl_builder *b, trawl_error *err)
 		rc = write_docs(b, err);
 	if (!rc)
 		rc = write_meta(b, &mo, err);
-	if (!rc)
+	if (!rc) {
+		/* mkdtemp made it private; an index is as shareable as any
+		 * directory the user creates */
+		mode_t um = umask(0);
+		umask(um);
+		chmod(b->tmp, 0777 & ~um);
 		rc = tr_fsync_dir(b->tmp, err);
+	}
 	if (!rc)
 		rc = install(b, err);
 	if (rc) {

@@ -259,17 +259,9 @@ static int fill_gz(trawl_input *in, size_t want, trawl_error *err)
 			zs->next_in = in->zbuf;
 			zs->avail_in = (uInt)got;
 		}
-		if (zs->avail_in == 0) {
-			if (in->in_member)
-				return fatal(in, err, TRAWL_ECORRUPT,
-					     "%s: gzip stream cut short "
-					     "(unexpected end of file after "
-					     "%llu compressed bytes)",
-					     in->name,
-					     (unsigned long long)in->zdone);
-			return 0;
-		}
 		if (!in->in_member) {
+			if (zs->avail_in == 0)
+				return 0; /* the end, between members */
 			/* Another member follows (as after `cat a.gz
 			 * b.gz`), or trailing bytes, which gzip itself
 			 * ignores with a warning: so do we. */
@@ -300,10 +292,19 @@ static int fill_gz(trawl_input *in, size_t want, trawl_error *err)
 			in->in_member = 0;
 			break;
 		case Z_BUF_ERROR:
-			/* No progress: wants more input.  With input left
-			 * and room to write it cannot happen. */
-			if (zs->avail_in == 0)
+			/* No progress: wants more input (with input left
+			 * and room to write it cannot happen).  Inflate is
+			 * called even after the last input byte, so that
+			 * output it still holds comes out first. */
+			if (zs->avail_in == 0 && !in->src_eof)
 				break;
+			if (zs->avail_in == 0)
+				return fatal(in, err, TRAWL_ECORRUPT,
+					     "%s: gzip stream cut short "
+					     "(unexpected end of file after "
+					     "%llu compressed bytes)",
+					     in->name,
+					     (unsigned long long)in->zdone);
 			return fatal(in, err, TRAWL_ECORRUPT,
 				     "%s: gzip decoder stalled", in->name);
 		default:

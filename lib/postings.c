@@ -201,7 +201,8 @@ int pcur_open(pcursor *c, cfile *postf, cfile *posf, const dterm *t,
 		return rc;
 	}
 	c->end = p + t->post_len;
-	c->nblocks = (t->df + PC_BLOCK - 1) / PC_BLOCK;
+	/* 64-bit: a df near 2^32 must not wrap the block count to 0 */
+	c->nblocks = (uint32_t)(((uint64_t)t->df + PC_BLOCK - 1) / PC_BLOCK);
 	if (c->nblocks > 1) {
 		if ((uint64_t)c->nblocks * 12 > t->post_len) {
 			c->docno = DOC_END;

@@ -207,6 +207,8 @@ int trawl_snippet(trawl_index *ix, const trawl_query *q,
 	    (rc = analyse(ix, d->body, d->body_len, TR_FIELD_BODY, &l, &bt, err)))
 		goto done;
 	render(&rc, &tb, d->title, &tt, 0, tt.n, 0, d->title_len, o);
+	while (tb.n && tb.p[tb.n - 1] == ' ')
+		tb.n--;
 	buf_cstr(&rc, &tb);
 	/* sliding window: distinct matched leaves, then matches */
 	size_t best = 0, best_distinct = 0, best_hits = 0;
@@ -249,6 +251,8 @@ int trawl_snippet(trawl_index *ix, const trawl_query *q,
 		if (first > 0)
 			buf_puts(&rc, &pb, o->ellipsis);
 		render(&rc, &pb, d->body, &bt, first, last, from, to, o);
+		while (pb.n && pb.p[pb.n - 1] == ' ')
+			pb.n--;
 		if (last < bt.n)
 			buf_puts(&rc, &pb, o->ellipsis);
 	}

@@ -506,7 +506,12 @@ static int run_query(trawl_index *ix, const cli *c, const char *query)
 		goto out;
 	}
 	if (rc != TRAWL_OK) {
-		fprintf(stderr, PROG ": %s\n  %s\n", errtext(&err, rc), query);
+		/* e.g. ELIMIT for a huge query: show only its start */
+		size_t n = strlen(query), max = 160;
+		while (n > max && ((unsigned char)query[max] & 0xc0) == 0x80)
+			max--;
+		fprintf(stderr, PROG ": %s\n  %.*s%s\n", errtext(&err, rc),
+			(int)(n > max ? max : n), query, n > max ? "…" : "");
 		goto out;
 	}
 
@@ -667,13 +672,16 @@ static int parse_args(int argc, char **argv, cli *c)
 			continue;
 		}
 		if (a[1] != '-') {
-			/* Short options: -n N, -nN, -h.  Any other word that
-			 * starts with '-' is a negated query word (-gas). */
+			/* Short options: -n N, -nN (digits), -h.  Any other
+			 * word that starts with '-' is a negated query word
+			 * (-gas, -nuclear). */
 			if (a[1] == 'h' && a[2] == '\0') {
 				fputs(usage, stdout);
 				return EXIT_MATCH;
 			}
-			if (a[1] == 'n') {
+			if (a[1] == 'n' &&
+			    (a[2] == '\0' || strspn(a + 2, "0123456789") ==
+						     strlen(a + 2))) {
 				const char *v = a[2] ? a + 2 : NULL;
 				if (!v) {
 					if (i + 1 >= argc)

@@ -86,6 +86,10 @@ run "$QRY" "$ix" --count -- oil -crude; expect_rc 0 "-word after --"
 expect_stdout_is "2" "oil -crude"
 run "$QRY" "$ix" --count oil -crude; expect_rc 0 "-word as a query word"
 expect_stdout_is "2" "oil -crude without --"
+run "$QRY" "$ix" --count oil -nuclear; expect_rc 0 "-n... word is a query word"
+expect_stdout_is "3" "oil -nuclear is not -n uclear"
+run "$QRY" "$ix" -n2 oil;        expect_rc 0 "-n2"
+[ "$(grep -c '^ *[0-9][0-9]*\. ' "$T/out")" = 2 ] && pass || fail "-n2 shows two hits"
 
 # -- missing or damaged index --------------------------------------------------------
 run "$QRY" "$T/nowhere" oil;     expect_rc 2 "missing index: exit 2"

@@ -642,6 +642,44 @@ static void shrink_text(const world *like, char **title, char **body,
 	}
 }
 
+typedef struct joined {
+	char *p;
+	size_t n;
+} joined;
+
+static int join_token(void *ctx, const trawl_token *tok)
+{
+	joined *j = ctx;
+
+	j->p = realloc(j->p, j->n + tok->token_len + 2);
+	if (!j->p)
+		exit(2);
+	if (j->n)
+		j->p[j->n++] = ' ';
+	memcpy(j->p + j->n, tok->token, tok->token_len);
+	j->n += tok->token_len;
+	j->p[j->n] = '\0';
+	return 0;
+}
+
+/* Replaces TEXT (IN/OUT) by its normalised tokens joined by spaces when
+ * that still disagrees: an easier repro to read. */
+static void plain_text(const world *like, char **title, char **body,
+		       char **text, onode *t)
+{
+	joined j = { xstrdup(""), 0 };
+	char *save = *text;
+
+	trawl_analyze(like->an, save, strlen(save), join_token, &j);
+	*text = j.p;
+	if (strcmp(save, j.p) != 0 && one_differs(like, *title, *body, t)) {
+		free(save);
+	} else {
+		*text = save;
+		free(j.p);
+	}
+}
+
 /* Looks for a one-document repro of a disagreement on T over document
  * (TITLE, BODY), and prints it. */
 static void shrink_and_report(world *full, const char *title, size_t tlen,
@@ -676,6 +714,8 @@ static void shrink_and_report(world *full, const char *title, size_t tlen,
 		shrink_text(full, &ti, &bo, &ti, q);
 		shrink_text(full, &ti, &bo, &bo, q);
 	}
+	plain_text(full, &ti, &bo, &ti, q);
+	plain_text(full, &ti, &bo, &bo, q);
 	text = og_render(q);
 	printf("    minimal repro, one document:\n      {\"id\": \"r\", \"title\": ");
 	print_json(stdout, ti, strlen(ti));

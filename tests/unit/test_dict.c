@@ -76,13 +76,11 @@ static term *make_terms(rng *r, size_t n)
 	/* a small alphabet gives long shared prefixes; the rest is any
 	 * byte but NUL */
 	static const char alpha[] = "ab\x80\xc3\xff";
-	size_t want = n;
-	term *t = calloc(n ? 2 * n : 1, sizeof *t);
+	term *t = calloc(n ? n : 1, sizeof *t);
 	assert_non_null(t);
 	size_t have = 0;
-	while (have < want) {
-		size_t k = have;
-		for (; k < 2 * n; k++) {
+	while (have < n) {
+		for (size_t k = have; k < n; k++) {
 			term *x = &t[k];
 			x->len = 1 + rnd(r) % 64;
 			if (rnd(r) % 4 == 0)
@@ -93,23 +91,12 @@ static term *make_terms(rng *r, size_t n)
 						: (char)(1 + rnd(r) % 255);
 			x->s[x->len] = '\0';
 		}
-		qsort(t, 2 * n, sizeof *t, cmp_term);
-		/* unique */
+		qsort(t, n, sizeof *t, cmp_term);
 		size_t u = 0;
-		for (size_t i = 0; i < 2 * n; i++)
-			if (i == 0 || cmp_term(&t[i], &t[u - 1]) != 0)
+		for (size_t i = 0; i < n; i++)
+			if (u == 0 || cmp_term(&t[i], &t[u - 1]) != 0)
 				t[u++] = t[i];
-		have = u;
-		if (have < want) {
-			/* rare: refill the tail and retry */
-			continue;
-		}
-	}
-	/* keep a random subset of exactly n, still sorted */
-	while (have > want) {
-		size_t drop = rnd(r) % have;
-		memmove(&t[drop], &t[drop + 1], (have - drop - 1) * sizeof *t);
-		have--;
+		have = u; /* duplicates dropped: draw again for the rest */
 	}
 	uint64_t post = 0, pos = 0;
 	for (size_t i = 0; i < n; i++) {

@@ -367,6 +367,38 @@ static void test_gzip_cut_short_is_corrupt(void **state)
 	free(z);
 }
 
+/* Fuzzer find: read in 1-byte pieces, a cut stream lost the output inflate
+ * still held when the input ran out.  Every read size must deliver the
+ * same lines before ECORRUPT. */
+static void test_gzip_cut_delivers_same_lines_for_any_read_size(void **state)
+{
+	(void)state;
+	char *s = many_lines(300);
+	size_t n;
+	unsigned char *z = gzip_mem(s, strlen(s), &n);
+	for (size_t cut = 20; cut < n; cut += n / 37) {
+		int docs[2], errs[2];
+		for (int k = 0; k < 2; k++) {
+			trawl_input *in;
+			trawl_error e;
+			assert_int_equal(ingest_open_mem(z, cut, "cut", &in,
+							 &e), TRAWL_OK);
+			ingest_set_limits(in, 0, k ? 1 : 65536);
+			result r;
+			read_all_from(in, &r);
+			assert_int_equal(r.end_rc, TRAWL_ECORRUPT);
+			docs[k] = r.ndocs;
+			errs[k] = r.nerrs;
+			result_free(&r);
+			trawl_input_close(in);
+		}
+		assert_int_equal(docs[0], docs[1]);
+		assert_int_equal(errs[0], errs[1]);
+	}
+	free(s);
+	free(z);
+}
+
 static void test_gzip_damaged_data_is_corrupt(void **state)
 {
 	tmp *t = *state;
@@ -952,6 +984,7 @@ int main(void)
 		T(test_gzip_jsonl_reads_like_plain),
 		T(test_gzip_members_are_concatenated),
 		T(test_gzip_cut_short_is_corrupt),
+		T(test_gzip_cut_delivers_same_lines_for_any_read_size),
 		T(test_gzip_damaged_data_is_corrupt),
 		T(test_byte_order_mark_is_ignored),
 		T(test_crlf_line_endings),
