@@ -369,7 +369,7 @@ def main():
                      pct(b / st["bytes_total"])])
     prow.append(["**trawl: total**", num(st["bytes_total"] / 1e6),
                  pct(st["bytes_total"] / input_bytes), "100.0%"])
-    for f, b in xfiles.items():
+    for f, b in ((f, b) for f, b in xfiles.items() if b):
         prow.append(["Xapian: " + f + (" (stored text)" if f == "docdata.glass" else ""),
                      num(b / 1e6), pct(b / input_bytes), pct(b / xtotal)])
     for part, b in index["fts5"]["size"]["parts"].items():

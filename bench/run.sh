@@ -60,6 +60,7 @@ elif [ -z "$corpora" ]; then
 	if [ -f "$DEFAULT_CORPUS" ]; then corpora="$DEFAULT_CORPUS"
 	else corpora="corpus/news.jsonl"; fi
 fi
+# shellcheck disable=SC2086,SC2116 # word splitting of $corpora is intended
 if [ "$(echo $corpora)" = all ]; then
 	corpora=$(ls "$SHARED"/corpus/*.jsonl.gz)
 fi
@@ -98,8 +99,9 @@ HFLAGS="-O2 -g -Wall -Wextra -Iinclude -Ibench"
 # stale BINARY SOURCE: true when BINARY is missing or older than what it is
 # built from (its source, benchutil.h, libtrawl.a, trawl.h).
 stale() {
+	[ -f "$1" ] || return 0
 	for dep in "$2" bench/benchutil.h build/libtrawl.a include/trawl.h; do
-		[ -f "$1" ] && [ ! "$dep" -nt "$1" ] || return 0
+		[ -z "$(find "$dep" -newer "$1")" ] || return 0
 	done
 	return 1
 }

@@ -9,9 +9,10 @@
  * cache of stems, and records nothing global.
  *
  * Speed: runs of ASCII letters and digits are lower-cased in a tight loop
- * that never calls utf8proc, and a bounded open-addressing cache maps a
- * normalised token to its stem so repeated words skip libstemmer.  Nothing
- * is allocated per token.
+ * that never calls utf8proc; other characters go through a small memo of
+ * their normalisation; a bounded open-addressing cache maps a normalised
+ * token to its stem so repeated words skip libstemmer.  Nothing is
+ * allocated per token.
  *
  * It does not number fields or drop tokens: positions count from 0 per
  * call, and a token over TR_MAX_TOKEN_BYTES is passed on with no term.
@@ -42,8 +43,8 @@
 #define CACHE_ARENA_MAX (8u << 20)
 
 /* Normalisations remembered per analyser: text in one script repeats a
- * small alphabet, and utf8proc's lookups are ~40% of the time of
- * non-ASCII text without them.  Direct-mapped by code point. */
+ * small alphabet, and without the memo utf8proc's lookups take about
+ * 40% of the time on non-ASCII text.  Direct-mapped by code point. */
 #define MEMO_N 512u
 #define MEMO_MAX 4 /* code points kept; longer results are recomputed */
 
@@ -67,9 +68,9 @@ struct slot {
 
 struct trawl_analyzer {
 	struct sb_stemmer *stemmer; /* NULL for "none" */
-	int fast;		/* ASCII fast path and memo on (tests turn off) */
+	int fast;		/* ASCII loop and memo on; tests turn off */
 
-	uint8_t *tok;		/* the token being built, NUL-terminated on emit */
+	uint8_t *tok;		/* the token being built; NUL-ended on emit */
 	size_t tok_cap;
 
 	struct slot *slots;	/* nslots, a power of two; NULL when off */
@@ -177,15 +178,15 @@ int trawl_analyzer_new(const char *language, trawl_analyzer **out,
 			int known = lang_known(language);
 			free(a);
 			if (known)
-				return tr_err(err, TRAWL_ENOMEM,
-					      "analyser: out of memory creating "
-					      "the %s stemmer", language);
+				return tr_err(err, TRAWL_ENOMEM, "analyser: out "
+					      "of memory creating the %s stemmer",
+					      language);
+			const char **l = trawl_languages();
 			int rc = TRAWL_OK;
 			buf b;
 			buf_init(&b);
-			for (const char **l = trawl_languages(); *l; l++)
-				buf_printf(&rc, &b, "%s%s",
-					   l == trawl_languages() ? "" : ", ", *l);
+			for (size_t i = 0; l[i]; i++)
+				buf_printf(&rc, &b, "%s%s", i ? ", " : "", l[i]);
 			buf_cstr(&rc, &b);
 			tr_err(err, TRAWL_EINVAL,
 			       "unknown language \"%.40s\"; choose one of: %s",
@@ -219,8 +220,8 @@ void trawl_analyzer_free(trawl_analyzer *a)
 
 /* ---- Stem cache --------------------------------------------------------- */
 
-/* Tokens are at most 64 bytes; eight bytes a step with a multiply mix is
- * several times faster than FNV over a byte at a time. */
+/* Tokens are at most 64 bytes: a multiply mix of eight bytes a step,
+ * not a byte at a time as FNV. */
 static uint32_t hash_bytes(const uint8_t *p, size_t n)
 {
 	const uint64_t k = 0x9e3779b97f4a7c15ull;
@@ -374,17 +375,20 @@ static int stem(trawl_analyzer *a, const uint8_t *w, size_t n,
 	return TRAWL_OK;
 }
 
+/* Fast paths off (ON = 0) or on; see analyze.h. */
 void an_set_fast_paths(trawl_analyzer *a, int on)
 {
 	a->fast = on != 0;
 }
 
+/* Empties the stem cache and caps it at MAX_ENTRIES (0: off). */
 void an_set_cache_limit(trawl_analyzer *a, uint32_t max_entries)
 {
 	cache_clear(a);
 	a->max_entries = max_entries;
 }
 
+/* OUT: *st, the cache counters since A was created. */
 void an_get_stats(const trawl_analyzer *a, an_stats *st)
 {
 	*st = a->stats;
@@ -468,9 +472,11 @@ static size_t utf8_encode(int32_t cp, uint8_t *o)
  * marks (Mn, Mc, Me) removed, then full case folding.  utf8proc's own
  * combined flags fold first, which turns the iota subscript of ᾳ into a
  * second letter ("αι"); decomposing first strips it as the mark it is.
- * Whatever folding produces is normalised again (İ folds to i + U+0307),
- * so the result is a fixed point.  Returns the count (0: the character
- * vanishes), or -1 if the tables ever outgrow NORM_MAX.
+ * Whatever folding produces is normalised again, so the result is a
+ * fixed point (Unicode 15 needs none of this: NFKD has already split İ
+ * into I + U+0307 before folding could give i + U+0307).  Returns the
+ * count (0: the character vanishes), or -1 if the tables ever outgrow
+ * NORM_MAX.
  */
 static int norm_cp(int32_t cp, int32_t *out, int room, int depth)
 {
@@ -677,10 +683,11 @@ int trawl_analyze(trawl_analyzer *a, const char *text, size_t len,
 		if (c < 0x80 && a->fast) {
 			if (ascii_word[c]) {
 				/* The hot loop: a run of ASCII letters and
-				 * digits, lower-cased straight into the token. */
+				 * digits, lower-cased into the token. */
 				const uint8_t *q = p + 1;
 				while (q < end && ascii_word[*q])
 					q++;
+				/* + apostrophe + NUL */
 				rc = tok_reserve(a, s.tok_n + (size_t)(q - p) + 2);
 				if (rc)
 					return rc;
@@ -726,9 +733,11 @@ int trawl_analyze(trawl_analyzer *a, const char *text, size_t len,
 				s.end = cs + n;
 			continue;
 		}
-		for (int i = 0; i < k; i++)
-			if ((rc = feed(a, &s, norm[i], cls[i], cs, cs + n)) != 0)
+		for (int i = 0; i < k; i++) {
+			rc = feed(a, &s, norm[i], cls[i], cs, cs + n);
+			if (rc)
 				return rc;
+		}
 	}
 	if (s.tok_n && (rc = emit(a, &s)) != 0)
 		return rc;

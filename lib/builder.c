@@ -200,6 +200,11 @@ int trawl_builder_new(const char *dir, const trawl_build_opts *o,
 	if ((rc = cfw_open(&b->store_w, p, CF_STORE, err)))
 		goto fail;
 	dsw_init(&b->ds, &b->store_w);
+	/* with a second core, zlib runs beside the indexing */
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	int threads = o->threads > 0 ? o->threads : (ncpu > 0 ? (int)ncpu : 1);
+	if (threads > 1)
+		dsw_start_thread(&b->ds); /* on failure it works inline */
 	b->idcap = 1024;
 	b->idtab = calloc(b->idcap, sizeof *b->idtab);
 	if (!b->idtab) {

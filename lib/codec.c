@@ -101,16 +101,6 @@ static unsigned bits_of(uint32_t v)
 	return v ? 32 - (unsigned)__builtin_clz(v) : 0;
 }
 
-static size_t varint_len(uint32_t v)
-{
-	size_t n = 1;
-	while (v >= 0x80) {
-		v >>= 7;
-		n++;
-	}
-	return n;
-}
-
 void pc_pack(uint8_t *out, const uint32_t *v, size_t n, unsigned bits)
 {
 	size_t nbytes = (n * bits + 7) / 8;
@@ -162,7 +152,9 @@ void pc_unpack(uint32_t *out, const uint8_t *in, size_t n, unsigned bits)
 	}
 }
 
-/* Chooses the width that minimises packed bytes + exception bytes. */
+/* Chooses the width that minimises packed bytes + exception bytes, from
+ * a histogram of bit lengths: a value of w bits under width b costs an
+ * index byte and ceil((w - b) / 7) varint bytes. */
 static unsigned choose_width(const uint32_t *v, size_t n, size_t *best_size)
 {
 	unsigned count[33] = { 0 };
@@ -171,26 +163,21 @@ static unsigned choose_width(const uint32_t *v, size_t n, size_t *best_size)
 	unsigned maxb = 32;
 	while (maxb > 0 && count[maxb] == 0)
 		maxb--;
-	size_t best = (size_t)-1;
+	size_t best = 2 + (n * maxb + 7) / 8;
 	unsigned bestb = maxb;
-	/* exceptions for width b: every value wider than b */
-	for (unsigned b = maxb + 1; b-- > 0;) {
-		size_t nexc = 0, excbytes = 0;
-		for (size_t i = 0; i < n; i++)
-			if (bits_of(v[i]) > b) {
-				nexc++;
-				excbytes += 1 + varint_len(v[i] >> b);
-			}
-		if (nexc > 255)
+	size_t nexc = 0;
+	for (unsigned b = maxb; b-- > 0;) {
+		nexc += count[b + 1];
+		if (nexc > 255 || nexc > n / 4 + 1)
 			break;
+		size_t excbytes = 0;
+		for (unsigned w = b + 1; w <= maxb; w++)
+			excbytes += (size_t)count[w] * (1 + (w - b + 6) / 7);
 		size_t size = 2 + (n * b + 7) / 8 + excbytes;
 		if (size < best) {
 			best = size;
 			bestb = b;
 		}
-		/* narrower widths only add exceptions once most values spill */
-		if (nexc > n / 4 + 1)
-			break;
 	}
 	*best_size = best;
 	return bestb;

@@ -18,37 +18,137 @@ void dsw_init(ds_writer *d, cfw *w)
 	buf_init(&d->index);
 }
 
+static void stop_thread(ds_writer *d);
+
 void dsw_free(ds_writer *d)
 {
+	stop_thread(d);
 	buf_free(&d->raw);
 	buf_free(&d->comp);
 	buf_free(&d->index);
+}
+
+/* Compresses RAW and appends the block to the file (the worker's job, or
+ * the builder's when there is no worker). */
+static void write_block(int *rc, ds_writer *d, uint32_t first, uint32_t ndocs,
+			const buf *raw, buf *comp)
+{
+	if (*rc)
+		return;
+	uLongf clen = compressBound((uLong)raw->n);
+	buf_reset(comp);
+	buf_reserve(rc, comp, clen);
+	if (*rc)
+		return;
+	if (compress2(comp->p, &clen, raw->p, (uLong)raw->n, 6) != Z_OK) {
+		*rc = TRAWL_ENOMEM;
+		return;
+	}
+	buf hdr;
+	buf_init(&hdr);
+	buf_put_u64le(rc, &d->index, cfw_offset(d->w));
+	buf_put_varint(rc, &hdr, first);
+	buf_put_varint(rc, &hdr, ndocs);
+	buf_put_varint(rc, &hdr, raw->n);
+	buf_put_varint(rc, &hdr, clen);
+	cfw_write(rc, d->w, hdr.p, hdr.n);
+	cfw_write(rc, d->w, comp->p, clen);
+	buf_free(&hdr);
+}
+
+static void *worker(void *arg)
+{
+	ds_writer *d = arg;
+	buf comp;
+	buf_init(&comp);
+	pthread_mutex_lock(&d->mu);
+	for (;;) {
+		while (!d->head && !d->stop)
+			pthread_cond_wait(&d->cv, &d->mu);
+		ds_job *j = d->head;
+		if (!j)
+			break;
+		d->head = j->next;
+		if (!d->head)
+			d->tail = NULL;
+		int rc = d->wrc;
+		pthread_mutex_unlock(&d->mu);
+		write_block(&rc, d, j->first, j->ndocs, &j->raw, &comp);
+		buf_free(&j->raw);
+		free(j);
+		pthread_mutex_lock(&d->mu);
+		d->wrc = rc;
+		d->queued--;
+		pthread_cond_broadcast(&d->cv);
+	}
+	pthread_mutex_unlock(&d->mu);
+	buf_free(&comp);
+	return NULL;
+}
+
+int dsw_start_thread(ds_writer *d)
+{
+	if (pthread_mutex_init(&d->mu, NULL))
+		return TRAWL_ENOMEM;
+	if (pthread_cond_init(&d->cv, NULL)) {
+		pthread_mutex_destroy(&d->mu);
+		return TRAWL_ENOMEM;
+	}
+	if (pthread_create(&d->thread, NULL, worker, d)) {
+		pthread_cond_destroy(&d->cv);
+		pthread_mutex_destroy(&d->mu);
+		return TRAWL_ENOMEM;
+	}
+	d->threaded = 1;
+	return TRAWL_OK;
+}
+
+/* Waits for the worker to drain its queue and end; returns its error. */
+static void stop_thread(ds_writer *d)
+{
+	if (!d->threaded)
+		return;
+	pthread_mutex_lock(&d->mu);
+	d->stop = 1;
+	pthread_cond_broadcast(&d->cv);
+	pthread_mutex_unlock(&d->mu);
+	pthread_join(d->thread, NULL);
+	pthread_cond_destroy(&d->cv);
+	pthread_mutex_destroy(&d->mu);
+	d->threaded = 0;
 }
 
 static void flush(int *rc, ds_writer *d)
 {
 	if (*rc || d->ndocs == 0)
 		return;
-	uLongf clen = compressBound((uLong)d->raw.n);
-	buf_reset(&d->comp);
-	buf_reserve(rc, &d->comp, clen + 40);
-	if (*rc)
-		return;
-	/* varint header first, then the stream after it */
-	buf hdr;
-	buf_init(&hdr);
-	if (compress2(d->comp.p, &clen, d->raw.p, (uLong)d->raw.n, 6) != Z_OK) {
-		*rc = TRAWL_ENOMEM;
-		return;
+	if (!d->threaded) {
+		write_block(rc, d, d->first, d->ndocs, &d->raw, &d->comp);
+	} else {
+		ds_job *j = malloc(sizeof *j);
+		if (!j) {
+			*rc = TRAWL_ENOMEM;
+			return;
+		}
+		j->next = NULL;
+		j->first = d->first;
+		j->ndocs = d->ndocs;
+		j->raw = d->raw; /* the job takes the buffer */
+		buf_init(&d->raw);
+		pthread_mutex_lock(&d->mu);
+		while (d->queued >= DS_QUEUE && !d->wrc)
+			pthread_cond_wait(&d->cv, &d->mu);
+		if (d->tail)
+			d->tail->next = j;
+		else
+			d->head = j;
+		d->tail = j;
+		d->queued++;
+		if (d->wrc)
+			*rc = d->wrc;
+		pthread_cond_broadcast(&d->cv);
+		pthread_mutex_unlock(&d->mu);
 	}
-	buf_put_u64le(rc, &d->index, cfw_offset(d->w));
-	buf_put_varint(rc, &hdr, d->first);
-	buf_put_varint(rc, &hdr, d->ndocs);
-	buf_put_varint(rc, &hdr, d->raw.n);
-	buf_put_varint(rc, &hdr, clen);
-	cfw_write(rc, d->w, hdr.p, hdr.n);
-	cfw_write(rc, d->w, d->comp.p, clen);
-	buf_free(&hdr);
 	buf_reset(&d->raw);
 	d->ndocs = 0;
 	d->nblocks++;
@@ -81,6 +181,9 @@ void dsw_add(int *rc, ds_writer *d, uint32_t docno, const trawl_doc *doc,
 void dsw_finish(int *rc, ds_writer *d)
 {
 	flush(rc, d);
+	stop_thread(d);
+	if (!*rc && d->wrc)
+		*rc = d->wrc;
 	uint64_t index_off = cfw_offset(d->w);
 	cfw_write(rc, d->w, d->index.p, d->index.n);
 	buf t;

@@ -13,6 +13,7 @@
 #ifndef TRAWL_DOCSTORE_H
 #define TRAWL_DOCSTORE_H
 
+#include <pthread.h>
 #include <stdint.h>
 
 #include "buf.h"
@@ -21,14 +22,36 @@
 #define DS_BLOCK (32u << 10)
 #define DS_MAX_RAW (256u << 20) /* a block claiming more is damage */
 
+/* A block handed to the compressing thread. */
+typedef struct ds_job {
+	struct ds_job *next;
+	uint32_t first, ndocs;
+	buf raw;
+} ds_job;
+
 typedef struct ds_writer {
 	cfw *w;
 	buf raw, comp, index;
 	uint32_t first, ndocs; /* of the open block */
 	uint32_t nblocks;
+	/* with a worker: blocks are compressed and written by it, in order,
+	 * while the builder goes on; at most DS_QUEUE wait */
+	int threaded;
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	ds_job *head, *tail;
+	unsigned queued;
+	int stop;
+	int wrc;               /* the worker's sticky error */
 } ds_writer;
 
+#define DS_QUEUE 4
+
+/* THREADED: compress in a background thread (returns ENOMEM or EIO if it
+ * cannot start one, and the writer then works inline). */
 void dsw_init(ds_writer *d, cfw *w);
+int dsw_start_thread(ds_writer *d);
 void dsw_free(ds_writer *d);
 /* Adds DOCNO (consecutive from 0); OUT: *block, its block number. */
 void dsw_add(int *rc, ds_writer *d, uint32_t docno, const trawl_doc *doc,

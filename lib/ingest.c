@@ -14,6 +14,11 @@
  * (so builds are deterministic and the total size is known); each file is
  * read whole when its turn comes.  This module does not validate dates or
  * detect repeated ids: the builder does.
+ *
+ * A malformed line is TRAWL_EINPUT "file:line:column: what", the column in
+ * bytes from 1 (a BOM on line 1 counted), and reading goes on; a gzip
+ * stream cut short or damaged is TRAWL_ECORRUPT after every line decoded
+ * before the damage has been delivered, and the input stops there.
  */
 #include <dirent.h>
 #include <errno.h>

@@ -381,7 +381,8 @@ static onode *g_nop(gq *g, int depth)
 		return n;
 	}
 	if (x < 88) {
-		size_t k = 2 + or_below(g->r, 2);
+		size_t k = chance(g->r, 8) ? 4 + or_below(g->r, 9)
+					   : 2 + or_below(g->r, 2);
 
 		n = on_new(O_OR);
 		for (size_t i = 0; i < k; i++)
@@ -482,7 +483,8 @@ static onode *g_or(gq *g, int depth)
 
 	if (depth <= 0 || chance(g->r, 70))
 		return g_and(g, depth);
-	k = 2 + or_below(g->r, 2);
+	/* Now and then a wide OR, as a long synonym list would be. */
+	k = chance(g->r, 8) ? 4 + or_below(g->r, 13) : 2 + or_below(g->r, 2);
 	n = on_new(O_OR);
 	for (size_t i = 0; i < k; i++)
 		on_add(n, g_and(g, depth - 1));
