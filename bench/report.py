@@ -211,8 +211,8 @@ def main():
                         % (st["bytes_total"], trawl_disk))
 
     if o.threads > 1 and index["trawlN"]["wall_s"] > 0.9 * index["trawl1"]["wall_s"]:
-        warnings.append("trawl's %d-thread build (%.2f s) was not clearly faster than its "
-                        "1-thread build (%.2f s): --threads may have no effect yet"
+        warnings.append("trawl's %d-thread build (%.2f s wall) was not clearly faster than "
+                        "its 1-thread build (%.2f s wall)"
                         % (o.threads, index["trawlN"]["wall_s"], index["trawl1"]["wall_s"]))
 
     # -- queries

@@ -107,7 +107,8 @@ static void analyze(trawl_analyzer *a, const uint8_t *data, size_t size,
 	if (rc == 7)
 		CHECK(stop_at >= 0 && r->n == (size_t)stop_at + 1);
 	else
-		CHECK(rc == TRAWL_OK && (stop_at < 0 || r->n <= (size_t)stop_at));
+		CHECK(rc == TRAWL_OK &&
+		      (stop_at < 0 || r->n <= (size_t)stop_at));
 }
 
 static int same_tok(const struct run *x, size_t i, const struct run *y,

@@ -178,15 +178,17 @@ int trawl_analyzer_new(const char *language, trawl_analyzer **out,
 			int known = lang_known(language);
 			free(a);
 			if (known)
-				return tr_err(err, TRAWL_ENOMEM, "analyser: out "
-					      "of memory creating the %s stemmer",
+				return tr_err(err, TRAWL_ENOMEM,
+					      "analyser: out of memory "
+					      "creating the %s stemmer",
 					      language);
 			const char **l = trawl_languages();
 			int rc = TRAWL_OK;
 			buf b;
 			buf_init(&b);
 			for (size_t i = 0; l[i]; i++)
-				buf_printf(&rc, &b, "%s%s", i ? ", " : "", l[i]);
+				buf_printf(&rc, &b, "%s%s", i ? ", " : "",
+					   l[i]);
 			buf_cstr(&rc, &b);
 			tr_err(err, TRAWL_EINVAL,
 			       "unknown language \"%.40s\"; choose one of: %s",
@@ -688,7 +690,8 @@ int trawl_analyze(trawl_analyzer *a, const char *text, size_t len,
 				while (q < end && ascii_word[*q])
 					q++;
 				/* + apostrophe + NUL */
-				rc = tok_reserve(a, s.tok_n + (size_t)(q - p) + 2);
+				rc = tok_reserve(a, s.tok_n + 2 +
+						 (size_t)(q - p));
 				if (rc)
 					return rc;
 				if (!s.tok_n)

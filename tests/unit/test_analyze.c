@@ -316,7 +316,8 @@ static int json_value(const char **pp, struct jv *v)
 		return 0;
 	}
 	for (;;) {
-		v->items = realloc(v->items, (v->nitems + 1) * sizeof *v->items);
+		v->items = realloc(v->items,
+				   (v->nitems + 1) * sizeof *v->items);
 		assert_non_null(v->items);
 		if (json_value(pp, &v->items[v->nitems]) != 0)
 			return -1;
@@ -502,7 +503,8 @@ static void test_case_table(void **state)
 	ssize_t r;
 
 	if (!f)
-		fail_msg("cannot open %s (run from the repository root)", CASES);
+		fail_msg("cannot open %s (run from the repository root)",
+			 CASES);
 	while ((r = getline(&line, &cap, f)) > 0) {
 		char *cell[4], *want[256], *spans[256], *text;
 		size_t ncell, nwant, len;
@@ -515,7 +517,8 @@ static void test_case_table(void **state)
 			continue;
 		ncell = split(line, cell, 4, '\t');
 		if (ncell < 2)
-			fail_msg("%s:%zu: needs text and tokens", CASES, lineno);
+			fail_msg("%s:%zu: needs text and tokens", CASES,
+				 lineno);
 		text = unescape(cell[0], &len);
 		analyze_into(a, text, len, &got);
 
@@ -528,8 +531,8 @@ static void test_case_table(void **state)
 				 got.n ? got.v[0].token : "");
 		for (size_t i = 0; i < nwant; i++)
 			if (strcmp(got.v[i].token, want[i]))
-				fail_msg("%s:%zu: token %zu is \"%s\", expected "
-					 "\"%s\"", CASES, lineno, i,
+				fail_msg("%s:%zu: token %zu is \"%s\", "
+					 "expected \"%s\"", CASES, lineno, i,
 					 got.v[i].token, want[i]);
 
 		/* terms */
@@ -604,8 +607,8 @@ static void test_every_invalid_byte_separates(void **state)
 	}
 	/* Overlong two-byte forms of every ASCII letter. */
 	for (int c = 0; c < 0x80; c++) {
-		char s[4] = { 'a', (char)(0xc0 | c >> 6), (char)(0x80 | (c & 0x3f)),
-			      'b' };
+		char s[4] = { 'a', (char)(0xc0 | c >> 6),
+			      (char)(0x80 | (c & 0x3f)), 'b' };
 		struct toks got;
 		analyze_into(a, s, 4, &got);
 		assert_int_equal(got.n, 2);
@@ -963,14 +966,14 @@ int main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_case_table, setup,
 						teardown),
-		cmocka_unit_test_setup_teardown(test_every_invalid_byte_separates,
-						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_every_invalid_byte_separates, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_positions_restart_per_call,
 						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_long_token_takes_a_position,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_limit_counts_normalised_bytes,
-						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_long_token_takes_a_position, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_limit_counts_normalised_bytes, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			test_callback_stop_value_is_returned, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_empty_and_null_text, setup,
