@@ -224,7 +224,11 @@ int pcur_open(pcursor *c, cfile *postf, cfile *posf, const dterm *t,
 void pcur_close(pcursor *c)
 {
 	free(c->pos);
+	free(c->grp);
+	free(c->grp_done);
 	c->pos = NULL;
+	c->grp = NULL;
+	c->grp_done = NULL;
 }
 
 uint32_t pcur_seek(pcursor *c, uint32_t target)
@@ -265,6 +269,8 @@ uint32_t pcur_seek(pcursor *c, uint32_t target)
 	return c->docno;
 }
 
+/* Prepares the current block's positions: offsets per document, the
+ * byte range (checksum verified), room for the values. */
 static int load_positions(pcursor *c)
 {
 	uint64_t total = 0;
@@ -302,31 +308,50 @@ static int load_positions(pcursor *c)
 		c->pos = v;
 		c->pos_cap = cap;
 	}
-	rd r = { p, p + (stop - start) };
-	for (uint64_t k = 0; k < total; k += PC_BLOCK) {
-		size_t m = total - k < PC_BLOCK ? (size_t)(total - k) : PC_BLOCK;
-		if (pc_decode(&r, c->pos + k, m))
-			return fail(c, TRAWL_ECORRUPT, "bad positions block"), -1;
+	size_t ngroups = (size_t)(total + PC_BLOCK - 1) / PC_BLOCK + 1;
+	if (ngroups > c->grp_cap) {
+		size_t cap = c->grp_cap ? c->grp_cap : 16;
+		while (cap < ngroups)
+			cap *= 2;
+		const uint8_t **g = realloc(c->grp, cap * sizeof *g);
+		if (!g)
+			return fail(c, TRAWL_ENOMEM, "out of memory"), -1;
+		c->grp = g;
+		uint8_t *d = realloc(c->grp_done, cap);
+		if (!d)
+			return fail(c, TRAWL_ENOMEM, "out of memory"), -1;
+		c->grp_done = d;
+		c->grp_cap = cap;
 	}
-	/* gaps -> positions, body ones tagged */
-	for (uint32_t i = 0; i < c->n; i++) {
-		uint32_t *v = c->pos + c->pos_at[i];
-		uint64_t prev = (uint64_t)-1;
-		for (uint32_t k = 0; k < c->tft[i]; k++) {
-			prev = prev + 1 + v[k];
-			if (prev >= POS_BODY)
-				return fail(c, TRAWL_ECORRUPT, "position out of range"), -1;
-			v[k] = (uint32_t)prev;
-		}
-		prev = (uint64_t)-1;
-		for (uint32_t k = c->tft[i]; k < c->tft[i] + c->tfb[i]; k++) {
-			prev = prev + 1 + v[k];
-			if (prev >= POS_BODY)
-				return fail(c, TRAWL_ECORRUPT, "position out of range"), -1;
-			v[k] = (uint32_t)prev | POS_BODY;
-		}
-	}
+	memset(c->grp_done, 0, ngroups);
+	memset(c->doc_done, 0, sizeof c->doc_done);
+	c->grp[0] = p;
+	c->grp_known = 1;
+	c->pos_end = p + (stop - start);
 	c->pos_loaded = 1;
+	return 0;
+}
+
+/* Decodes group g (and finds where it starts, skipping earlier groups
+ * without decoding them). */
+static int decode_group(pcursor *c, uint32_t g)
+{
+	uint32_t total = c->pos_at[c->n];
+	while (c->grp_known <= g) {
+		uint32_t k = c->grp_known - 1;
+		uint32_t m = total - k * PC_BLOCK;
+		rd r = { c->grp[k], c->pos_end };
+		if (pc_skip(&r, m < PC_BLOCK ? m : PC_BLOCK))
+			return fail(c, TRAWL_ECORRUPT, "bad positions block"), -1;
+		c->grp[c->grp_known++] = r.p;
+	}
+	if (c->grp_done[g])
+		return 0;
+	uint32_t m = total - g * PC_BLOCK;
+	rd r = { c->grp[g], c->pos_end };
+	if (pc_decode(&r, c->pos + (size_t)g * PC_BLOCK, m < PC_BLOCK ? m : PC_BLOCK))
+		return fail(c, TRAWL_ECORRUPT, "bad positions block"), -1;
+	c->grp_done[g] = 1;
 	return 0;
 }
 
@@ -336,7 +361,31 @@ int pcur_positions(pcursor *c, const uint32_t **pos, uint32_t *n)
 		return c->rc ? c->rc : TRAWL_EINVAL;
 	if (!c->pos_loaded && load_positions(c) < 0)
 		return c->rc;
-	*pos = c->pos + c->pos_at[c->i];
-	*n = c->pos_at[c->i + 1] - c->pos_at[c->i];
+	uint32_t i = c->i, a = c->pos_at[i], b = c->pos_at[i + 1];
+	if (!c->doc_done[i]) {
+		if (b > a)
+			for (uint32_t g = a / PC_BLOCK; g <= (b - 1) / PC_BLOCK; g++)
+				if (decode_group(c, g) < 0)
+					return c->rc;
+		/* gaps -> positions, body ones tagged */
+		uint32_t *v = c->pos + a;
+		uint64_t prev = (uint64_t)-1;
+		for (uint32_t k = 0; k < c->tft[i]; k++) {
+			prev = prev + 1 + v[k];
+			if (prev >= POS_BODY)
+				return fail(c, TRAWL_ECORRUPT, "position out of range"), c->rc;
+			v[k] = (uint32_t)prev;
+		}
+		prev = (uint64_t)-1;
+		for (uint32_t k = c->tft[i]; k < c->tft[i] + c->tfb[i]; k++) {
+			prev = prev + 1 + v[k];
+			if (prev >= POS_BODY)
+				return fail(c, TRAWL_ECORRUPT, "position out of range"), c->rc;
+			v[k] = (uint32_t)prev | POS_BODY;
+		}
+		c->doc_done[i] = 1;
+	}
+	*pos = c->pos + a;
+	*n = b - a;
 	return TRAWL_OK;
 }

@@ -76,10 +76,19 @@ typedef struct pcursor {
 	uint32_t blk;            /* current block */
 	uint32_t n, i;           /* documents in the block, index */
 	uint32_t docs[PC_BLOCK], tft[PC_BLOCK], tfb[PC_BLOCK];
-	int pos_loaded;
+	/* Positions are decoded lazily: only the PFor groups holding the
+	 * documents asked for, so checking one document of a common term
+	 * does not decode its whole block. */
+	int pos_loaded;          /* block prepared: pos_at, group 0 known */
 	uint32_t *pos;           /* positions of the block, field bit set */
 	size_t pos_cap;
 	uint32_t pos_at[PC_BLOCK + 1]; /* doc i's positions: [pos_at[i], pos_at[i+1]) */
+	const uint8_t *pos_end;  /* end of the block's positions bytes */
+	const uint8_t **grp;     /* start of each PFor group, grp_known of them */
+	uint8_t *grp_done;       /* group decoded into pos */
+	size_t grp_cap;
+	uint32_t grp_known;
+	uint8_t doc_done[PC_BLOCK]; /* doc's gaps turned into positions */
 	uint32_t docno;          /* current, DOC_END at the end */
 	trawl_error *err;        /* where errors go */
 	int rc;                  /* sticky error */

@@ -61,6 +61,7 @@ struct it {
 	size_t nkids;
 	it **neg;
 	size_t nneg;
+	it **order;        /* PHRASE: kids rarest first, for document checks */
 	uint32_t k;
 	int ordered;
 	int or_prefix;     /* an OR over a prefix's expansions */
@@ -191,7 +192,7 @@ static uint32_t seek_phrase(it *t, uint32_t target)
 	for (;;) {
 		int again = 0;
 		for (size_t i = 0; i < t->nkids; i++) {
-			uint32_t kd = seek(t->kids[i], d);
+			uint32_t kd = seek(t->order[i], d);
 			if (kd == DOC_END)
 				return DOC_END;
 			if (kd > d) {
@@ -408,24 +409,37 @@ static const spanv *spans(it *t)
 					goto oom;
 		break;
 	case IT_PHRASE: {
-		const spanv *first = spans(t->kids[0]);
-		if (!first)
+		/* anchor on the rarest word's positions (order[0]); the phrase
+		 * starts j positions before it and must stay in its field */
+		const it *anchor = t->order[0];
+		size_t j = 0;
+		while (t->kids[j] != anchor)
+			j++;
+		const spanv *av = spans(t->order[0]);
+		if (!av)
 			return NULL;
-		/* kids' span lists, checked with moving pointers */
 		size_t at[64] = { 0 };
-		for (size_t i = 0; i < first->n; i++) {
-			uint32_t p = first->v[i].s;
+		for (size_t i = 0; i < av->n; i++) {
+			uint32_t p = av->v[i].s;
+			uint32_t field0 = POS_FIELD(p);
+			if ((p & ~POS_BODY) < j)
+				continue;
+			uint32_t start = p - (uint32_t)j;
+			if (POS_FIELD(start) != field0)
+				continue;
 			int ok = 1;
-			for (size_t k = 1; k < t->nkids && ok; k++) {
+			for (size_t k = 0; k < t->nkids && ok; k++) {
+				if (k == j)
+					continue;
 				const spanv *v = spans(t->kids[k]);
 				if (!v)
 					return NULL;
-				uint64_t want = (uint64_t)p + k;
+				uint64_t want = (uint64_t)start + k;
 				while (at[k] < v->n && v->v[at[k]].s < want)
 					at[k]++;
 				ok = at[k] < v->n && v->v[at[k]].s == want;
 			}
-			if (ok && sv_push(&t->sp, p, p + (uint32_t)t->nkids - 1))
+			if (ok && sv_push(&t->sp, start, start + (uint32_t)t->nkids - 1))
 				goto oom;
 		}
 		break;
@@ -752,6 +766,11 @@ static it *build(qeval *q, const qnode *n, int need_spans)
 		}
 		t->idf = idf;
 		t->fields = n->fields;
+		t->order = malloc(t->nkids * sizeof *t->order);
+		if (!t->order)
+			return NULL;
+		memcpy(t->order, t->kids, t->nkids * sizeof *t->order);
+		qsort(t->order, t->nkids, sizeof *t->order, cmp_cost);
 		return t;
 	}
 	case QN_AND: {
@@ -851,6 +870,7 @@ void qe_free(qeval *q)
 			pcur_close(&t->cur);
 		free(t->kids);
 		free(t->neg);
+		free(t->order);
 		free(t->sp.v);
 		free(t->mdocs);
 		free(t->mat);

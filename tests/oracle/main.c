@@ -6,14 +6,15 @@
  *   oracle_diff [--seed N] [--corpora N] [--docs N] [--queries N]
  *               [--only-corpus C] [--only-query Q] [--max-fail N]
  *               [--conformance DIR | --no-conformance] [--no-diff]
- *               [--self-test] [--no-shrink] [-v]
+ *               [--self-test] [--no-shrink] [-v] [--query TEXT]
  *
  * With no option: the self-test (the oracle and the text parser on
  * hand-worked cases), the differential run with a fixed seed, then the
  * conformance vectors of $TRAWL_SHARED/conformance when present.
  * Each corpus c of a run draws from its own generator seeded from (seed,
  * c), so --only-corpus and --only-query replay one query of a run without
- * asking the engine about the others.  Exit: 0 agreement, 1 a mismatch,
+ * asking the engine about the others; --query TEXT checks that one query
+ * over each corpus instead of generated ones.  Exit: 0 agreement, 1 a mismatch,
  * 2 the test could not run.
  *
  * The engine is used only through include/trawl.h.
@@ -37,8 +38,9 @@ static struct {
 	long only_corpus, only_query;
 	size_t max_fail;
 	const char *conformance;
+	const char *query;      /* --query: this text instead of generated */
 	int no_conformance, no_diff, self_test_only, no_shrink, verbose;
-} opt = { DEFAULT_SEED, 5, 300, 1000, -1, -1, 5, NULL, 0, 0, 0, 0, 0 };
+} opt = { DEFAULT_SEED, 5, 300, 1000, -1, -1, 5, NULL, NULL, 0, 0, 0, 0, 0 };
 
 static size_t nfail;
 
@@ -890,6 +892,36 @@ static int run_corpus(trawl_analyzer *english, size_t c, size_t *nq)
 	m1 = xmalloc(oracle_ndocs(w.o));
 	m2 = xmalloc(oracle_ndocs(w.o));
 	ids = xmalloc(oracle_ndocs(w.o) * sizeof(*ids));
+	if (opt.query) {
+		/* One query of the user's over this corpus, read by our
+		 * parser; the shrinker works on it as on a generated one. */
+		const char *why;
+		onode *t = qtext_parse(w.an, opt.query, &why);
+		size_t n;
+		eres er;
+
+		if (!t) {
+			printf("--query %s: rejected by our parser: %s\n",
+			       opt.query, why);
+			rc = 2;
+			goto out;
+		}
+		(*nq)++;
+		oracle_compile(w.o, t);
+		oracle_eval(w.o, t, m1);
+		n = oracle_ids(w.o, m1, ids);
+		engine_query(&w.e, opt.query, &er);
+		if (!same(ids, n, &er)) {
+			report(&w, &gc, t, opt.query, ids, n, &er, c, 0);
+			nfail++;
+			rc = 1;
+		} else {
+			printf("  agree: %zu matches\n", n);
+		}
+		eres_clear(&er);
+		on_free(t);
+		goto out;
+	}
 	for (size_t qi = 0; qi < opt.queries && nfail < opt.max_fail; qi++) {
 		onode *t = og_query(&r, &gc, w.an), *p;
 		char *text = og_render(t), *bad = NULL;
@@ -1510,7 +1542,8 @@ static void usage(void)
 		"[--max-fail N]\n"
 		"                   [--conformance DIR | --no-conformance] "
 		"[--no-diff]\n"
-		"                   [--self-test] [--no-shrink] [-v]\n");
+		"                   [--self-test] [--no-shrink] [-v] "
+		"[--query TEXT]\n");
 	exit(2);
 }
 
@@ -1538,6 +1571,8 @@ int main(int argc, char **argv)
 			usage();
 		else if (!strcmp(a, "--conformance"))
 			opt.conformance = argv[++i];
+		else if (!strcmp(a, "--query"))
+			opt.query = argv[++i];
 		else if (num(argv[i + 1], &v) < 0)
 			usage();
 		else if (++i, !strcmp(a, "--seed"))
