@@ -186,6 +186,65 @@ static uint32_t seek_prefix(it *t, uint32_t target)
 
 static const spanv *spans(it *t);
 
+/* Walks the phrase occurrences of the current document, anchored on the
+ * rarest word's positions, straight over the postings' position arrays.
+ * ALL = 0 stops at the first.  Counts occurrences per field and, with
+ * OUT, adds their spans.  Returns the number found, or -1 on error. */
+static long phrase_scan(it *t, int all, uint32_t *ntitle, uint32_t *nbody,
+			spanv *out)
+{
+	const uint32_t *pos[64];
+	uint32_t npos[64], at[64];
+	size_t j = 0;
+	for (size_t k = 0; k < t->nkids; k++) {
+		int rc = pcur_positions(&t->kids[k]->cur, &pos[k], &npos[k]);
+		if (rc) {
+			if (!t->q->rc)
+				t->q->rc = rc;
+			return -1;
+		}
+		at[k] = 0;
+		if (t->kids[k] == t->order[0])
+			j = k;
+	}
+	long found = 0;
+	for (uint32_t i = 0; i < npos[j]; i++) {
+		uint32_t p = pos[j][i];
+		if ((p & ~POS_BODY) < j)
+			continue; /* would start before its field */
+		uint32_t start = p - (uint32_t)j;
+		int f = POS_FIELD(start) ? TR_FIELD_BODY : TR_FIELD_TITLE;
+		if (!(t->fields & f))
+			continue;
+		int ok = 1;
+		for (size_t k = 0; k < t->nkids && ok; k++) {
+			if (k == j)
+				continue;
+			uint32_t want = start + (uint32_t)k;
+			const uint32_t *v = pos[k];
+			uint32_t a = at[k];
+			while (a < npos[k] && v[a] < want)
+				a++;
+			at[k] = a;
+			ok = a < npos[k] && v[a] == want;
+		}
+		if (!ok)
+			continue;
+		found++;
+		if (f == TR_FIELD_BODY)
+			(*nbody)++;
+		else
+			(*ntitle)++;
+		if (out && sv_push(out, start, start + (uint32_t)t->nkids - 1)) {
+			set_err(t->q, TRAWL_ENOMEM, "out of memory collecting positions");
+			return -1;
+		}
+		if (!all)
+			break;
+	}
+	return found;
+}
+
 static uint32_t seek_phrase(it *t, uint32_t target)
 {
 	uint32_t d = target;
@@ -205,10 +264,11 @@ static uint32_t seek_phrase(it *t, uint32_t target)
 			continue;
 		t->doc = d;
 		t->sp_valid = 0;
-		const spanv *v = spans(t);
-		if (!v)
+		uint32_t a = 0, b = 0;
+		long r = phrase_scan(t, 0, &a, &b, NULL);
+		if (r < 0)
 			return DOC_END;
-		if (v->n)
+		if (r > 0)
 			return d;
 		d++;
 	}
@@ -409,39 +469,9 @@ static const spanv *spans(it *t)
 					goto oom;
 		break;
 	case IT_PHRASE: {
-		/* anchor on the rarest word's positions (order[0]); the phrase
-		 * starts j positions before it and must stay in its field */
-		const it *anchor = t->order[0];
-		size_t j = 0;
-		while (t->kids[j] != anchor)
-			j++;
-		const spanv *av = spans(t->order[0]);
-		if (!av)
+		uint32_t a = 0, b = 0;
+		if (phrase_scan(t, 1, &a, &b, &t->sp) < 0)
 			return NULL;
-		size_t at[64] = { 0 };
-		for (size_t i = 0; i < av->n; i++) {
-			uint32_t p = av->v[i].s;
-			uint32_t field0 = POS_FIELD(p);
-			if ((p & ~POS_BODY) < j)
-				continue;
-			uint32_t start = p - (uint32_t)j;
-			if (POS_FIELD(start) != field0)
-				continue;
-			int ok = 1;
-			for (size_t k = 0; k < t->nkids && ok; k++) {
-				if (k == j)
-					continue;
-				const spanv *v = spans(t->kids[k]);
-				if (!v)
-					return NULL;
-				uint64_t want = (uint64_t)start + k;
-				while (at[k] < v->n && v->v[at[k]].s < want)
-					at[k]++;
-				ok = at[k] < v->n && v->v[at[k]].s == want;
-			}
-			if (ok && sv_push(&t->sp, start, start + (uint32_t)t->nkids - 1))
-				goto oom;
-		}
 		break;
 	}
 	case IT_OR:
@@ -676,12 +706,13 @@ static it *prefix_it(qeval *q, const char *prefix, int fields, int need_spans)
 	dterm terms[PREFIX_OR_MAX];
 	size_t n = 0;
 	int r;
-	while ((r = dict_next(&di, &terms[n < PREFIX_OR_MAX ? n : 0], q->err)) == 1) {
-		dterm *dt = &terms[n < PREFIX_OR_MAX ? n : 0];
-		if (dt->len < plen || memcmp(dt->term, prefix, plen))
+	dterm dt;
+	while ((r = dict_next(&di, &dt, q->err)) == 1) {
+		if (dt.len < plen || memcmp(dt.term, prefix, plen))
 			break;
-		if (++n > PREFIX_OR_MAX)
+		if (n == PREFIX_OR_MAX)
 			return prefix_materialise(q, prefix, fields, need_spans);
+		terms[n++] = dt;
 	}
 	if (r < 0) {
 		q->rc = r;
@@ -942,13 +973,7 @@ static double score(it *t, const docrec *r, buf *ex, int depth)
 				   t->mtft[t->mi], t->mtfb[t->mi], t->idf, s);
 		break;
 	case IT_PHRASE: {
-		const spanv *v = spans(t);
-		for (size_t i = 0; v && i < v->n; i++) {
-			if (POS_FIELD(v->v[i].s))
-				b++;
-			else
-				a++;
-		}
+		phrase_scan(t, 1, &a, &b, NULL);
 		s = bm25(t->q, t->idf, a, b, r);
 		if (ex)
 			buf_printf(&rc, ex, "%*sphrase: occurrences title %u body "

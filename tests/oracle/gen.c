@@ -171,9 +171,11 @@ static void add_junk(rng *r, char **s, size_t *len, size_t junk)
 	*s = p;
 }
 
-void og_corpus(rng *r, size_t ndocs, size_t junk, gcorpus *c)
+void og_corpus(rng *r, size_t ndocs, size_t junk, size_t family,
+	       gcorpus *c)
 {
 	c->ndocs = ndocs;
+	c->family = family;
 	c->docs = xmalloc(ndocs * sizeof(*c->docs));
 	for (size_t i = 0; i < ndocs; i++) {
 		gdoc *d = &c->docs[i];
@@ -198,6 +200,18 @@ void og_corpus(rng *r, size_t ndocs, size_t junk, gcorpus *c)
 		d->nbw = nb;
 		if (junk)
 			add_junk(r, &d->body, &d->blen, junk);
+		if (family) {
+			char fam[32];
+			int l = snprintf(fam, sizeof(fam), " fam%02zu",
+					 i % family);
+			char *p = realloc(d->body, d->blen + (size_t)l + 1);
+
+			if (!p)
+				exit(2);
+			memcpy(p + d->blen, fam, (size_t)l + 1);
+			d->body = p;
+			d->blen += (size_t)l;
+		}
 		/* NULL title or body means empty (trawl_doc): test it. */
 		if (d->tlen == 0 && chance(r, 50)) {
 			free(d->title);
@@ -337,6 +351,23 @@ static onode *g_leaf(gq *g)
 {
 	uint32_t x = or_below(g->r, 100);
 	onode *n;
+
+	if (g->c->family && chance(g->r, 4)) {
+		char fam[32];
+
+		/* fam* expands to the whole family, fam1* to ten. */
+		if (chance(g->r, 50)) {
+			n = on_leaf(O_PREFIX, chance(g->r, 50) ? "fam" : "fa");
+		} else if (chance(g->r, 50)) {
+			snprintf(fam, sizeof(fam), "fam%u", or_below(g->r, 13));
+			n = on_leaf(O_PREFIX, fam);
+		} else {
+			snprintf(fam, sizeof(fam), "fam%02u",
+				 or_below(g->r, (uint32_t)g->c->family + 2));
+			n = on_leaf(O_WORD, fam);
+		}
+		return n;
+	}
 
 	if (x < 50)
 		return on_leaf(O_WORD, focus_word(g, 5));

@@ -7,6 +7,7 @@
  *               [--only-corpus C] [--only-query Q] [--max-fail N]
  *               [--conformance DIR | --no-conformance] [--no-diff]
  *               [--self-test] [--no-shrink] [-v] [--query TEXT]
+ *               [--family N]
  *
  * With no option: the self-test (the oracle and the text parser on
  * hand-worked cases), the differential run with a fixed seed, then the
@@ -39,8 +40,10 @@ static struct {
 	size_t max_fail;
 	const char *conformance;
 	const char *query;      /* --query: this text instead of generated */
+	long family;            /* --family: fam* size for every corpus */
 	int no_conformance, no_diff, self_test_only, no_shrink, verbose;
-} opt = { DEFAULT_SEED, 5, 300, 1000, -1, -1, 5, NULL, NULL, 0, 0, 0, 0, 0 };
+} opt = { DEFAULT_SEED, 5, 300, 1000, -1, -1, 5, NULL, NULL, -1,
+	    0, 0, 0, 0, 0 };
 
 static size_t nfail;
 
@@ -375,9 +378,11 @@ static void print_ids(const char *label, const char **ids, size_t n)
 }
 
 /* The two sides of the difference, the minimal diff of the report. */
-static void print_diff(const char **a, size_t na, const eres *r,
-		       const char **first)
+static void print_diff(const char *who, const char *who_r, const char **a,
+		       size_t na, const eres *r, const char **first)
 {
+	char label[64];
+
 	const char **only_a = xmalloc(na * sizeof(char *));
 	const char **only_b = xmalloc(r->n * sizeof(char *));
 	size_t i = 0, j = 0, x = 0, y = 0;
@@ -392,8 +397,10 @@ static void print_diff(const char **a, size_t na, const eres *r,
 		else
 			i++, j++;
 	}
-	print_ids("only the oracle matches", only_a, x);
-	print_ids("only the engine matches", only_b, y);
+	snprintf(label, sizeof(label), "only %s", who);
+	print_ids(label, only_a, x);
+	snprintf(label, sizeof(label), "only %s", who_r);
+	print_ids(label, only_b, y);
 	*first = x ? only_a[0] : y ? only_b[0] : NULL;
 	free(only_a);
 	free(only_b);
@@ -804,9 +811,15 @@ static void report(world *w, const gcorpus *gc, onode *t, const char *text,
 	char *d = on_describe(t);
 	const char *first = NULL;
 
-	printf("MISMATCH seed %llu corpus %zu query %zu\n    query: %s\n"
-	       "    oracle tree: %s\n",
-	       (unsigned long long)opt.seed, c, qi, text, d);
+	printf("MISMATCH seed %llu corpus %zu query %zu\n    query: %s\n",
+	       (unsigned long long)opt.seed, c, qi, text);
+	if (strpbrk(text, "\t\n\r\xc2\xe2\xe3")) {
+		/* Other white space: show it unambiguously too. */
+		printf("    query as JSON: ");
+		print_json(stdout, text, strlen(text));
+		printf("\n");
+	}
+	printf("    oracle tree: %s\n", d);
 	free(d);
 	if (r->rc != TRAWL_OK) {
 		printf("    engine: %s (column %d): %s\n", trawl_errstr(r->rc),
@@ -818,7 +831,7 @@ static void report(world *w, const gcorpus *gc, onode *t, const char *text,
 		       "%llu, foreach %zu)\n",
 		       n, (unsigned long long)r->count,
 		       (unsigned long long)r->total, r->n);
-		print_diff(ids, n, r, &first);
+		print_diff("the oracle", "the engine", ids, n, r, &first);
 	}
 	printf("    replay: oracle_diff --seed %llu --docs %zu --only-corpus "
 	       "%zu --only-query %zu\n",
@@ -858,6 +871,9 @@ static int run_corpus(trawl_analyzer *english, size_t c, size_t *nq)
 	gcorpus gc;
 	world w = { .an = english, .lang = "english", .threads = (int)(c % 3) };
 	size_t junk = c % 4 == 1 ? 300 : 0;
+	/* Family sizes at and around 64 and 128, powers of two an engine
+	 * may use as expansion limits. */
+	static const size_t family[] = { 64, 63, 65, 128, 129 };
 	unsigned char *m1 = NULL, *m2 = NULL;
 	const char **ids = NULL;
 	trawl_error err = { 0 };
@@ -871,9 +887,10 @@ static int run_corpus(trawl_analyzer *english, size_t c, size_t *nq)
 			return 2;
 		}
 	}
-	og_corpus(&r, opt.docs, junk, &gc);
-	printf("  corpus %zu: %zu docs, language %s, %d threads%s\n", c,
-	       gc.ndocs, w.lang, w.threads,
+	og_corpus(&r, opt.docs, junk,
+		  opt.family >= 0 ? (size_t)opt.family : family[c % 5], &gc);
+	printf("  corpus %zu: %zu docs, language %s, %d threads, fam* of "
+	       "%zu%s\n", c, gc.ndocs, w.lang, w.threads, gc.family,
 	       junk ? ", junk terms to force merged runs" : "");
 	w.o = oracle_new(w.an);
 	if (engine_begin(&w.e, w.lang, w.threads) < 0)
@@ -1129,8 +1146,8 @@ static int conf_match(void *ctx, const char *line, size_t lineno)
 			       (unsigned long long)er.count,
 			       er.problem ? "; " : "",
 			       er.problem ? er.problem : "");
-		/* print_diff's "oracle" side is the vectors here. */
-		print_diff((const char **)want.ids, want.n, &er, &first);
+		print_diff("the vectors", "the engine",
+			   (const char **)want.ids, want.n, &er, &first);
 		cf->engine_bad++;
 	}
 	eres_clear(&er);
@@ -1157,7 +1174,9 @@ static int conf_match(void *ctx, const char *line, size_t lineno)
 			printf("CONFORMANCE oracle: matches.jsonl:%zu query %s\n"
 			       "    our tree: %s\n", lineno, v[0].s, d);
 			free(d);
-			print_diff((const char **)want.ids, want.n, &er, &first);
+			print_diff("the vectors", "our oracle",
+				   (const char **)want.ids, want.n, &er,
+				   &first);
 			cf->oracle_bad++;
 		}
 		on_free(p);
@@ -1492,7 +1511,7 @@ static int self_test(trawl_analyzer *an)
 		rng r = { 7 };
 		gcorpus gc;
 
-		og_corpus(&r, 20, 0, &gc);
+		og_corpus(&r, 20, 0, 5, &gc);
 		for (int i = 0; i < 300; i++) {
 			onode *t = og_query(&r, &gc, an);
 			char *text = og_render(t), *bad_text = og_invalid(&r, text);
@@ -1543,7 +1562,7 @@ static void usage(void)
 		"                   [--conformance DIR | --no-conformance] "
 		"[--no-diff]\n"
 		"                   [--self-test] [--no-shrink] [-v] "
-		"[--query TEXT]\n");
+		"[--query TEXT] [--family N]\n");
 	exit(2);
 }
 
@@ -1589,6 +1608,8 @@ int main(int argc, char **argv)
 			opt.only_query = (long)v;
 		else if (!strcmp(a, "--max-fail"))
 			opt.max_fail = (size_t)v;
+		else if (!strcmp(a, "--family"))
+			opt.family = (long)v;
 		else
 			usage();
 	}

@@ -109,11 +109,16 @@ typedef struct gdoc {
 typedef struct gcorpus {
 	gdoc *docs;
 	size_t ndocs;
+	size_t family;        /* terms fam00, fam01, ...: see og_corpus */
 } gcorpus;
 
-/* NDOCS documents; JUNK distinct-ish filler terms end each body (they
- * swell the builder's memory, never match a generated query). */
-void og_corpus(rng *r, size_t ndocs, size_t junk, gcorpus *c);
+/* NDOCS documents.  JUNK distinct-ish filler terms end each body (they
+ * swell the builder's memory and never match a generated query).  With
+ * FAMILY > 0, document i also ends with the term fam<i % FAMILY>, so
+ * that prefix queries like fam* expand to exactly FAMILY terms (sizes
+ * around an engine's expansion limits are where bugs hide). */
+void og_corpus(rng *r, size_t ndocs, size_t junk, size_t family,
+	       gcorpus *c);
 void og_corpus_free(gcorpus *c);
 /* A random valid query over corpus C.  AN decides which prefixes are one
  * token.  Caller frees with on_free. */
