@@ -1,6 +1,7 @@
 /*
  * codec.c -- varints and the PFor block codec (layout in codec.h).
  */
+#include <endian.h>
 #include <string.h>
 
 #include "trawl.h"
@@ -131,24 +132,28 @@ void pc_unpack(uint32_t *out, const uint8_t *in, size_t n, unsigned bits)
 		return;
 	}
 	uint64_t mask = bits == 32 ? 0xffffffffu : ((uint64_t)1 << bits) - 1;
-	uint64_t acc = 0;
-	unsigned have = 0;
-	size_t nbytes = (n * bits + 7) / 8, i = 0;
-	/* Refill 4 bytes at a time while at least 4 remain: the hot loop. */
-	for (size_t k = 0; k < n; k++) {
-		while (have < bits) {
-			if (i + 4 <= nbytes) {
-				acc |= (uint64_t)get_u32le(in + i) << have;
-				i += 4;
-				have += 32;
-			} else {
-				acc |= (uint64_t)in[i++] << have;
-				have += 8;
-			}
-		}
-		out[k] = (uint32_t)(acc & mask);
-		acc >>= bits;
-		have -= bits;
+	size_t nbytes = (n * bits + 7) / 8;
+	uint64_t bit = 0;
+	size_t k = 0;
+	/* one unaligned 8-byte load per value (a value spans at most
+	 * 7 + 32 bits) while 8 bytes remain; the tail copies what is left */
+	for (; k < n; k++, bit += bits) {
+		size_t at = (size_t)(bit >> 3);
+		if (at + 8 > nbytes)
+			break;
+		uint64_t w;
+		memcpy(&w, in + at, 8);
+		w = le64toh(w);
+		out[k] = (uint32_t)((w >> (bit & 7)) & mask);
+	}
+	for (; k < n; k++, bit += bits) {
+		size_t at = (size_t)(bit >> 3);
+		uint8_t t[8] = { 0 };
+		memcpy(t, in + at, nbytes - at < 8 ? nbytes - at : 8);
+		uint64_t w;
+		memcpy(&w, t, 8);
+		w = le64toh(w);
+		out[k] = (uint32_t)((w >> (bit & 7)) & mask);
 	}
 }
 

@@ -367,22 +367,24 @@ int pcur_positions(pcursor *c, const uint32_t **pos, uint32_t *n)
 			for (uint32_t g = a / PC_BLOCK; g <= (b - 1) / PC_BLOCK; g++)
 				if (decode_group(c, g) < 0)
 					return c->rc;
-		/* gaps -> positions, body ones tagged */
+		/* gaps -> positions, body ones tagged; the sums only grow, so
+		 * checking each run's last value bounds them all */
 		uint32_t *v = c->pos + a;
 		uint64_t prev = (uint64_t)-1;
-		for (uint32_t k = 0; k < c->tft[i]; k++) {
-			prev = prev + 1 + v[k];
-			if (prev >= POS_BODY)
-				return fail(c, TRAWL_ECORRUPT, "position out of range"), c->rc;
+		uint32_t nt = c->tft[i], nb = c->tfb[i];
+		for (uint32_t k = 0; k < nt; k++) {
+			prev += 1 + (uint64_t)v[k];
 			v[k] = (uint32_t)prev;
 		}
+		if (nt && prev >= POS_BODY)
+			return fail(c, TRAWL_ECORRUPT, "position out of range"), c->rc;
 		prev = (uint64_t)-1;
-		for (uint32_t k = c->tft[i]; k < c->tft[i] + c->tfb[i]; k++) {
-			prev = prev + 1 + v[k];
-			if (prev >= POS_BODY)
-				return fail(c, TRAWL_ECORRUPT, "position out of range"), c->rc;
+		for (uint32_t k = nt; k < nt + nb; k++) {
+			prev += 1 + (uint64_t)v[k];
 			v[k] = (uint32_t)prev | POS_BODY;
 		}
+		if (nb && prev >= POS_BODY)
+			return fail(c, TRAWL_ECORRUPT, "position out of range"), c->rc;
 		c->doc_done[i] = 1;
 	}
 	*pos = c->pos + a;
