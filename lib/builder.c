@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -53,6 +54,7 @@ struct trawl_builder {
 	size_t idcap, nids;
 	char **runs;
 	size_t nruns;
+	int lock_fd;    /* flock on tmp/lock: marks the build as alive */
 	/* per-document token scratch */
 	uint32_t *tids, *tpos;
 	size_t ntok, tok_cap;
@@ -116,6 +118,8 @@ static int rm_tree(const char *path)
 	return rmdir(path);
 }
 
+static void remove_stale(const char *dir, size_t n);
+
 /* An existing directory we may replace: an index, or empty. */
 static int replaceable(const char *dir)
 {
@@ -170,6 +174,7 @@ int trawl_builder_new(const char *dir, const trawl_build_opts *o,
 	buf_init(&b->dead);
 	buf_init(&b->ids);
 	b->store_w.fd = -1;
+	b->lock_fd = -1;
 	int rc = trawl_analyzer_new(b->language, &b->an, err);
 	if (rc)
 		goto fail;
@@ -187,6 +192,7 @@ int trawl_builder_new(const char *dir, const trawl_build_opts *o,
 		goto fail;
 	}
 	b->dir[n] = '\0';
+	remove_stale(dir, n);
 	snprintf(b->tmp, n + 32, "%.*s.tmp-XXXXXX", (int)n, dir);
 	if (!mkdtemp(b->tmp)) {
 		rc = tr_err(err, TRAWL_EIO, "cannot create %s: %s", b->tmp,
@@ -196,6 +202,12 @@ int trawl_builder_new(const char *dir, const trawl_build_opts *o,
 		goto fail;
 	}
 	char p[PATH_MAX];
+	snprintf(p, sizeof p, "%s/lock", b->tmp);
+	b->lock_fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (b->lock_fd < 0 || flock(b->lock_fd, LOCK_EX) < 0) {
+		rc = tr_err(err, TRAWL_EIO, "%s: %s", p, strerror(errno));
+		goto fail;
+	}
 	snprintf(p, sizeof p, "%s/store", b->tmp);
 	if ((rc = cfw_open(&b->store_w, p, CF_STORE, err)))
 		goto fail;
@@ -216,6 +228,46 @@ int trawl_builder_new(const char *dir, const trawl_build_opts *o,
 fail:
 	trawl_builder_free(b);
 	return rc;
+}
+
+/* Removes temporary directories of builds of DIR that died (killed, power
+ * loss): each live build holds an flock on its tmp/lock, so a lock we can
+ * take belongs to nobody. */
+static void remove_stale(const char *dir, size_t n)
+{
+	char parent[PATH_MAX], base[PATH_MAX + 8];
+	snprintf(parent, sizeof parent, "%.*s", (int)n, dir);
+	char *slash = strrchr(parent, '/');
+	if (slash) {
+		snprintf(base, sizeof base, "%s.tmp-", slash + 1);
+		if (slash == parent)
+			parent[1] = '\0';
+		else
+			*slash = '\0';
+	} else {
+		snprintf(base, sizeof base, "%s.tmp-", parent);
+		strcpy(parent, ".");
+	}
+	DIR *d = opendir(parent);
+	if (!d)
+		return;
+	struct dirent *e;
+	size_t blen = strlen(base);
+	while ((e = readdir(d))) {
+		if (strncmp(e->d_name, base, blen) || strlen(e->d_name) != blen + 6)
+			continue;
+		char p[PATH_MAX + 320];
+		snprintf(p, sizeof p, "%s/%s/lock", parent, e->d_name);
+		int fd = open(p, O_RDWR | O_CLOEXEC);
+		if (fd < 0)
+			continue; /* not ours, or a build still starting */
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
+			snprintf(p, sizeof p, "%s/%s", parent, e->d_name);
+			rm_tree(p);
+		}
+		close(fd);
+	}
+	closedir(d);
 }
 
 static uint32_t hash_id(const char *s, size_t n)
@@ -420,7 +472,13 @@ int trawl_builder_add(trawl_builder *b, const trawl_doc *d, trawl_error *err)
 		b->ndead++;
 		replaced = 1;
 	}
-	if (mi_bytes(b->mi) + fixed_bytes(b) >= b->budget) {
+	/* The per-document tables (fixed_bytes) grow with every document and
+	 * no spill frees them: the postings keep at least half the budget,
+	 * or past some number of documents every add would spill a run (and
+	 * the merge would need a file per document). */
+	size_t fixed = fixed_bytes(b);
+	size_t room = fixed < b->budget / 2 ? b->budget - fixed : b->budget / 2;
+	if (mi_bytes(b->mi) >= room) {
 		if ((rc = spill(b, err))) {
 			b->failed = 1;
 			return rc;
@@ -577,6 +635,11 @@ int trawl_builder_finish(trawl_builder *b, trawl_error *err)
 	if (!rc)
 		rc = write_meta(b, &mo, err);
 	if (!rc) {
+		char lp[PATH_MAX];
+		snprintf(lp, sizeof lp, "%s/lock", b->tmp);
+		unlink(lp); /* the flock stays held until free() */
+	}
+	if (!rc) {
 		/* mkdtemp made it private; an index is as shareable as any
 		 * directory the user creates */
 		mode_t um = umask(0);
@@ -598,10 +661,13 @@ void trawl_builder_free(trawl_builder *b)
 {
 	if (!b)
 		return;
+	/* stop the store's compressing thread first: it writes to store_w */
+	dsw_free(&b->ds);
 	cfw_abort(&b->store_w);
 	if (b->tmp)
 		rm_tree(b->tmp);
-	dsw_free(&b->ds);
+	if (b->lock_fd >= 0)
+		close(b->lock_fd);
 	trawl_analyzer_free(b->an);
 	mi_free(b->mi);
 	buf_free(&b->docs);

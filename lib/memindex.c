@@ -20,6 +20,7 @@
 #define PAGE (1u << 20)
 #define SLICE_MIN 16
 #define SLICE_MAX 8192
+#define TABLE_MIN ((size_t)1 << 16)
 
 typedef struct slice {
 	struct slice *next;
@@ -108,7 +109,7 @@ int mi_new(memindex **out)
 	memindex *m = calloc(1, sizeof *m);
 	if (!m)
 		return TRAWL_ENOMEM;
-	m->table_cap = 1 << 16;
+	m->table_cap = TABLE_MIN;
 	m->table = calloc(m->table_cap, sizeof *m->table);
 	if (!m->table) {
 		free(m);
@@ -128,6 +129,21 @@ static void reset(memindex *m)
 	m->npages = 0;
 	m->nterms = 0;
 	m->ndocs = 0;
+	/* give the term array and a grown table back: mi_bytes() counts
+	 * them, and a spill that kept them would leave the accumulator over
+	 * a small budget for good, spilling a run per document after it */
+	free(m->terms);
+	m->terms = NULL;
+	m->terms_cap = 0;
+	if (m->table_cap > TABLE_MIN) {
+		uint64_t *t = calloc(TABLE_MIN, sizeof *t);
+		if (t) {
+			free(m->table);
+			m->table = t;
+			m->table_cap = TABLE_MIN;
+			return;
+		}
+	}
 	memset(m->table, 0, m->table_cap * sizeof *m->table);
 }
 
@@ -150,7 +166,7 @@ void mi_free(memindex *m)
 size_t mi_bytes(const memindex *m)
 {
 	return m->npages * PAGE + m->terms_cap * sizeof(mterm) +
-	       m->table_cap * sizeof(uint32_t) +
+	       m->table_cap * sizeof *m->table +
 	       (m->slots_cap * 3 + m->scatter_cap + m->tok_cap) *
 		       sizeof(uint32_t) + m->enc_cap;
 }

@@ -639,7 +639,8 @@ static it *prefix_materialise(qeval *q, const char *prefix, int fields,
 	t->idf = idf_of(q->ix, dfsum);
 	t->cost = dfsum;
 	if (need_spans) {
-		qsort(pairs, npairs, sizeof *pairs, cmp_u64);
+		if (npairs)
+			qsort(pairs, npairs, sizeof *pairs, cmp_u64);
 		t->mdocs = malloc((npairs + 1) * sizeof *t->mdocs);
 		t->mat = malloc((npairs + 2) * sizeof *t->mat);
 		t->mpos = malloc((npairs + 1) * sizeof *t->mpos);

@@ -4,11 +4,18 @@
  * Documents draw from a small vocabulary whose surface forms stem alike
  * (direct/directing/directed), carry apostrophes, accents, ligatures,
  * several-token words (U.S., 18th-century) and tokens around the 64-byte
- * limit, joined by assorted punctuation, so that phrases and NEARs often
- * match and often just miss.  Queries are built as onode trees over the
- * whole grammar of SPEC section 3, many of their words taken near one
- * "focus" position of one document, then rendered to text with the
- * brackets precedence needs (and some it does not).
+ * limit, joined by assorted punctuation (and an invalid UTF-8 byte), so
+ * that phrases and NEARs often match and often just miss.  Some titles
+ * and bodies are empty or NULL, some ids repeat (a replacement), a few
+ * bodies are long; a corpus may add filler terms (to make the builder
+ * spill and merge) and a family of terms fam00.. whose prefixes expand to
+ * a chosen number of terms.
+ *
+ * Queries are built as onode trees over the whole grammar of SPEC section
+ * 3, many of their words taken near one "focus" position of one document,
+ * then rendered to text with the brackets precedence needs (and some it
+ * does not), sometimes with other Unicode white space; og_invalid breaks a
+ * valid query in a way SPEC rejects.
  *
  * Everything depends only on the rng state: a seed replays a run.
  */
@@ -182,9 +189,12 @@ void og_corpus(rng *r, size_t ndocs, size_t junk, size_t family,
 		size_t nt = chance(r, 15) ? 0 : 1 + or_below(r, 8);
 		size_t nb = chance(r, 5) ? 0 : 1 + or_below(r, 40);
 
-		/* A few long bodies, for positions past small blocks. */
+		/* A few long bodies, for positions past small blocks, and
+		 * rarely a very long one. */
 		if (chance(r, 2))
 			nb = 100 + or_below(r, 200);
+		if (or_below(r, 1000) < 3)
+			nb = 1000 + or_below(r, 2500);
 
 		memset(d, 0, sizeof(*d));
 		/* Now and then a later document repeats an earlier id and

@@ -1,24 +1,32 @@
 /*
  * main.c -- oracle_diff: the differential test of the engine against the
- * brute-force oracle (STYLE section 8, SPEC section 4: every correct build
- * returns the same set and the same exact count).
+ * brute-force oracle (STYLE section 8; SPEC section 4: every correct build
+ * returns the same set and the same exact count).  The engine is used only
+ * through include/trawl.h.
  *
- *   oracle_diff [--seed N] [--corpora N] [--docs N] [--queries N]
- *               [--only-corpus C] [--only-query Q] [--max-fail N]
- *               [--conformance DIR | --no-conformance] [--no-diff]
- *               [--self-test] [--no-shrink] [-v] [--query TEXT]
- *               [--family N]
+ * With no option it runs, in order:
+ *   1. the self-test: the oracle on hand-worked documents and trees, our
+ *      text parser on hand-worked queries, the generator against the parser;
+ *   2. the differential run: --corpora generated corpora of --docs
+ *      documents, each indexed through the builder API, then --queries
+ *      random queries each, compared on ids and counts (and every 8th query
+ *      also broken on purpose: the engine must answer ESYNTAX);
+ *   3. the conformance vectors of $TRAWL_SHARED/conformance (or
+ *      --conformance DIR), checked against the engine and, through our own
+ *      parser, against the oracle; skipped with a message when absent.
  *
- * With no option: the self-test (the oracle and the text parser on
- * hand-worked cases), the differential run with a fixed seed, then the
- * conformance vectors of $TRAWL_SHARED/conformance when present.
- * Each corpus c of a run draws from its own generator seeded from (seed,
- * c), so --only-corpus and --only-query replay one query of a run without
- * asking the engine about the others; --query TEXT checks that one query
- * over each corpus instead of generated ones.  Exit: 0 agreement, 1 a mismatch,
- * 2 the test could not run.
- *
- * The engine is used only through include/trawl.h.
+ * Options:
+ *   --seed N          the run's seed (default 20251125); printed first
+ *   --corpora N --docs N --queries N     sizes (default 5, 300, 1000)
+ *   --only-corpus C --only-query Q       replay one reported query: each
+ *                     corpus draws from its own generator seeded from (seed,
+ *                     C), and unchecked queries are still generated
+ *   --query TEXT      check TEXT over each corpus instead of generated ones
+ *   --family N        size of the fam* term family in every corpus
+ *   --max-fail N      stop after N failures (default 5)
+ *   --no-shrink       do not look for a one-document repro
+ *   --no-diff --no-conformance --self-test (that alone)   -v (print queries)
+ * Exit: 0 agreement, 1 a mismatch, 2 the test could not run.
  */
 #include <errno.h>
 #include <ftw.h>
@@ -767,8 +775,18 @@ static uint64_t corpus_seed(uint64_t seed, size_t c)
 	return or_rand(&r);
 }
 
-static int check_invalid(world *w, const char *text, uint64_t seed,
-			 size_t c, size_t qi)
+/* The command line that checks query QI of corpus C again, alone. */
+static void print_replay(size_t c, size_t qi)
+{
+	printf("    replay: oracle_diff --seed %llu --docs %zu --corpora %zu "
+	       "--only-corpus %zu --only-query %zu",
+	       (unsigned long long)opt.seed, opt.docs, opt.corpora, c, qi);
+	if (opt.family >= 0)
+		printf(" --family %ld", opt.family);
+	printf("\n");
+}
+
+static int check_invalid(world *w, const char *text, size_t c, size_t qi)
 {
 	trawl_query *q = NULL;
 	trawl_error err = { 0 };
@@ -782,9 +800,9 @@ static int check_invalid(world *w, const char *text, uint64_t seed,
 	if (p) {
 		char *d = on_describe(p);
 
-		printf("TEST BUG (seed %llu corpus %zu query %zu): our parser "
+		printf("TEST BUG seed %llu corpus %zu query %zu: our parser "
 		       "accepts the broken query %s as %s\n",
-		       (unsigned long long)seed, c, qi, text, d);
+		       (unsigned long long)opt.seed, c, qi, text, d);
 		free(d);
 		on_free(p);
 		return 1;
@@ -795,12 +813,10 @@ static int check_invalid(world *w, const char *text, uint64_t seed,
 	    (size_t)err.column <= ncp + 1)
 		return 0;
 	printf("MISMATCH seed %llu corpus %zu query %zu: a query SPEC 3 "
-	       "rejects (%s)\n    query: %s\n    engine: %s, column %d: %s\n"
-	       "    replay: oracle_diff --seed %llu --docs %zu --only-corpus "
-	       "%zu --only-query %zu\n",
-	       (unsigned long long)seed, c, qi, why, text, trawl_errstr(rc),
-	       err.column, err.message, (unsigned long long)opt.seed,
-	       opt.docs, c, qi);
+	       "rejects (%s)\n    query: %s\n    engine: %s, column %d: %s\n",
+	       (unsigned long long)opt.seed, c, qi, why, text,
+	       trawl_errstr(rc), err.column, err.message);
+	print_replay(c, qi);
 	return 1;
 }
 
@@ -833,9 +849,7 @@ static void report(world *w, const gcorpus *gc, onode *t, const char *text,
 		       (unsigned long long)r->total, r->n);
 		print_diff("the oracle", "the engine", ids, n, r, &first);
 	}
-	printf("    replay: oracle_diff --seed %llu --docs %zu --only-corpus "
-	       "%zu --only-query %zu\n",
-	       (unsigned long long)opt.seed, opt.docs, c, qi);
+	print_replay(c, qi);
 	if (first && !opt.no_shrink) {
 		/* The last document added with that id is the live one. */
 		for (size_t i = gc->ndocs; i-- > 0;) {
@@ -995,7 +1009,7 @@ static int run_corpus(trawl_analyzer *english, size_t c, size_t *nq)
 			rc = 1;
 		}
 		eres_clear(&er);
-		if (bad && check_invalid(&w, bad, opt.seed, c, qi)) {
+		if (bad && check_invalid(&w, bad, c, qi)) {
 			nfail++;
 			rc = 1;
 		}

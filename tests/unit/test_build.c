@@ -104,6 +104,16 @@ static char *words(rng *r, size_t nwords, size_t *len)
 			const char *sep = seps[rnd(r) % NSEPS];
 			n += (size_t)snprintf(s + n, cap - n, "%s", sep);
 		}
+		if (rnd(r) % 10 == 0) {
+			/* a rare made-up word: a large vocabulary */
+			char w[16];
+			size_t wl = 3 + rnd(r) % 8;
+			for (size_t k = 0; k < wl; k++)
+				w[k] = (char)('a' + rnd(r) % 26);
+			w[wl] = '\0';
+			n += (size_t)snprintf(s + n, cap - n, "%s", w);
+			continue;
+		}
 		/* a skewed draw: low words are common */
 		size_t k = rnd(r) % NVOCAB;
 		if (rnd(r) % 2)
@@ -147,7 +157,7 @@ static void gen_corpus(corpus *c, size_t n, uint64_t s, const char *idprefix)
 			d->title = NULL; /* NULL means empty */
 		else
 			d->title = words(&r, nt, &d->title_len);
-		size_t nb = rnd(&r) % 40;
+		size_t nb = rnd(&r) % 60;
 		if (rnd(&r) % 100 == 0)
 			nb = 200 + rnd(&r) % 400;
 		if (rnd(&r) % 30 == 0)
@@ -635,6 +645,16 @@ static void test_small_budget_spills_several_runs(void **state)
 	assert_true(W->small_runs >= 2);
 }
 
+/* A spill used to keep the term array and hash table it had grown, and
+ * mi_bytes() counted them: past ~90000 distinct terms a 4 MiB build
+ * spilled a run per document (5461 runs here; the merge then failed with
+ * "Too many open files" under ulimit -n 1024). */
+static void test_spill_gives_back_the_term_table(void **state)
+{
+	(void)state;
+	assert_true(W->small_runs <= 20);
+}
+
 static void test_large_budget_spills_no_run_before_finish(void **state)
 {
 	(void)state;
@@ -867,6 +887,31 @@ static void finish(trawl_builder *b)
 	trawl_builder_free(b);
 }
 
+/* The builder's per-document tables grow with every document and used to
+ * count against the budget with nothing a spill could free: past ~35000
+ * documents a 4 MiB build spilled a run per document. */
+static void test_many_small_documents_spill_few_runs(void **state)
+{
+	fixture *f = *state;
+	trawl_builder *b = new_builder(f->dir, 0, SMALL_BUDGET);
+	for (size_t i = 0; i < 60000; i++) {
+		char id[40];
+		snprintf(id, sizeof id, "a-rather-long-document-id-%zu", i);
+		trawl_doc d = mkdoc(id, NULL, "oil gas price");
+		trawl_error err;
+		assert_int_equal(trawl_builder_add(b, &d, &err), TRAWL_OK);
+	}
+	size_t runs = count_runs(f->dir);
+	print_message("60000 documents, 4 MiB: %zu runs before finish\n", runs);
+	assert_true(runs <= 10);
+	finish(b);
+	trawl_index *ix = open_index(f->dir);
+	uint64_t total;
+	search(ix, "gas", &total);
+	assert_int_equal(total, 60000);
+	trawl_index_close(ix);
+}
+
 static void test_repeated_id_later_document_wins(void **state)
 {
 	fixture *f = *state;
@@ -954,17 +999,23 @@ static void test_empty_index_opens_and_checks(void **state)
 static void test_builder_free_without_finish_leaves_nothing(void **state)
 {
 	fixture *f = *state;
-	corpus c;
-	gen_corpus(&c, 6000, seed + 1, "free-");
+	const corpus *c = &W->c;
 	for (int round = 0; round < 3; round++) {
-		/* small budget: run files and store blocks exist when freed */
+		/* 4 MiB: run files, store blocks (some still queued for
+		 * compression) exist when the builder is freed */
 		trawl_builder *b = new_builder(f->dir, 0, SMALL_BUDGET);
-		size_t upto = round == 0 ? 10 : c.n;
-		for (size_t i = 0; i < upto; i++) {
-			trawl_doc d = as_doc(&c.d[i]);
+		size_t i = 0;
+		for (; i < c->n; i++) {
+			trawl_doc d = as_doc(&c->d[i]);
 			trawl_error err;
 			int rc = trawl_builder_add(b, &d, &err);
 			assert_true(rc == 0 || rc == 1);
+			if (round == 0 && i == 10)
+				break;
+			if (round == 1 && i == 3000)
+				break;
+			if (round == 2 && i % 256 == 0 && count_runs(f->dir) > 0)
+				break;
 		}
 		if (round == 2)
 			assert_true(count_runs(f->dir) > 0);
@@ -972,7 +1023,6 @@ static void test_builder_free_without_finish_leaves_nothing(void **state)
 		assert_int_equal(access(f->dir, F_OK), -1);
 		assert_int_equal(count_entries(f->root), 0);
 	}
-	free_corpus(&c);
 	trawl_builder_free(NULL);
 }
 
@@ -1181,6 +1231,7 @@ int main(void)
 #define T(x) cmocka_unit_test_setup_teardown(x, setup, teardown)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_small_budget_spills_several_runs),
+		cmocka_unit_test(test_spill_gives_back_the_term_table),
 		cmocka_unit_test(test_large_budget_spills_no_run_before_finish),
 		cmocka_unit_test(test_both_builds_are_byte_identical),
 		cmocka_unit_test(test_every_posting_matches_independent_analysis),
@@ -1189,6 +1240,7 @@ int main(void)
 		cmocka_unit_test(test_stats_equal_expected_counts),
 		cmocka_unit_test(test_doc_get_returns_every_document_as_added),
 		cmocka_unit_test(test_replaced_documents_are_never_matched),
+		T(test_many_small_documents_spill_few_runs),
 		T(test_repeated_id_later_document_wins),
 		T(test_every_document_of_a_term_replaced_drops_the_term),
 		T(test_empty_index_opens_and_checks),

@@ -47,7 +47,7 @@ static const char *const vocab[] = {
 #define NVOCAB (sizeof vocab / sizeof vocab[0])
 
 /* Every kind of query; each is run with the options of its index mod 4
- * (see query_opts). */
+ * (see options). */
 static const char *const queries[] = {
 	/* terms */
 	"oil", "gas", "prices", "the", "nicolas", "trump's", "u.s.",
@@ -116,6 +116,8 @@ static uint64_t next_rand(uint64_t *s)
 	return *s * 0x2545f4914f6cdd1dULL;
 }
 
+/* Query QI's search options, so that sorting by date, date filters,
+ * offsets and explanations all run in the threads too. */
 static void options(size_t qi, trawl_search_opts *o)
 {
 	trawl_search_opts_init(o);
