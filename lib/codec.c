@@ -7,17 +7,6 @@
 #include "trawl.h"
 #include "codec.h"
 
-uint32_t get_u32le(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	       (uint32_t)p[3] << 24;
-}
-
-uint64_t get_u64le(const uint8_t *p)
-{
-	return (uint64_t)get_u32le(p) | (uint64_t)get_u32le(p + 4) << 32;
-}
-
 int rd_varint(rd *r, uint64_t *v)
 {
 	uint64_t x = 0;

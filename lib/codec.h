@@ -37,8 +37,16 @@ int rd_u64le(rd *r, uint64_t *v);
 /* Points *p at the next n bytes and skips them. */
 int rd_bytes(rd *r, size_t n, const uint8_t **p);
 
-uint32_t get_u32le(const uint8_t *p);
-uint64_t get_u64le(const uint8_t *p);
+static inline uint32_t get_u32le(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	       (uint32_t)p[3] << 24;
+}
+
+static inline uint64_t get_u64le(const uint8_t *p)
+{
+	return (uint64_t)get_u32le(p) | (uint64_t)get_u32le(p + 4) << 32;
+}
 
 /* Appends the PFor encoding of v[0..n), 1 <= n <= PC_BLOCK. */
 void pc_encode(int *rc, buf *b, const uint32_t *v, size_t n);

@@ -168,7 +168,7 @@ static int iter_load(dict_iter *it, uint64_t b, trawl_error *err)
 	it->left = 0;
 	if (b >= it->d->nblocks)
 		return TRAWL_OK;
-	uint64_t post_off, pos_off;
+	uint64_t post_off = 0, pos_off = 0;
 	int rc = block_start(it->d, b, &it->r, &post_off, &pos_off, err);
 	if (rc)
 		return rc;

@@ -1,0 +1,619 @@
+/*
+ * test_corrupt.c -- a damaged index is detected, reported and survived.
+ *
+ * The group setup builds a small index through the public API (terms with
+ * skip tables, several store blocks, files over one 16 KiB chunk) and keeps
+ * the bytes of its six files.  For EACH file:
+ *   - truncated at every byte (small files) or at a stride (large ones);
+ *   - one bit flipped in each block of the file in turn;
+ * after each damage trawl_index_open fails with ECORRUPT or EVERSION and a
+ * message naming the file, or it succeeds and then queries (parse, search,
+ * count, doc_get, snippet) give an error code or a well-formed answer, and
+ * trawl_index_check returns ECORRUPT naming the file.  A third pass damages
+ * bytes and then re-seals every checksum, so the parsers behind the CRCs
+ * see the garbage: any documented code or a well-formed answer, never a
+ * crash (the ASan build reports over-reads), never a hang (an alarm).
+ * The file is restored from the kept bytes after every trial.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <ctype.h>
+#include <ftw.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "trawl.h"
+
+static uint64_t seed;
+
+typedef struct rng {
+	uint64_t s;
+} rng;
+
+static uint64_t rnd(rng *r)
+{
+	uint64_t z = (r->s += 0x9e3779b97f4a7c15ull);
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
+enum { F_META, F_TERMS, F_POSTINGS, F_POSITIONS, F_DOCS, F_STORE, NFILES };
+static const char *const names[NFILES] = { "meta", "terms", "postings",
+					   "positions", "docs", "store" };
+
+#define HEADER 32
+#define CHUNK 16384
+
+typedef struct world {
+	char root[64];
+	char dir[128];
+	uint8_t *orig[NFILES];
+	size_t len[NFILES];
+	/* what trials saw, for the summary */
+	unsigned long trials, at_open, at_check, at_query, undetected;
+} world;
+
+static world *W;
+
+/* ---- building the index ------------------------------------------------ */
+
+static const char *const vocab[] = {
+	"oil", "gas", "price", "prices", "crude", "opec", "bank", "central",
+	"rate", "rates", "cut", "market", "markets", "supply", "demand", "the",
+	"of", "and", "said", "fell", "rose", "tren", "de", "aragua", "direct",
+	"directed", "report", "state", "Zürich", "café", "trump’s", "U.S.",
+};
+#define NVOCAB (sizeof vocab / sizeof *vocab)
+
+static void text(rng *r, char *out, size_t cap, size_t nwords)
+{
+	size_t n = 0;
+	out[0] = '\0';
+	for (size_t i = 0; i < nwords && n + 40 < cap; i++) {
+		if (rnd(r) % 8 == 0) {
+			char w[12];
+			size_t wl = 3 + rnd(r) % 6;
+			for (size_t k = 0; k < wl; k++)
+				w[k] = (char)('a' + rnd(r) % 26);
+			w[wl] = '\0';
+			n += (size_t)snprintf(out + n, cap - n, "%s%s", i ? " " : "", w);
+		} else {
+			size_t k = rnd(r) % NVOCAB;
+			if (rnd(r) % 2)
+				k = k * k / NVOCAB;
+			n += (size_t)snprintf(out + n, cap - n, "%s%s", i ? " " : "",
+					      vocab[k]);
+		}
+	}
+}
+
+static void build_index(const char *dir)
+{
+	trawl_build_opts o;
+	trawl_build_opts_init(&o);
+	trawl_builder *b = NULL;
+	trawl_error err;
+	if (trawl_builder_new(dir, &o, &b, &err))
+		fail_msg("builder_new: %s", err.message);
+	rng r = { seed };
+	for (unsigned i = 0; i < 450; i++) {
+		char id[32], title[256], body[2048], date[16];
+		snprintf(id, sizeof id, "doc%u", i % 7 == 6 ? i - 3 : i);
+		text(&r, title, sizeof title, rnd(&r) % 6);
+		text(&r, body, sizeof body, 10 + rnd(&r) % 50);
+		snprintf(date, sizeof date, "20%02u-%02u-%02u",
+			 (unsigned)(rnd(&r) % 25), 1 + (unsigned)(rnd(&r) % 12),
+			 1 + (unsigned)(rnd(&r) % 28));
+		trawl_doc d;
+		memset(&d, 0, sizeof d);
+		d.id = id;
+		d.id_len = strlen(id);
+		d.title = title;
+		d.title_len = strlen(title);
+		d.body = body;
+		d.body_len = strlen(body);
+		if (i % 3) {
+			d.date = date;
+			d.date_len = 10;
+		}
+		d.source = "wire";
+		d.source_len = 4;
+		int rc = trawl_builder_add(b, &d, &err);
+		if (rc < 0)
+			fail_msg("add: %s", err.message);
+	}
+	if (trawl_builder_finish(b, &err))
+		fail_msg("finish: %s", err.message);
+	trawl_builder_free(b);
+}
+
+/* ---- files ------------------------------------------------------------- */
+
+static void path_of(int fi, char *p, size_t n)
+{
+	snprintf(p, n, "%s/%s", W->dir, names[fi]);
+}
+
+static uint8_t *slurp(const char *path, size_t *n)
+{
+	FILE *f = fopen(path, "rb");
+	assert_non_null(f);
+	fseek(f, 0, SEEK_END);
+	long len = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	uint8_t *p = malloc(len ? (size_t)len : 1);
+	assert_non_null(p);
+	assert_int_equal(fread(p, 1, (size_t)len, f), (size_t)len);
+	fclose(f);
+	*n = (size_t)len;
+	return p;
+}
+
+static void put_file(int fi, const uint8_t *p, size_t n)
+{
+	char path[256];
+	path_of(fi, path, sizeof path);
+	FILE *f = fopen(path, "wb");
+	assert_non_null(f);
+	if (n)
+		assert_int_equal(fwrite(p, 1, n, f), n);
+	assert_int_equal(fclose(f), 0);
+}
+
+static void restore(int fi)
+{
+	put_file(fi, W->orig[fi], W->len[fi]);
+}
+
+static uint32_t le32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	       (uint32_t)p[3] << 24;
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+	p[2] = (uint8_t)(v >> 16);
+	p[3] = (uint8_t)(v >> 24);
+}
+
+/* Recomputes the chunk CRCs, the trailer CRC and the header CRC of a file
+ * whose layout (header data_len, size) is intact. */
+static void reseal(uint8_t *p, size_t n)
+{
+	uint64_t data_len = le32(p + 16) | (uint64_t)le32(p + 20) << 32;
+	uint64_t nchunks = (data_len + CHUNK - 1) / CHUNK;
+	assert_int_equal(n, HEADER + data_len + 4 * nchunks + 8);
+	uint8_t *crcs = p + HEADER + data_len;
+	for (uint64_t c = 0; c < nchunks; c++) {
+		uint64_t off = c * CHUNK;
+		uint64_t len = data_len - off < CHUNK ? data_len - off : CHUNK;
+		put32(crcs + 4 * c, (uint32_t)crc32(0, p + HEADER + off, (uInt)len));
+	}
+	put32(crcs + 4 * nchunks, (uint32_t)crc32(0, crcs, (uInt)(4 * nchunks)));
+	put32(p + 28, (uint32_t)crc32(0, p, 28));
+}
+
+/* ---- one trial --------------------------------------------------------- */
+
+/* 1 when MSG names file NAME: "/name" or a leading "name", then a
+ * non-word character. */
+static int names_file(const char *msg, const char *name)
+{
+	size_t n = strlen(name);
+	for (const char *p = strstr(msg, name); p; p = strstr(p + 1, name))
+		if ((p == msg || p[-1] == '/') &&
+		    !isalnum((unsigned char)p[n]) && p[n] != '_')
+			return 1;
+	return 0;
+}
+
+static const char *const queries[] = {
+	"oil", "oil gas", "\"crude oil\"", "oil NEAR/3 price", "pri*", "d*",
+	"title:oil", "oil -gas", "(bank OR rate) cut", "zzzabsent",
+	"oil ADJ/2 prices", "\"tren de aragua\"",
+};
+#define NQUERIES (sizeof queries / sizeof *queries)
+
+/* A code a damaged index may give for a read. */
+static int damage_code(int rc)
+{
+	return rc == TRAWL_ECORRUPT || rc == TRAWL_EVERSION ||
+	       rc == TRAWL_ENOTFOUND;
+}
+
+static void check_stored(trawl_index *ix, const trawl_query *q,
+			 const trawl_stored *s, uint32_t docno, int *failed)
+{
+	assert_int_equal(s->docno, docno);
+	const char *f[5] = { s->id, s->title, s->body, s->date, s->source };
+	size_t l[5] = { s->id_len, s->title_len, s->body_len, s->date_len,
+			s->source_len };
+	for (int k = 0; k < 5; k++) {
+		assert_non_null(f[k]);
+		assert_int_equal(f[k][l[k]], '\0');
+	}
+	if (!q)
+		return;
+	char *title = NULL, *passage = NULL;
+	trawl_error err;
+	int rc = trawl_snippet(ix, q, s, NULL, &title, &passage, &err);
+	if (rc == TRAWL_OK) {
+		assert_non_null(title);
+		assert_non_null(passage);
+	} else {
+		assert_true(damage_code(rc) || rc == TRAWL_ENOMEM);
+		*failed = 1;
+	}
+	free(title);
+	free(passage);
+}
+
+/* Runs every query; returns 1 when some call reported damage.  Answers
+ * that come back must be well-formed. */
+static int run_queries(trawl_index *ix)
+{
+	trawl_error err;
+	trawl_stats st;
+	assert_int_equal(trawl_index_stats(ix, &st, &err), TRAWL_OK);
+	uint64_t ndocs = st.docs + st.deleted;
+	int failed = 0;
+	for (size_t i = 0; i < NQUERIES; i++) {
+		trawl_query *q = NULL;
+		memset(&err, 0, sizeof err);
+		int rc = trawl_query_parse(ix, queries[i], &q, &err);
+		assert_int_equal(rc, TRAWL_OK); /* parsing reads no index file */
+		trawl_search_opts o;
+		trawl_search_opts_init(&o);
+		o.n = 5;
+		trawl_hits *h = NULL;
+		rc = trawl_search(ix, q, &o, &h, &err);
+		if (rc) {
+			if (!damage_code(rc))
+				fail_msg("search \"%s\": %d %s", queries[i], rc,
+					 err.message);
+			assert_null(h);
+			assert_int_equal(err.code, rc);
+			assert_true(err.message[0] != '\0');
+			failed = 1;
+			trawl_query_free(q);
+			continue;
+		}
+		size_t n = trawl_hits_count(h);
+		assert_true(n <= 5);
+		assert_true(trawl_hits_total(h) >= n);
+		assert_true(trawl_hits_total(h) <= ndocs);
+		for (size_t k = 0; k < n; k++) {
+			const trawl_hit *hit = trawl_hits_get(h, k);
+			assert_non_null(hit);
+			assert_true(hit->docno < ndocs);
+			assert_true(isfinite(hit->score));
+			if (k)
+				assert_true(trawl_hits_get(h, k - 1)->score >=
+					    hit->score);
+			trawl_stored *s = NULL;
+			rc = trawl_doc_get(ix, hit->docno, &s, &err);
+			if (rc == TRAWL_OK) {
+				check_stored(ix, q, s, hit->docno, &failed);
+				trawl_stored_free(s);
+			} else {
+				assert_true(damage_code(rc));
+				failed = 1;
+			}
+		}
+		assert_null(trawl_hits_get(h, n));
+		uint64_t count = 0;
+		rc = trawl_count(ix, q, NULL, &count, &err);
+		if (rc == TRAWL_OK)
+			assert_int_equal(count, trawl_hits_total(h));
+		else {
+			assert_true(damage_code(rc));
+			failed = 1;
+		}
+		trawl_hits_free(h);
+		trawl_query_free(q);
+	}
+	/* stored documents at both ends */
+	for (uint64_t d = 0; d < ndocs; d += ndocs - 1 ? ndocs - 1 : 1) {
+		trawl_stored *s = NULL;
+		int rc = trawl_doc_get(ix, (uint32_t)d, &s, &err);
+		if (rc == TRAWL_OK) {
+			check_stored(ix, NULL, s, (uint32_t)d, &failed);
+			trawl_stored_free(s);
+		} else {
+			assert_true(damage_code(rc));
+			failed = 1;
+		}
+	}
+	return failed;
+}
+
+enum { MUST_DETECT, MAY_PASS };
+
+/* Opens the damaged index in W->dir and runs queries and the check.
+ * MUST_DETECT: damage to file FI must be reported by open or check. */
+static void trial(int fi, int mode)
+{
+	trawl_index *ix = (trawl_index *)W; /* must be reset to NULL */
+	trawl_error err;
+	memset(&err, 0, sizeof err);
+	W->trials++;
+	int rc = trawl_index_open(W->dir, &ix, &err);
+	if (rc) {
+		assert_null(ix);
+		assert_int_equal(err.code, rc);
+		if (mode == MUST_DETECT) {
+			if (rc != TRAWL_ECORRUPT && rc != TRAWL_EVERSION)
+				fail_msg("damaged %s: open gave %d: %s", names[fi],
+					 rc, err.message);
+			if (!names_file(err.message, names[fi]))
+				fail_msg("damaged %s: open's message does not "
+					 "name it: %s", names[fi], err.message);
+		} else if (rc != TRAWL_ECORRUPT && rc != TRAWL_EVERSION &&
+			   rc != TRAWL_EINVAL) {
+			fail_msg("resealed %s: open gave %d: %s", names[fi], rc,
+				 err.message);
+		}
+		W->at_open++;
+		return;
+	}
+	int q = run_queries(ix);
+	W->at_query += q;
+	memset(&err, 0, sizeof err);
+	rc = trawl_index_check(ix, &err);
+	if (mode == MUST_DETECT) {
+		if (rc != TRAWL_ECORRUPT)
+			fail_msg("damaged %s: check gave %d (%s)", names[fi], rc,
+				 err.message);
+		if (!names_file(err.message, names[fi]))
+			fail_msg("damaged %s: check's message does not name it: %s",
+				 names[fi], err.message);
+	} else {
+		if (rc != TRAWL_OK && rc != TRAWL_ECORRUPT)
+			fail_msg("resealed %s: check gave %d (%s)", names[fi], rc,
+				 err.message);
+		if (rc)
+			assert_true(err.message[0] != '\0');
+		else
+			W->undetected++;
+	}
+	W->at_check += rc != TRAWL_OK;
+	trawl_index_close(ix);
+}
+
+/* ---- the damage -------------------------------------------------------- */
+
+static void truncations(int fi)
+{
+	size_t len = W->len[fi];
+	/* every byte up to 4 KiB, then about 1500 cuts, always including
+	 * the last 64 bytes (checksum table and trailer) */
+	size_t stride = len <= 4096 ? 1 : len / 1500 + 1;
+	for (size_t cut = 0; cut < len; cut += cut + 64 >= len || cut < 64 ? 1 : stride) {
+		put_file(fi, W->orig[fi], cut);
+		trial(fi, MUST_DETECT);
+	}
+	/* and one byte too many */
+	uint8_t *p = malloc(len + 1);
+	memcpy(p, W->orig[fi], len);
+	p[len] = 0;
+	put_file(fi, p, len + 1);
+	trial(fi, MUST_DETECT);
+	free(p);
+	restore(fi);
+}
+
+static void bit_flips(int fi)
+{
+	rng r = { seed ^ (0x1234567ull * (uint64_t)(fi + 1)) };
+	size_t len = W->len[fi];
+	/* blocks of 16 bytes for small files, about 400 blocks otherwise */
+	size_t block = len <= 6400 ? 16 : len / 400 + 1;
+	uint8_t *p = malloc(len);
+	for (size_t at = 0; at < len; at += block) {
+		memcpy(p, W->orig[fi], len);
+		size_t n = len - at < block ? len - at : block;
+		size_t k = at + rnd(&r) % n;
+		p[k] ^= (uint8_t)(1u << (rnd(&r) % 8));
+		put_file(fi, p, len);
+		trial(fi, MUST_DETECT);
+	}
+	free(p);
+	restore(fi);
+}
+
+static void resealed(int fi, int trials)
+{
+	rng r = { seed ^ (0x7654321ull * (uint64_t)(fi + 1)) };
+	size_t len = W->len[fi];
+	uint64_t data_len = le32(W->orig[fi] + 16);
+	if (data_len == 0)
+		return;
+	uint8_t *p = malloc(len);
+	for (int t = 0; t < trials; t++) {
+		memcpy(p, W->orig[fi], len);
+		int nflips = 1 + (int)(rnd(&r) % 3);
+		for (int i = 0; i < nflips; i++) {
+			size_t k;
+			/* the last 64 bytes of data hold the tails and
+			 * indexes the parsers start from: aim a third there */
+			if (t % 3 == 0 && data_len > 64)
+				k = HEADER + data_len - 1 - rnd(&r) % 64;
+			else
+				k = HEADER + rnd(&r) % data_len;
+			switch (rnd(&r) % 4) {
+			case 0: p[k] = 0; break;
+			case 1: p[k] = 0xff; break;
+			case 2: p[k] = (uint8_t)rnd(&r); break;
+			default: p[k] ^= (uint8_t)(1u << (rnd(&r) % 8));
+			}
+		}
+		reseal(p, len);
+		put_file(fi, p, len);
+		trial(fi, MAY_PASS);
+	}
+	free(p);
+	restore(fi);
+}
+
+/* ---- tests ------------------------------------------------------------- */
+
+static void test_pristine_index_opens_and_checks(void **state)
+{
+	(void)state;
+	trawl_index *ix = NULL;
+	trawl_error err;
+	assert_int_equal(trawl_index_open(W->dir, &ix, &err), TRAWL_OK);
+	assert_int_equal(run_queries(ix), 0);
+	assert_int_equal(trawl_index_check(ix, &err), TRAWL_OK);
+	trawl_stats st;
+	assert_int_equal(trawl_index_stats(ix, &st, &err), TRAWL_OK);
+	assert_true(st.deleted > 0);
+	trawl_index_close(ix);
+	/* the damage tests need files over one chunk and several blocks */
+	assert_true(W->len[F_POSITIONS] > HEADER + CHUNK);
+	assert_true(W->len[F_STORE] > HEADER + CHUNK);
+}
+
+static void test_resealing_an_intact_file_changes_nothing(void **state)
+{
+	(void)state;
+	for (int fi = 0; fi < NFILES; fi++) {
+		uint8_t *p = malloc(W->len[fi]);
+		memcpy(p, W->orig[fi], W->len[fi]);
+		reseal(p, W->len[fi]);
+		assert_memory_equal(p, W->orig[fi], W->len[fi]);
+		free(p);
+	}
+}
+
+#define FILE_TESTS(NAME, FI)                                                 \
+	static void test_truncated_##NAME##_is_detected(void **state)        \
+	{                                                                    \
+		(void)state;                                                 \
+		truncations(FI);                                             \
+	}                                                                    \
+	static void test_flipped_bits_in_##NAME##_are_detected(void **state) \
+	{                                                                    \
+		(void)state;                                                 \
+		bit_flips(FI);                                               \
+	}                                                                    \
+	static void test_resealed_damage_in_##NAME##_is_survived(void **state) \
+	{                                                                    \
+		(void)state;                                                 \
+		resealed(FI, 200);                                           \
+	}
+
+FILE_TESTS(meta, F_META)
+FILE_TESTS(terms, F_TERMS)
+FILE_TESTS(postings, F_POSTINGS)
+FILE_TESTS(positions, F_POSITIONS)
+FILE_TESTS(docs, F_DOCS)
+FILE_TESTS(store, F_STORE)
+
+static void test_missing_file_is_reported(void **state)
+{
+	(void)state;
+	for (int fi = 0; fi < NFILES; fi++) {
+		char path[256];
+		path_of(fi, path, sizeof path);
+		assert_int_equal(unlink(path), 0);
+		trawl_index *ix = NULL;
+		trawl_error err;
+		memset(&err, 0, sizeof err);
+		int rc = trawl_index_open(W->dir, &ix, &err);
+		assert_int_equal(rc, TRAWL_ENOTFOUND);
+		assert_null(ix);
+		if (fi != F_META && !names_file(err.message, names[fi]))
+			fail_msg("message does not name %s: %s", names[fi],
+				 err.message);
+		restore(fi);
+	}
+}
+
+static void test_summary(void **state)
+{
+	(void)state;
+	print_message("%lu trials: %lu failed at open, %lu saw an error in a "
+		      "query, %lu failed check, %lu resealed damages passed "
+		      "unnoticed\n", W->trials, W->at_open, W->at_query,
+		      W->at_check, W->undetected);
+}
+
+/* ---- setup ------------------------------------------------------------- */
+
+static int rm_entry(const char *p, const struct stat *st, int flag,
+		    struct FTW *f)
+{
+	(void)st;
+	(void)flag;
+	(void)f;
+	remove(p);
+	return 0;
+}
+
+static int group_setup(void **state)
+{
+	(void)state;
+	const char *s = getenv("TRAWL_SEED");
+	seed = s ? strtoull(s, NULL, 0) : 20251125u;
+	print_message("test_corrupt seed %llu (set TRAWL_SEED to replay)\n",
+		      (unsigned long long)seed);
+	W = calloc(1, sizeof *W);
+	if (!W)
+		return -1;
+	snprintf(W->root, sizeof W->root, "/tmp/trawl-corrupt-XXXXXX");
+	if (!mkdtemp(W->root))
+		return -1;
+	snprintf(W->dir, sizeof W->dir, "%s/ix", W->root);
+	build_index(W->dir);
+	for (int fi = 0; fi < NFILES; fi++) {
+		char path[256];
+		path_of(fi, path, sizeof path);
+		W->orig[fi] = slurp(path, &W->len[fi]);
+	}
+	/* a hang is a failure too */
+	alarm(300);
+	return 0;
+}
+
+static int group_teardown(void **state)
+{
+	(void)state;
+	alarm(0);
+	if (!W)
+		return 0;
+	nftw(W->root, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	for (int fi = 0; fi < NFILES; fi++)
+		free(W->orig[fi]);
+	free(W);
+	return 0;
+}
+
+int main(void)
+{
+#define F(NAME)                                                              \
+	cmocka_unit_test(test_truncated_##NAME##_is_detected),               \
+	cmocka_unit_test(test_flipped_bits_in_##NAME##_are_detected),        \
+	cmocka_unit_test(test_resealed_damage_in_##NAME##_is_survived)
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_pristine_index_opens_and_checks),
+		cmocka_unit_test(test_resealing_an_intact_file_changes_nothing),
+		F(meta), F(terms), F(postings), F(positions), F(docs), F(store),
+		cmocka_unit_test(test_missing_file_is_reported),
+		cmocka_unit_test(test_summary),
+	};
+#undef F
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
