@@ -114,35 +114,69 @@ void pc_pack(uint8_t *out, const uint32_t *v, size_t n, unsigned bits)
 		out[o++] = (uint8_t)acc;
 }
 
+/* Eight values of B bits from IN (B bytes), with shifts and offsets the
+ * compiler knows; reads up to 7 bytes past the B, so the caller keeps it
+ * for groups with 8 readable bytes beyond their end. */
+#define UNPACK1(B, J)						\
+	do {								\
+		uint64_t w;						\
+		memcpy(&w, in + ((J) * (B)) / 8, 8);			\
+		out[J] = (uint32_t)((le64toh(w) >> (((J) * (B)) % 8)) & mask); \
+	} while (0)
+#define UNPACK8(B)							\
+	static void unpack8_##B(uint32_t *out, const uint8_t *in)	\
+	{								\
+		const uint64_t mask = B == 32 ? 0xffffffffu		\
+					      : ((uint64_t)1 << B) - 1;	\
+		UNPACK1(B, 0); UNPACK1(B, 1); UNPACK1(B, 2); UNPACK1(B, 3); \
+		UNPACK1(B, 4); UNPACK1(B, 5); UNPACK1(B, 6); UNPACK1(B, 7); \
+	}
+UNPACK8(1) UNPACK8(2) UNPACK8(3) UNPACK8(4) UNPACK8(5) UNPACK8(6)
+UNPACK8(7) UNPACK8(8) UNPACK8(9) UNPACK8(10) UNPACK8(11) UNPACK8(12)
+UNPACK8(13) UNPACK8(14) UNPACK8(15) UNPACK8(16) UNPACK8(17) UNPACK8(18)
+UNPACK8(19) UNPACK8(20) UNPACK8(21) UNPACK8(22) UNPACK8(23) UNPACK8(24)
+UNPACK8(25) UNPACK8(26) UNPACK8(27) UNPACK8(28) UNPACK8(29) UNPACK8(30)
+UNPACK8(31) UNPACK8(32)
+
+typedef void (*unpack8_fn)(uint32_t *, const uint8_t *);
+static const unpack8_fn unpack8[33] = {
+	NULL, unpack8_1, unpack8_2, unpack8_3, unpack8_4, unpack8_5,
+	unpack8_6, unpack8_7, unpack8_8, unpack8_9, unpack8_10, unpack8_11,
+	unpack8_12, unpack8_13, unpack8_14, unpack8_15, unpack8_16,
+	unpack8_17, unpack8_18, unpack8_19, unpack8_20, unpack8_21,
+	unpack8_22, unpack8_23, unpack8_24, unpack8_25, unpack8_26,
+	unpack8_27, unpack8_28, unpack8_29, unpack8_30, unpack8_31,
+	unpack8_32
+};
+
 void pc_unpack(uint32_t *out, const uint8_t *in, size_t n, unsigned bits)
 {
 	if (bits == 0) {
 		memset(out, 0, n * sizeof *out);
 		return;
 	}
-	uint64_t mask = bits == 32 ? 0xffffffffu : ((uint64_t)1 << bits) - 1;
 	size_t nbytes = (n * bits + 7) / 8;
-	uint64_t bit = 0;
-	size_t k = 0;
-	/* one unaligned 8-byte load per value (a value spans at most
-	 * 7 + 32 bits) while 8 bytes remain; the tail copies what is left */
-	for (; k < n; k++, bit += bits) {
-		size_t at = (size_t)(bit >> 3);
-		if (at + 8 > nbytes)
-			break;
-		uint64_t w;
-		memcpy(&w, in + at, 8);
-		w = le64toh(w);
-		out[k] = (uint32_t)((w >> (bit & 7)) & mask);
-	}
-	for (; k < n; k++, bit += bits) {
-		size_t at = (size_t)(bit >> 3);
-		uint8_t t[8] = { 0 };
-		memcpy(t, in + at, nbytes - at < 8 ? nbytes - at : 8);
-		uint64_t w;
-		memcpy(&w, t, 8);
-		w = le64toh(w);
-		out[k] = (uint32_t)((w >> (bit & 7)) & mask);
+	/* groups of 8 whose 8-byte loads stay inside the packed bytes */
+	size_t safe = nbytes >= 8 ? (nbytes - 8) / bits : 0;
+	if (safe > n / 8)
+		safe = n / 8;
+	unpack8_fn f = unpack8[bits];
+	for (size_t g = 0; g < safe; g++)
+		f(out + 8 * g, in + g * bits);
+	size_t k = 8 * safe;
+	if (k == n)
+		return;
+	/* the rest from a zero-padded copy: at most 3 groups of 32 bits
+	 * (a block holds at most 128 values) plus the 8 bytes a load reads */
+	uint8_t tmp[16 * 32 + 8];
+	uint32_t vals[8];
+	size_t at = k / 8 * bits, left = nbytes - at;
+	memcpy(tmp, in + at, left);
+	memset(tmp + left, 0, sizeof tmp - left);
+	for (size_t g = 0; k < n; g++) {
+		f(vals, tmp + g * bits);
+		for (size_t j = 0; j < 8 && k < n; j++)
+			out[k++] = vals[j];
 	}
 }
 

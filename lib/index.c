@@ -278,7 +278,14 @@ static int check_postings(trawl_index *ix, trawl_error *err)
 		uint32_t df = 0;
 		while (c.docno != DOC_END) {
 			docrec r;
-			rc = ix_docrec(ix, c.docno, &r, err);
+			/* past the last document is damage, not ENOTFOUND */
+			if (c.docno >= ix->ndocs)
+				rc = tr_err(err, TRAWL_ECORRUPT,
+					    "%s/postings: term \"%s\" lists document "
+					    "%u of %u", ix->dir, t.term, c.docno,
+					    ix->ndocs);
+			else
+				rc = ix_docrec(ix, c.docno, &r, err);
 			if (!rc && r.dead)
 				rc = tr_err(err, TRAWL_ECORRUPT,
 					    "%s/postings: term \"%s\" lists replaced "

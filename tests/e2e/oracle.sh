@@ -11,6 +11,11 @@
 #                                                replay one reported query
 SEED="${ORACLE_SEED:-20251125}"
 status=0
+# Indexes go to a scratch directory removed at the end, even when a
+# sanitizer stops the binary before it can clean up after itself.
+scratch=$(mktemp -d "${TMPDIR:-/tmp}/oracle-sh.XXXXXX") || exit 1
+trap 'rm -rf "$scratch"' EXIT
+export TMPDIR="$scratch"
 
 run() { # $1 = binary, the rest its options
 	bin="$1"
@@ -33,8 +38,9 @@ run build/tests/oracle_diff --seed "$SEED" --corpora 5 --docs 300 --queries 1000
 if [ -x build-san/tests/oracle_diff ]; then
 	# ASan makes the oracle and the engine several times slower: fewer
 	# queries, the same corpora (and the conformance vectors again).
-	ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1}" \
-		run build-san/tests/oracle_diff --seed "$SEED" --corpora 5 \
+	ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1}"
+	export ASAN_OPTIONS
+	run build-san/tests/oracle_diff --seed "$SEED" --corpora 5 \
 		--docs 300 --queries 200
 else
 	echo "oracle.sh: no build-san/tests/oracle_diff, sanitizer pass skipped"

@@ -60,6 +60,7 @@ typedef struct world {
 	size_t len[NFILES];
 	/* what trials saw, for the summary */
 	unsigned long trials, at_open, at_check, at_query, undetected;
+	unsigned long enotfound; /* searches that reported damage so */
 } world;
 
 static world *W;
@@ -105,11 +106,11 @@ static void build_index(const char *dir)
 	if (trawl_builder_new(dir, &o, &b, &err))
 		fail_msg("builder_new: %s", err.message);
 	rng r = { seed };
-	for (unsigned i = 0; i < 450; i++) {
+	for (unsigned i = 0; i < 500; i++) {
 		char id[32], title[256], body[2048], date[16];
 		snprintf(id, sizeof id, "doc%u", i % 7 == 6 ? i - 3 : i);
 		text(&r, title, sizeof title, rnd(&r) % 6);
-		text(&r, body, sizeof body, 10 + rnd(&r) % 50);
+		text(&r, body, sizeof body, 10 + rnd(&r) % 90);
 		snprintf(date, sizeof date, "20%02u-%02u-%02u",
 			 (unsigned)(rnd(&r) % 25), 1 + (unsigned)(rnd(&r) % 12),
 			 1 + (unsigned)(rnd(&r) % 28));
@@ -262,14 +263,17 @@ static void check_stored(trawl_index *ix, const trawl_query *q,
 
 /* Runs every query; returns 1 when some call reported damage.  Answers
  * that come back must be well-formed. */
-static int run_queries(trawl_index *ix)
+static int run_queries(trawl_index *ix, int all)
 {
 	trawl_error err;
 	trawl_stats st;
 	assert_int_equal(trawl_index_stats(ix, &st, &err), TRAWL_OK);
 	uint64_t ndocs = st.docs + st.deleted;
 	int failed = 0;
-	for (size_t i = 0; i < NQUERIES; i++) {
+	/* four queries a trial, in turn, unless ALL */
+	static size_t turn;
+	for (size_t j = 0; j < (all ? NQUERIES : 4); j++) {
+		size_t i = all ? j : turn++ % NQUERIES;
 		trawl_query *q = NULL;
 		memset(&err, 0, sizeof err);
 		int rc = trawl_query_parse(ix, queries[i], &q, &err);
@@ -283,6 +287,7 @@ static int run_queries(trawl_index *ix)
 			if (!damage_code(rc))
 				fail_msg("search \"%s\": %d %s", queries[i], rc,
 					 err.message);
+			W->enotfound += rc == TRAWL_ENOTFOUND;
 			assert_null(h);
 			assert_int_equal(err.code, rc);
 			assert_true(err.message[0] != '\0');
@@ -368,7 +373,7 @@ static void trial(int fi, int mode)
 		W->at_open++;
 		return;
 	}
-	int q = run_queries(ix);
+	int q = run_queries(ix, 0);
 	W->at_query += q;
 	memset(&err, 0, sizeof err);
 	rc = trawl_index_check(ix, &err);
@@ -397,9 +402,10 @@ static void trial(int fi, int mode)
 static void truncations(int fi)
 {
 	size_t len = W->len[fi];
-	/* every byte up to 4 KiB, then about 1500 cuts, always including
-	 * the last 64 bytes (checksum table and trailer) */
-	size_t stride = len <= 4096 ? 1 : len / 1500 + 1;
+	/* every byte of a file up to 2 KiB, else about 600 cuts, always
+	 * including the first and last 64 bytes (header; checksum table and
+	 * trailer) */
+	size_t stride = len <= 2048 ? 1 : len / 600 + 1;
 	for (size_t cut = 0; cut < len; cut += cut + 64 >= len || cut < 64 ? 1 : stride) {
 		put_file(fi, W->orig[fi], cut);
 		trial(fi, MUST_DETECT);
@@ -418,8 +424,8 @@ static void bit_flips(int fi)
 {
 	rng r = { seed ^ (0x1234567ull * (uint64_t)(fi + 1)) };
 	size_t len = W->len[fi];
-	/* blocks of 16 bytes for small files, about 400 blocks otherwise */
-	size_t block = len <= 6400 ? 16 : len / 400 + 1;
+	/* blocks of 16 bytes for small files, about 250 blocks otherwise */
+	size_t block = len <= 4000 ? 16 : len / 250 + 1;
 	uint8_t *p = malloc(len);
 	for (size_t at = 0; at < len; at += block) {
 		memcpy(p, W->orig[fi], len);
@@ -469,13 +475,22 @@ static void resealed(int fi, int trials)
 
 /* ---- tests ------------------------------------------------------------- */
 
+/* After every test, whatever it left: all files as built. */
+static int restore_all(void **state)
+{
+	(void)state;
+	for (int fi = 0; fi < NFILES; fi++)
+		restore(fi);
+	return 0;
+}
+
 static void test_pristine_index_opens_and_checks(void **state)
 {
 	(void)state;
 	trawl_index *ix = NULL;
 	trawl_error err;
 	assert_int_equal(trawl_index_open(W->dir, &ix, &err), TRAWL_OK);
-	assert_int_equal(run_queries(ix), 0);
+	assert_int_equal(run_queries(ix, 1), 0);
 	assert_int_equal(trawl_index_check(ix, &err), TRAWL_OK);
 	trawl_stats st;
 	assert_int_equal(trawl_index_stats(ix, &st, &err), TRAWL_OK);
@@ -512,7 +527,7 @@ static void test_resealing_an_intact_file_changes_nothing(void **state)
 	static void test_resealed_damage_in_##NAME##_is_survived(void **state) \
 	{                                                                    \
 		(void)state;                                                 \
-		resealed(FI, 200);                                           \
+		resealed(FI, 120);                                           \
 	}
 
 FILE_TESTS(meta, F_META)
@@ -545,10 +560,14 @@ static void test_missing_file_is_reported(void **state)
 static void test_summary(void **state)
 {
 	(void)state;
+	print_message("file sizes: meta %zu, terms %zu, postings %zu, positions "
+		      "%zu, docs %zu, store %zu\n", W->len[0], W->len[1],
+		      W->len[2], W->len[3], W->len[4], W->len[5]);
 	print_message("%lu trials: %lu failed at open, %lu saw an error in a "
 		      "query, %lu failed check, %lu resealed damages passed "
-		      "unnoticed\n", W->trials, W->at_open, W->at_query,
-		      W->at_check, W->undetected);
+		      "unnoticed; %lu searches said ENOTFOUND for damage\n",
+		      W->trials, W->at_open, W->at_query, W->at_check,
+		      W->undetected, W->enotfound);
 }
 
 /* ---- setup ------------------------------------------------------------- */
@@ -573,7 +592,9 @@ static int group_setup(void **state)
 	W = calloc(1, sizeof *W);
 	if (!W)
 		return -1;
-	snprintf(W->root, sizeof W->root, "/tmp/trawl-corrupt-XXXXXX");
+	/* thousands of file rewrites: tmpfs when there is one */
+	snprintf(W->root, sizeof W->root, "%s/trawl-corrupt-XXXXXX",
+		 access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp");
 	if (!mkdtemp(W->root))
 		return -1;
 	snprintf(W->dir, sizeof W->dir, "%s/ix", W->root);
@@ -604,14 +625,18 @@ static int group_teardown(void **state)
 int main(void)
 {
 #define F(NAME)                                                              \
-	cmocka_unit_test(test_truncated_##NAME##_is_detected),               \
-	cmocka_unit_test(test_flipped_bits_in_##NAME##_are_detected),        \
-	cmocka_unit_test(test_resealed_damage_in_##NAME##_is_survived)
+	cmocka_unit_test_teardown(test_truncated_##NAME##_is_detected,       \
+				  restore_all),                              \
+	cmocka_unit_test_teardown(test_flipped_bits_in_##NAME##_are_detected, \
+				  restore_all),                              \
+	cmocka_unit_test_teardown(test_resealed_damage_in_##NAME##_is_survived, \
+				  restore_all)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_pristine_index_opens_and_checks),
 		cmocka_unit_test(test_resealing_an_intact_file_changes_nothing),
 		F(meta), F(terms), F(postings), F(positions), F(docs), F(store),
-		cmocka_unit_test(test_missing_file_is_reported),
+		cmocka_unit_test_teardown(test_missing_file_is_reported,
+					  restore_all),
 		cmocka_unit_test(test_summary),
 	};
 #undef F
