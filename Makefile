@@ -60,7 +60,7 @@ bin/trawl-query: $(B)/query/main.o $(B)/libtrawl.a
 
 $(B)/tests/test_%: tests/unit/test_%.c $(B)/libtrawl.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -Wno-error -o $@ $< $(B)/libtrawl.a $(CMOCKA) $(LDLIBS)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -o $@ $< $(B)/libtrawl.a $(CMOCKA) $(LDLIBS)
 
 $(B)/tools/%: tests/tools/%.c $(B)/libtrawl.a
 	@mkdir -p $(dir $@)

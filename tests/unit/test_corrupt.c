@@ -402,10 +402,10 @@ static void trial(int fi, int mode)
 static void truncations(int fi)
 {
 	size_t len = W->len[fi];
-	/* every byte of a file up to 2 KiB, else about 600 cuts, always
+	/* every byte of a file up to 2 KiB, else about 300 cuts, always
 	 * including the first and last 64 bytes (header; checksum table and
 	 * trailer) */
-	size_t stride = len <= 2048 ? 1 : len / 600 + 1;
+	size_t stride = len <= 2048 ? 1 : len / 300 + 1;
 	for (size_t cut = 0; cut < len; cut += cut + 64 >= len || cut < 64 ? 1 : stride) {
 		put_file(fi, W->orig[fi], cut);
 		trial(fi, MUST_DETECT);
@@ -424,8 +424,8 @@ static void bit_flips(int fi)
 {
 	rng r = { seed ^ (0x1234567ull * (uint64_t)(fi + 1)) };
 	size_t len = W->len[fi];
-	/* blocks of 16 bytes for small files, about 250 blocks otherwise */
-	size_t block = len <= 4000 ? 16 : len / 250 + 1;
+	/* blocks of 16 bytes for small files, about 160 blocks otherwise */
+	size_t block = len <= 2560 ? 16 : len / 160 + 1;
 	uint8_t *p = malloc(len);
 	for (size_t at = 0; at < len; at += block) {
 		memcpy(p, W->orig[fi], len);
@@ -527,7 +527,7 @@ static void test_resealing_an_intact_file_changes_nothing(void **state)
 	static void test_resealed_damage_in_##NAME##_is_survived(void **state) \
 	{                                                                    \
 		(void)state;                                                 \
-		resealed(FI, 120);                                           \
+		resealed(FI, 80);                                           \
 	}
 
 FILE_TESTS(meta, F_META)
