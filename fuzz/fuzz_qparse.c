@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "trawl.h"
-#include "limits.h"
+#include "tlimits.h"
 #include "qparse.h"
 
 /* Aborts unless N and its subtree keep the promises of qparse.h; returns

@@ -28,7 +28,7 @@
 #include "analyze.h"
 #include "buf.h"
 #include "error.h"
-#include "limits.h"
+#include "tlimits.h"
 
 /* Code points one character normalises to: U+FDFA gives 18, nothing gives
  * more in Unicode 15; the slack covers later tables. */

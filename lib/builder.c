@@ -24,7 +24,7 @@
 #include "cfile.h"
 #include "docstore.h"
 #include "error.h"
-#include "limits.h"
+#include "tlimits.h"
 #include "memindex.h"
 #include "merge.h"
 #include "postings.h"

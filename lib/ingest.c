@@ -35,7 +35,7 @@
 #include "error.h"
 #include "ingest.h"
 #include "json.h"
-#include "limits.h"
+#include "tlimits.h"
 
 #define DEFAULT_CHUNK ((size_t)1 << 20) /* few syscalls and inflate calls */
 #define MAX_CHUNK ((size_t)1 << 30)     /* fits zlib's uInt */

@@ -25,7 +25,7 @@
 
 #include "buf.h"
 #include "error.h"
-#include "limits.h"
+#include "tlimits.h"
 #include "qparse.h"
 
 enum tkind {

@@ -16,7 +16,7 @@
 #include <string.h>
 
 #include "trawl.h"
-#include "limits.h"
+#include "tlimits.h"
 #include "qparse.h"
 
 static trawl_analyzer *an; /* "english", shared by every test */

@@ -1,5 +1,6 @@
 /*
- * limits.h -- hard limits, in one place.
+ * tlimits.h -- hard limits, in one place (not <limits.h>: -Ilib must not
+ * shadow the system header).
  */
 #ifndef TRAWL_LIMITS_H
 #define TRAWL_LIMITS_H
