@@ -213,8 +213,12 @@ int trawl_search(trawl_index *ix, const trawl_query *q,
 	size_t nheap = 0;
 	for (uint32_t d = qe_next(e, 0); d != DOC_END; d = qe_next(e, d + 1)) {
 		docrec r;
-		if ((rc = ix_docrec(ix, d, &r, err)))
+		if ((rc = ix_docrec(ix, d, &r, err))) {
+			if (rc == TRAWL_ENOTFOUND) /* postings name no document */
+				rc = tr_err(err, TRAWL_ECORRUPT, "%s/postings: "
+					    "document %u past the last", ix->dir, d);
 			goto done;
+		}
 		if (r.dead || !passes(&f, &r))
 			continue;
 		h->total++;
@@ -305,8 +309,12 @@ int trawl_foreach_match(trawl_index *ix, const trawl_query *q,
 		return rc;
 	for (uint32_t d = qe_next(e, 0); d != DOC_END; d = qe_next(e, d + 1)) {
 		docrec r;
-		if ((rc = ix_docrec(ix, d, &r, err)))
+		if ((rc = ix_docrec(ix, d, &r, err))) {
+			if (rc == TRAWL_ENOTFOUND) /* postings name no document */
+				rc = tr_err(err, TRAWL_ECORRUPT, "%s/postings: "
+					    "document %u past the last", ix->dir, d);
 			break;
+		}
 		if (r.dead || !passes(&f, &r))
 			continue;
 		if ((rc = fn(ctx, d)))
