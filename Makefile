@@ -28,6 +28,8 @@ TEST_BIN := $(TEST_SRC:tests/unit/%.c=$(B)/tests/%)
 TOOL_SRC := $(wildcard tests/tools/*.c)
 TOOL_BIN := $(TOOL_SRC:tests/tools/%.c=$(B)/tools/%)
 ORACLE_SRC := $(wildcard tests/oracle/*.c)
+FUZZ_SRC := $(wildcard fuzz/fuzz_*.c)
+REPLAY_BIN := $(FUZZ_SRC:fuzz/%.c=$(B)/replay/%)
 ORACLE_BIN := $(if $(ORACLE_SRC),$(B)/tests/oracle_diff)
 
 ALL_CFLAGS = $(WARN) $(CFLAGS) $(DEP_CFLAGS) -fPIC
@@ -66,6 +68,11 @@ $(B)/tools/%: tests/tools/%.c $(B)/libtrawl.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -o $@ $< $(B)/libtrawl.a $(LDLIBS)
 
+# each fuzz target linked with a plain main that replays its corpus
+$(B)/replay/%: fuzz/%.c fuzz/replay.c $(B)/libtrawl.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -o $@ $< fuzz/replay.c $(B)/libtrawl.a $(LDLIBS)
+
 $(B)/tests/oracle_diff: $(ORACLE_SRC) $(B)/libtrawl.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -o $@ $(ORACLE_SRC) $(B)/libtrawl.a $(LDLIBS)
@@ -75,7 +82,8 @@ test: all $(TEST_BIN) $(TOOL_BIN) $(ORACLE_BIN)
 	@$(MAKE) --no-print-directory B=build-san OPT=-O1 \
 		CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
 		build-san/libtrawl.a $(TEST_SRC:tests/unit/%.c=build-san/tests/%) $(TOOL_SRC:tests/tools/%.c=build-san/tools/%) \
-		$(if $(ORACLE_SRC),build-san/tests/oracle_diff) >/dev/null
+		$(if $(ORACLE_SRC),build-san/tests/oracle_diff) \
+		$(FUZZ_SRC:fuzz/%.c=build-san/replay/%) >/dev/null
 	@sh tests/run.sh "$(T)"
 
 test-san:
@@ -87,7 +95,7 @@ fuzz:
 	@mkdir -p build-fuzz/fuzz
 	@for f in fuzz/fuzz_*.c; do n=$$(basename $$f .c); \
 		echo "  FUZZ $$n"; \
-		clang $(CPPFLAGS) $(DEP_CFLAGS) -O1 -g -fsanitize=fuzzer,address,undefined \
+		clang $(CPPFLAGS) $(DEP_CFLAGS) $(WARN) -O1 -g -fsanitize=fuzzer,address,undefined \
 		-o build-fuzz/fuzz/$$n $$f build-fuzz/libtrawl.a $(LDLIBS) || exit 1; done
 
 # bench/README.md: CORPUS=FILE (or "all"), BENCH_ARGS="--docs 2000 --reps 5 ...".
