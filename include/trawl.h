@@ -172,8 +172,9 @@ void trawl_index_close(trawl_index *ix); /* NULL is a no-op */
 /* Figures for `trawl-index stats` and the build summary. */
 typedef struct trawl_stats {
 	uint64_t docs;           /* live documents */
-	uint64_t deleted;        /* replaced documents still stored */
-	uint64_t terms;          /* distinct terms */
+	uint64_t deleted;        /* replaced or deleted documents still stored */
+	uint64_t segments;       /* segments (1 after a build or a full merge) */
+	uint64_t terms;          /* distinct terms (summed over segments) */
 	uint64_t postings;       /* (term, document) pairs */
 	uint64_t positions;      /* (term, document, field, position) tuples */
 	uint64_t input_bytes;    /* title+body bytes indexed */
