@@ -48,7 +48,7 @@ $(B)/libtrawl.a: $(LIB_OBJ)
 	ar rcs $@ $^
 
 $(B)/libtrawl.so: $(LIB_OBJ)
-	$(CC) -shared -Wl,-soname,libtrawl.so.0 $(CFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) -shared -Wl,-soname,libtrawl.so.0 -Wl,--version-script=tools/libtrawl.map $(CFLAGS) -o $@ $^ $(LDLIBS)
 
 bin/trawl-index: $(B)/indexer/main.o $(B)/libtrawl.a
 	@mkdir -p bin

@@ -39,6 +39,8 @@ static char root[64], dir[128];
 static uint8_t *orig[NFILES];
 static size_t orig_len[NFILES];
 
+static uint32_t le32(const uint8_t *p);
+
 /* ---- the index, built once ------------------------------------------- */
 
 static const char *const vocab[] = {
@@ -63,6 +65,16 @@ static void words(char *out, size_t cap, size_t n)
 	size_t k = 0;
 	out[0] = '\0';
 	for (size_t i = 0; i < n && k + 24 < cap; i++) {
+		if (rnd() % 6 == 0) {
+			/* rarer words sharing prefixes: several dictionary
+			 * blocks */
+			char r[5];
+			for (int j = 0; j < 4; j++)
+				r[j] = (char)('a' + rnd() % 8);
+			r[4] = '\0';
+			k += (size_t)snprintf(out + k, cap - k, "%s%s", i ? " " : "", r);
+			continue;
+		}
 		size_t w = rnd() % NVOCAB;
 		if (rnd() % 2)
 			w = w * w / NVOCAB;
@@ -86,6 +98,48 @@ static void remove_root(void)
 	}
 	rmdir(dir);
 	rmdir(root);
+}
+
+static void write_seed(const char *sdir, const char *name, uint8_t b0,
+		       const uint8_t *p, size_t n)
+{
+	char path[512];
+	snprintf(path, sizeof path, "%s/%s", sdir, name);
+	FILE *f = fopen(path, "wb");
+	if (!f)
+		die(path, NULL);
+	fputc(b0, f);
+	if (n)
+		fwrite(p, 1, n, f);
+	fclose(f);
+}
+
+/* With FUZZ_INDEX_WRITE_SEEDS=DIR: the seeds of fuzz/corpus/fuzz_index/,
+ * made from this index -- per file, its data in a fresh wrapper (mode 3),
+ * the whole file (mode 2), one flipped byte with and without a re-seal
+ * (modes 1, 0) and a cut in the middle (mode 4). */
+static void write_seeds(const char *sdir)
+{
+	for (int fi = 0; fi < NFILES; fi++) {
+		char name[64];
+		size_t data_len = le32(orig[fi] + 16);
+		snprintf(name, sizeof name, "%s-data", names[fi]);
+		write_seed(sdir, name, (uint8_t)(3 * NFILES + fi),
+			   orig[fi] + HEADER, data_len);
+		snprintf(name, sizeof name, "%s-file", names[fi]);
+		write_seed(sdir, name, (uint8_t)(2 * NFILES + fi), orig[fi],
+			   orig_len[fi]);
+		size_t off = HEADER + data_len / 2;
+		uint8_t patch[4] = { (uint8_t)off, (uint8_t)(off >> 8), 1, 0x10 };
+		snprintf(name, sizeof name, "%s-flip", names[fi]);
+		write_seed(sdir, name, (uint8_t)fi, patch, 4);
+		snprintf(name, sizeof name, "%s-flip-sealed", names[fi]);
+		write_seed(sdir, name, (uint8_t)(NFILES + fi), patch, 4);
+		uint8_t cut[4] = { (uint8_t)(orig_len[fi] / 2),
+				   (uint8_t)(orig_len[fi] / 2 >> 8), 0, 0 };
+		snprintf(name, sizeof name, "%s-cut", names[fi]);
+		write_seed(sdir, name, (uint8_t)(4 * NFILES + fi), cut, 4);
+	}
 }
 
 static void build_once(void)
@@ -142,6 +196,9 @@ static void build_once(void)
 		fclose(f);
 	}
 	atexit(remove_root);
+	const char *seeds = getenv("FUZZ_INDEX_WRITE_SEEDS");
+	if (seeds)
+		write_seeds(seeds);
 }
 
 /* ---- damage ------------------------------------------------------------ */

@@ -62,6 +62,8 @@ struct it {
 	it **neg;
 	size_t nneg;
 	it **order;        /* PHRASE: kids rarest first, for document checks */
+	const uint32_t **ph_pos; /* PHRASE: per word, its positions, count */
+	uint32_t *ph_n, *ph_at;  /* and scan pointer in the current document */
 	uint32_t k;
 	int ordered;
 	int or_prefix;     /* an OR over a prefix's expansions */
@@ -193,8 +195,8 @@ static const spanv *spans(it *t);
 static long phrase_scan(it *t, int all, uint32_t *ntitle, uint32_t *nbody,
 			spanv *out)
 {
-	const uint32_t *pos[64];
-	uint32_t npos[64], at[64];
+	const uint32_t **pos = t->ph_pos;
+	uint32_t *npos = t->ph_n, *at = t->ph_at;
 	size_t j = 0;
 	for (size_t k = 0; k < t->nkids; k++) {
 		int rc = pcur_positions(&t->kids[k]->cur, &pos[k], &npos[k]);
@@ -769,15 +771,14 @@ static it *build(qeval *q, const qnode *n, int need_spans)
 	case QN_PREFIX:
 		return prefix_it(q, n->terms[0], n->fields, need_spans);
 	case QN_PHRASE: {
-		if (n->nterms > 64) {
-			set_err(q, TRAWL_ELIMIT, "phrase longer than 64 words");
-			return NULL;
-		}
 		it *t = new_it(q, IT_PHRASE);
 		if (!t)
 			return NULL;
 		t->kids = calloc(n->nterms, sizeof *t->kids);
-		if (!t->kids)
+		t->ph_pos = calloc(n->nterms, sizeof *t->ph_pos);
+		t->ph_n = calloc(n->nterms, sizeof *t->ph_n);
+		t->ph_at = calloc(n->nterms, sizeof *t->ph_at);
+		if (!t->kids || !t->ph_pos || !t->ph_n || !t->ph_at)
 			return NULL;
 		t->cost = UINT64_MAX;
 		double idf = 0;
@@ -903,6 +904,9 @@ void qe_free(qeval *q)
 		free(t->kids);
 		free(t->neg);
 		free(t->order);
+		free(t->ph_pos);
+		free(t->ph_n);
+		free(t->ph_at);
 		free(t->sp.v);
 		free(t->mdocs);
 		free(t->mat);

@@ -191,6 +191,14 @@ int trawl_snippet(trawl_index *ix, const trawl_query *q,
 	if (!o)
 		o = &def;
 	size_t words = o->words ? o->words : 30;
+	trawl_snippet_opts use = *o;
+	if (!use.hl_open)
+		use.hl_open = "";
+	if (!use.hl_close)
+		use.hl_close = "";
+	if (!use.ellipsis)
+		use.ellipsis = "";
+	o = &use;
 	*title = *passage = NULL;
 	leaves l = { 0 };
 	toks tt = { 0 }, bt = { 0 };
