@@ -124,11 +124,15 @@ static int rm_tree(const char *path)
 }
 
 static void remove_stale(const char *dir, size_t n);
+static void mark_dead(trawl_builder *b, uint32_t docno);
 
 /* An existing directory we may replace: an index, or empty. */
 static int replaceable(const char *dir)
 {
 	char p[PATH_MAX];
+	snprintf(p, sizeof p, "%s/MANIFEST", dir);
+	if (access(p, F_OK) == 0)
+		return 1;
 	snprintf(p, sizeof p, "%s/meta", dir);
 	if (access(p, F_OK) == 0)
 		return 1;
@@ -344,7 +348,7 @@ static int id_put(trawl_builder *b, const char *id, size_t n, uint32_t docno,
 	*old = UINT32_MAX;
 	while (b->idtab[j].hash) {
 		if (b->idtab[j].hash == h && id_equal(b, &b->idtab[j], id, n)) {
-			*old = b->idtab[j].docno;
+			*old = b->idtab[j].docno; /* UINT32_MAX once deleted */
 			b->idtab[j].docno = docno;
 			return TRAWL_OK;
 		}
@@ -493,10 +497,7 @@ int trawl_builder_add(trawl_builder *b, const trawl_doc *d, trawl_error *err)
 	b->input_bytes += (d->title ? d->title_len : 0) + (d->body ? d->body_len : 0);
 	int replaced = 0;
 	if (old != UINT32_MAX) {
-		b->dead.p[old >> 3] |= (uint8_t)(1u << (old & 7));
-		uint8_t *r = b->docs.p + (size_t)old * DOCREC_SIZE + 12;
-		r[3] |= 0x80;
-		b->ndead++;
+		mark_dead(b, old);
 		replaced = 1;
 	}
 	/* The per-document tables (fixed_bytes) grow with every document and
@@ -556,7 +557,7 @@ static int write_ids(trawl_builder *b, trawl_error *err)
 	if (!recs)
 		return tr_err(err, TRAWL_ENOMEM, "out of memory");
 	for (size_t i = 0; i < b->idcap; i++) {
-		if (!b->idtab[i].hash)
+		if (!b->idtab[i].hash || b->idtab[i].docno == UINT32_MAX)
 			continue;
 		rd r = { b->ids.p + b->idtab[i].off, b->ids.p + b->ids.n };
 		uint64_t len;
@@ -604,6 +605,31 @@ void builder_seg_info(const trawl_builder *b, man_seg *out)
 	}
 }
 
+static void mark_dead(trawl_builder *b, uint32_t docno)
+{
+	b->dead.p[docno >> 3] |= (uint8_t)(1u << (docno & 7));
+	b->docs.p[(size_t)docno * DOCREC_SIZE + 15] |= 0x80;
+	b->ndead++;
+}
+
+int builder_delete_id(trawl_builder *b, const char *id, size_t len)
+{
+	uint32_t h = hash_id(id, len);
+	size_t j = h & (b->idcap - 1);
+	while (b->idtab[j].hash) {
+		if (b->idtab[j].hash == h && id_equal(b, &b->idtab[j], id, len)) {
+			uint32_t d = b->idtab[j].docno;
+			if (d == UINT32_MAX)
+				return 0;
+			mark_dead(b, d);
+			b->idtab[j].docno = UINT32_MAX;
+			return 1;
+		}
+		j = (j + 1) & (b->idcap - 1);
+	}
+	return 0;
+}
+
 uint32_t builder_ndocs(const trawl_builder *b)
 {
 	return b->ndocs;
@@ -614,7 +640,7 @@ int builder_foreach_id(const trawl_builder *b,
 		       void *ctx)
 {
 	for (size_t i = 0; i < b->idcap; i++) {
-		if (!b->idtab[i].hash)
+		if (!b->idtab[i].hash || b->idtab[i].docno == UINT32_MAX)
 			continue;
 		rd r = { b->ids.p + b->idtab[i].off, b->ids.p + b->ids.n };
 		uint64_t len;

@@ -18,6 +18,9 @@ int builder_create(const char *dir, const trawl_build_opts *o,
  * left empty). */
 void builder_seg_info(const trawl_builder *b, man_seg *out);
 
+/* Marks the pending document with this id dead; 1 if there was one. */
+int builder_delete_id(trawl_builder *b, const char *id, size_t len);
+
 /* Documents added so far. */
 uint32_t builder_ndocs(const trawl_builder *b);
 

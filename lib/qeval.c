@@ -79,6 +79,7 @@ struct it {
 
 struct qeval {
 	trawl_index *ix;
+	segment *seg;     /* the segment evaluated; docnos are its own */
 	it *root;
 	int rc;
 	trawl_error *err;
@@ -520,7 +521,7 @@ static it *none_it(qeval *q)
 
 static int lookup(qeval *q, const char *term, dterm *out)
 {
-	int rc = dict_lookup(&q->ix->dict, term, strlen(term), out, q->err);
+	int rc = dict_lookup(&q->seg->dict, term, strlen(term), out, q->err);
 	if (rc < 0)
 		q->rc = rc;
 	return rc;
@@ -533,9 +534,12 @@ static it *term_it(qeval *q, const dterm *dt, int fields)
 		return NULL;
 	t->fields = fields;
 	t->cost = dt->df;
-	t->idf = idf_of(q->ix, dt->df);
+	uint64_t gdf = dt->df;
+	if (q->ix->nsegs > 1 && (q->rc = ix_df(q->ix, dt->term, &gdf, q->err)))
+		return NULL;
+	t->idf = idf_of(q->ix, gdf);
 	snprintf(t->label, sizeof t->label, "%.64s", dt->term);
-	int rc = pcur_open(&t->cur, &q->ix->postings, &q->ix->positions, dt,
+	int rc = pcur_open(&t->cur, &q->seg->postings, &q->seg->positions, dt,
 			   q->err);
 	t->cur_open = 1;
 	if (rc) {
@@ -566,13 +570,13 @@ static it *prefix_materialise(qeval *q, const char *prefix, int fields,
 	uint64_t dfsum = 0;
 	size_t plen = strlen(prefix);
 	if (!need_spans) {
-		tft = calloc(q->ix->ndocs + 1, sizeof *tft);
-		tfb = calloc(q->ix->ndocs + 1, sizeof *tfb);
+		tft = calloc(q->seg->ndocs + 1, sizeof *tft);
+		tfb = calloc(q->seg->ndocs + 1, sizeof *tfb);
 		if (!tft || !tfb)
 			goto oom;
 	}
 	dict_iter di;
-	if ((q->rc = dict_seek(&q->ix->dict, &di, prefix, plen, q->err)))
+	if ((q->rc = dict_seek(&q->seg->dict, &di, prefix, plen, q->err)))
 		goto fail;
 	dterm dt;
 	int r;
@@ -581,7 +585,7 @@ static it *prefix_materialise(qeval *q, const char *prefix, int fields,
 			break;
 		dfsum += dt.df;
 		pcursor c;
-		if ((q->rc = pcur_open(&c, &q->ix->postings, &q->ix->positions,
+		if ((q->rc = pcur_open(&c, &q->seg->postings, &q->seg->positions,
 				       &dt, q->err))) {
 			pcur_close(&c);
 			goto fail;
@@ -591,7 +595,7 @@ static it *prefix_materialise(qeval *q, const char *prefix, int fields,
 			if (!field_ok(fields, a, b))
 				continue;
 			if (!need_spans) {
-				if (c.docno >= q->ix->ndocs)
+				if (c.docno >= q->seg->ndocs)
 					continue;
 				tft[c.docno] += (fields & TR_FIELD_TITLE) ? a : 0;
 				tfb[c.docno] += (fields & TR_FIELD_BODY) ? b : 0;
@@ -638,7 +642,10 @@ static it *prefix_materialise(qeval *q, const char *prefix, int fields,
 		q->rc = r;
 		goto fail;
 	}
-	t->idf = idf_of(q->ix, dfsum);
+	uint64_t gdf = dfsum;
+	if (q->ix->nsegs > 1 && (q->rc = ix_prefix_df(q->ix, prefix, &gdf, q->err)))
+		goto fail;
+	t->idf = idf_of(q->ix, gdf);
 	t->cost = dfsum;
 	if (need_spans) {
 		if (npairs)
@@ -671,7 +678,7 @@ static it *prefix_materialise(qeval *q, const char *prefix, int fields,
 		free(pairs);
 	} else {
 		size_t n = 0;
-		for (uint32_t d = 0; d < q->ix->ndocs; d++)
+		for (uint32_t d = 0; d < q->seg->ndocs; d++)
 			n += tft[d] || tfb[d];
 		t->mdocs = malloc((n + 1) * sizeof *t->mdocs);
 		t->mtft = malloc((n + 1) * sizeof *t->mtft);
@@ -679,7 +686,7 @@ static it *prefix_materialise(qeval *q, const char *prefix, int fields,
 		if (!t->mdocs || !t->mtft || !t->mtfb)
 			goto oom;
 		n = 0;
-		for (uint32_t d = 0; d < q->ix->ndocs; d++)
+		for (uint32_t d = 0; d < q->seg->ndocs; d++)
 			if (tft[d] || tfb[d]) {
 				t->mdocs[n] = d;
 				t->mtft[n] = tft[d];
@@ -704,7 +711,7 @@ static it *prefix_it(qeval *q, const char *prefix, int fields, int need_spans)
 {
 	size_t plen = strlen(prefix);
 	dict_iter di;
-	if ((q->rc = dict_seek(&q->ix->dict, &di, prefix, plen, q->err)))
+	if ((q->rc = dict_seek(&q->seg->dict, &di, prefix, plen, q->err)))
 		return NULL;
 	dterm terms[PREFIX_OR_MAX];
 	size_t n = 0;
@@ -741,7 +748,10 @@ static it *prefix_it(qeval *q, const char *prefix, int fields, int need_spans)
 		dfsum += terms[i].df;
 	}
 	t->cost = dfsum;
-	t->idf = idf_of(q->ix, dfsum);
+	uint64_t gdf = dfsum;
+	if (q->ix->nsegs > 1 && (q->rc = ix_prefix_df(q->ix, prefix, &gdf, q->err)))
+		return NULL;
+	t->idf = idf_of(q->ix, gdf);
 	return t;
 }
 
@@ -873,13 +883,15 @@ static it *build(qeval *q, const qnode *n, int need_spans)
 	return none_it(q);
 }
 
-int qe_new(trawl_index *ix, const qnode *root, qeval **out, trawl_error *err)
+int qe_new(trawl_index *ix, segment *seg, const qnode *root, qeval **out,
+	   trawl_error *err)
 {
 	*out = NULL;
 	qeval *q = calloc(1, sizeof *q);
 	if (!q)
 		return tr_err(err, TRAWL_ENOMEM, "out of memory");
 	q->ix = ix;
+	q->seg = seg;
 	q->err = err;
 	q->root = build(q, root, 0);
 	if (!q->root) {

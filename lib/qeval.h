@@ -20,7 +20,10 @@
 
 typedef struct qeval qeval;
 
-int qe_new(trawl_index *ix, const qnode *root, qeval **out, trawl_error *err);
+/* Evaluates ROOT over segment SEG of IX (docnos are SEG's local ones;
+ * idf and lengths come from the whole index). */
+int qe_new(trawl_index *ix, segment *seg, const qnode *root, qeval **out,
+	   trawl_error *err);
 void qe_free(qeval *q);
 
 /* The first matching document >= target, or DOC_END (then check qe_rc). */

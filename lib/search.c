@@ -163,15 +163,19 @@ static int cmp_rank_date(const void *a, const void *b)
 static int explain_hit(trawl_index *ix, const trawl_query *q, uint32_t docno,
 		       char **out, trawl_error *err)
 {
+	uint32_t local;
+	segment *sg = ix_segment(ix, docno, &local);
+	if (!sg)
+		return tr_err(err, TRAWL_ENOTFOUND, "no document %u", docno);
 	qeval *e;
-	int rc = qe_new(ix, q->root, &e, err);
+	int rc = qe_new(ix, sg, q->root, &e, err);
 	if (rc)
 		return rc;
 	buf b;
 	buf_init(&b);
 	docrec r;
-	rc = ix_docrec(ix, docno, &r, err);
-	if (!rc && qe_next(e, docno) == docno) {
+	rc = seg_docrec(sg, local, &r, err);
+	if (!rc && qe_next(e, local) == local) {
 		qe_score(e, &r, &b);
 		buf_cstr(&rc, &b);
 	}
@@ -208,34 +212,38 @@ int trawl_search(trawl_index *ix, const trawl_query *q,
 		rc = tr_err(err, TRAWL_ENOMEM, "out of memory");
 		goto done;
 	}
-	if ((rc = qe_new(ix, q->root, &e, err)))
-		goto done;
 	size_t nheap = 0;
-	for (uint32_t d = qe_next(e, 0); d != DOC_END; d = qe_next(e, d + 1)) {
-		docrec r;
-		if ((rc = ix_docrec(ix, d, &r, err)))
+	for (size_t si = 0; si < ix->nsegs; si++) {
+		segment *sg = &ix->segs[si];
+		if ((rc = qe_new(ix, sg, q->root, &e, err)))
 			goto done;
-		if (r.dead || !passes(&f, &r))
-			continue;
-		h->total++;
-		if (k == 0)
-			continue;
-		cand c = { d, r.date, 0 };
-		if (nheap == k && by_date && heap[0].date > r.date)
-			continue; /* cannot enter: skip scoring */
-		c.score = qe_score(e, &r, NULL);
-		if (nheap < k) {
-			heap[nheap] = c;
-			sift_up(heap, nheap++, by_date);
-		} else if (better(&c, &heap[0], by_date)) {
-			heap[0] = c;
-			sift_down(heap, nheap, 0, by_date);
+		for (uint32_t d = qe_next(e, 0); d != DOC_END;
+		     d = d == DOC_END - 1 ? DOC_END : qe_next(e, d + 1)) {
+			docrec r;
+			if ((rc = seg_docrec(sg, d, &r, err)))
+				goto done;
+			if (r.dead || !passes(&f, &r))
+				continue;
+			h->total++;
+			if (k == 0)
+				continue;
+			cand c = { sg->base + d, r.date, 0 };
+			if (nheap == k && by_date && heap[0].date > r.date)
+				continue; /* cannot enter: skip scoring */
+			c.score = qe_score(e, &r, NULL);
+			if (nheap < k) {
+				heap[nheap] = c;
+				sift_up(heap, nheap++, by_date);
+			} else if (better(&c, &heap[0], by_date)) {
+				heap[0] = c;
+				sift_down(heap, nheap, 0, by_date);
+			}
 		}
-		if (d == DOC_END - 1)
-			break;
+		if ((rc = qe_rc(e)))
+			goto done;
+		qe_free(e);
+		e = NULL;
 	}
-	if ((rc = qe_rc(e)))
-		goto done;
 	qsort(heap, nheap, sizeof *heap, by_date ? cmp_rank_date : cmp_rank_score);
 	size_t first = o->offset < nheap ? o->offset : nheap;
 	h->n = nheap - first;
@@ -300,23 +308,25 @@ int trawl_foreach_match(trawl_index *ix, const trawl_query *q,
 	int rc = make_filter(o, &f, err);
 	if (rc)
 		return rc;
-	qeval *e;
-	if ((rc = qe_new(ix, q->root, &e, err)))
-		return rc;
-	for (uint32_t d = qe_next(e, 0); d != DOC_END; d = qe_next(e, d + 1)) {
-		docrec r;
-		if ((rc = ix_docrec(ix, d, &r, err)))
-			break;
-		if (r.dead || !passes(&f, &r))
-			continue;
-		if ((rc = fn(ctx, d)))
-			break;
-		if (d == DOC_END - 1)
-			break;
+	for (size_t si = 0; si < ix->nsegs && !rc; si++) {
+		segment *sg = &ix->segs[si];
+		qeval *e;
+		if ((rc = qe_new(ix, sg, q->root, &e, err)))
+			return rc;
+		for (uint32_t d = qe_next(e, 0); d != DOC_END;
+		     d = d == DOC_END - 1 ? DOC_END : qe_next(e, d + 1)) {
+			docrec r;
+			if ((rc = seg_docrec(sg, d, &r, err)))
+				break;
+			if (r.dead || !passes(&f, &r))
+				continue;
+			if ((rc = fn(ctx, sg->base + d)))
+				break;
+		}
+		if (!rc)
+			rc = qe_rc(e);
+		qe_free(e);
 	}
-	if (!rc)
-		rc = qe_rc(e);
-	qe_free(e);
 	return rc;
 }
 
