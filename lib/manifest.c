@@ -185,6 +185,10 @@ int man_write(const char *dir, const manifest *m, trawl_error *err)
 		}
 	}
 	buf_free(&b);
+	/* the new segments' and bitmaps' directory entries must be durable
+	 * before a manifest names them */
+	if (!rc && (rc = tr_fsync_dir(dir, err)))
+		unlink(tmp);
 	if (rc)
 		return rc;
 	if (rename(tmp, dst) < 0) {

@@ -49,6 +49,7 @@ struct trawl_writer {
 	uint32_t *pdel_count;   /* documents newly deleted in it */
 	trawl_builder *pending; /* new documents */
 	char pending_name[MAN_NAME_MAX];
+	int broken;             /* a failed commit left no usable reader */
 };
 
 static int rm_tree(const char *path)
@@ -141,6 +142,53 @@ static int reload(trawl_writer *w, trawl_error *err)
 	return TRAWL_OK;
 }
 
+/* After a failed commit or merge: drops the pending changes and brings
+ * the writer back to the manifest on disk -- the old one, or the new one
+ * when only the final fsync of the directory failed -- removing the
+ * segments and bitmaps that it does not name, so that the next commit
+ * can reuse their names. */
+static void after_failure(trawl_writer *w)
+{
+	drop_pending(w);
+	manifest disk;
+	trawl_error e2;
+	if (man_read(w->dir, &disk, &e2) != TRAWL_OK) {
+		w->broken = 1;
+		return;
+	}
+	remove_unreferenced(w->dir, &disk);
+	if (disk.generation != w->man.generation && reload(w, &e2))
+		w->broken = 1;
+	man_free(&disk);
+}
+
+static int check_usable(const trawl_writer *w, trawl_error *err)
+{
+	if (w->broken)
+		return tr_err(err, TRAWL_EINVAL, "%s: the writer cannot go on "
+			      "after a failed commit; close it", w->dir);
+	return TRAWL_OK;
+}
+
+/* An existing directory a writer may turn into an index: nothing in it
+ * but what an earlier writer of a new index may have left. */
+static int empty_or_ours(const char *dir)
+{
+	DIR *d = opendir(dir);
+	if (!d)
+		return 0;
+	struct dirent *e;
+	int ok = 1;
+	while (ok && (e = readdir(d))) {
+		const char *n = e->d_name;
+		ok = !strcmp(n, ".") || !strcmp(n, "..") || !strcmp(n, "LOCK") ||
+		     !strcmp(n, "MANIFEST.tmp") || !strncmp(n, "seg-", 4) ||
+		     !strncmp(n, "del-", 4);
+	}
+	closedir(d);
+	return ok;
+}
+
 int trawl_writer_open(const char *dir, const trawl_build_opts *o,
 		      trawl_writer **out, trawl_error *err)
 {
@@ -159,8 +207,14 @@ int trawl_writer_open(const char *dir, const trawl_build_opts *o,
 		return tr_err(err, TRAWL_ENOMEM, "out of memory");
 	}
 	int rc = TRAWL_OK;
+	const char *lang = w->opts.language ? w->opts.language : "english";
 	struct stat st;
 	if (stat(dir, &st) != 0) {
+		/* check the language before anything appears at DIR */
+		trawl_analyzer *a;
+		if ((rc = trawl_analyzer_new(lang, &a, err)))
+			goto fail;
+		trawl_analyzer_free(a);
 		if (mkdir(dir, 0777) < 0) {
 			rc = tr_err(err, TRAWL_EIO, "cannot create %s: %s", dir,
 				    strerror(errno));
@@ -171,6 +225,16 @@ int trawl_writer_open(const char *dir, const trawl_build_opts *o,
 		goto fail;
 	}
 	char p[PATH_MAX];
+	snprintf(p, sizeof p, "%s/MANIFEST", dir);
+	char q[PATH_MAX];
+	snprintf(q, sizeof q, "%s/meta", dir);
+	if (access(p, F_OK) != 0 && access(q, F_OK) != 0 &&
+	    !empty_or_ours(dir)) {
+		/* never write a LOCK and MANIFEST into someone's directory */
+		rc = tr_err(err, TRAWL_EINVAL, "%s is not a trawl index (no "
+			    "MANIFEST) and not empty", dir);
+		goto fail;
+	}
 	snprintf(p, sizeof p, "%s/LOCK", dir);
 	w->lock_fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
 	if (w->lock_fd < 0) {
@@ -197,8 +261,7 @@ int trawl_writer_open(const char *dir, const trawl_build_opts *o,
 		memset(&m, 0, sizeof m);
 		m.generation = 0;
 		m.next_segment = 1;
-		snprintf(m.language, sizeof m.language, "%s",
-			 w->opts.language ? w->opts.language : "english");
+		snprintf(m.language, sizeof m.language, "%s", lang);
 		trawl_analyzer *a;
 		rc = trawl_analyzer_new(m.language, &a, err);
 		trawl_analyzer_free(a);
@@ -289,7 +352,9 @@ static int committed_id(trawl_writer *w, const char *id, size_t len,
 
 int trawl_writer_add(trawl_writer *w, const trawl_doc *d, trawl_error *err)
 {
-	int rc = ensure_pending(w, err);
+	int rc = check_usable(w, err);
+	if (!rc)
+		rc = ensure_pending(w, err);
 	if (rc)
 		return rc;
 	int r = trawl_builder_add(w->pending, d, err);
@@ -311,6 +376,9 @@ int trawl_writer_add(trawl_writer *w, const trawl_doc *d, trawl_error *err)
 int trawl_writer_delete(trawl_writer *w, const char *id, size_t len,
 			trawl_error *err)
 {
+	int rc = check_usable(w, err);
+	if (rc)
+		return rc;
 	int found = w->pending ? builder_delete_id(w->pending, id, len) : 0;
 	uint32_t docno;
 	int c = committed_id(w, id, len, &docno, err);
@@ -349,16 +417,18 @@ static int deleted_lengths(segment *sg, const uint8_t *bits, uint32_t *nlive,
 
 static int merge_policy(trawl_writer *w, trawl_error *err);
 
-/* Writes the pending changes and the new manifest.  MERGED, when not
- * NULL, replaces segments [from, to) of the manifest by one. */
+/* Writes the pending changes and the new manifest.  On failure the
+ * pending changes are gone and the writer is back at the last commit. */
 static int commit_changes(trawl_writer *w, trawl_error *err)
 {
+	int rc = check_usable(w, err);
+	if (rc)
+		return rc;
 	manifest m;
 	memset(&m, 0, sizeof m);
 	m.generation = w->man.generation + 1;
 	m.next_segment = w->man.next_segment;
 	snprintf(m.language, sizeof m.language, "%s", w->man.language);
-	int rc = TRAWL_OK;
 	for (size_t i = 0; i < w->man.nsegs && !rc; i++) {
 		man_seg s = w->man.segs[i];
 		if (w->pdel[i] && w->pdel_count[i]) {
@@ -394,17 +464,31 @@ static int commit_changes(trawl_writer *w, trawl_error *err)
 		remove_unreferenced(w->dir, &m);
 	man_free(&m);
 	if (rc) {
-		drop_pending(w);
+		/* a new segment or bitmap already in place would block the
+		 * next commit, which reuses its name */
+		after_failure(w);
 		return rc;
 	}
-	return reload(w, err);
+	if ((rc = reload(w, err)))
+		w->broken = 1;
+	return rc;
 }
 
 int trawl_writer_commit(trawl_writer *w, trawl_error *err)
 {
 	int rc = commit_changes(w, err);
-	if (!rc)
-		rc = merge_policy(w, err);
+	if (rc)
+		return rc;
+	rc = merge_policy(w, err);
+	if (rc && err) {
+		/* say that the changes themselves are safe */
+		static const char pre[] = "changes committed, but the "
+					  "automatic merge failed: ";
+		char m[sizeof pre + sizeof err->message];
+		snprintf(m, sizeof m, "%s%s", pre, err->message);
+		snprintf(err->message, sizeof err->message, "%.*s",
+			 (int)(sizeof err->message - 1), m);
+	}
 	return rc;
 }
 
@@ -474,10 +558,12 @@ static int merge_range(trawl_writer *w, size_t from, size_t to,
 	if (rc) {
 		/* the merged segment, if it was renamed into place, is named by
 		 * no manifest: remove it now rather than at the next open */
-		rm_tree(p);
+		after_failure(w);
 		return rc;
 	}
-	return reload(w, err);
+	if ((rc = reload(w, err)))
+		w->broken = 1;
+	return rc;
 }
 
 static unsigned level_of(uint32_t live)
@@ -516,20 +602,19 @@ int trawl_writer_merge(trawl_writer *w, size_t max_segments, trawl_error *err)
 	int rc = commit_changes(w, err);
 	if (rc)
 		return rc;
-	/* deleted documents go for good even when the count is low enough */
-	for (size_t i = 0; i < w->man.nsegs && w->man.nsegs <= max_segments; i++)
-		if (w->man.segs[i].live < w->man.segs[i].docs ||
-		    w->ix->segs[i].live != w->ix->segs[i].ndocs) {
-			if ((rc = merge_range(w, i, i + 1, err)))
-				return rc;
-		}
-	while (w->man.nsegs > max_segments) {
-		/* the smallest adjacent pair's neighbourhood: merge the tail
-		 * segments, which are the newest and smallest */
+	if (w->man.nsegs > max_segments) {
+		/* merge the tail segments, which are the newest and smallest */
 		size_t n = w->man.nsegs;
 		size_t k = n - max_segments + 1;
 		if ((rc = merge_range(w, n - k, n, err)))
 			return rc;
 	}
+	/* deleted documents go for good in the segments not merged too;
+	 * merge_range keeps segment i at index i (none has 0 live) */
+	for (size_t i = 0; i < w->man.nsegs; i++)
+		if (w->man.segs[i].live < w->man.segs[i].docs) {
+			if ((rc = merge_range(w, i, i + 1, err)))
+				return rc;
+		}
 	return TRAWL_OK;
 }
