@@ -64,6 +64,7 @@ struct it {
 	it **order;        /* PHRASE: kids rarest first, for document checks */
 	const uint32_t **ph_pos; /* PHRASE: per word, its positions, count */
 	uint32_t *ph_n, *ph_at;  /* and scan pointer in the current document */
+	size_t *ph_ord;          /* kid index of each order[] entry */
 	uint32_t k;
 	int ordered;
 	int or_prefix;     /* an OR over a prefix's expansions */
@@ -191,25 +192,24 @@ static const spanv *spans(it *t);
 
 /* Walks the phrase occurrences of the current document, anchored on the
  * rarest word's positions, straight over the postings' position arrays.
- * ALL = 0 stops at the first.  Counts occurrences per field and, with
- * OUT, adds their spans.  Returns the number found, or -1 on error. */
+ * The other words are checked rarest first and their positions decoded
+ * only when a candidate reaches them, so "one of the" rarely decodes
+ * "the".  ALL = 0 stops at the first.  Counts occurrences per field and,
+ * with OUT, adds their spans.  Returns the number found, or -1 on error. */
 static long phrase_scan(it *t, int all, uint32_t *ntitle, uint32_t *nbody,
 			spanv *out)
 {
 	const uint32_t **pos = t->ph_pos;
 	uint32_t *npos = t->ph_n, *at = t->ph_at;
-	size_t j = 0;
+	const size_t *ord = t->ph_ord; /* kid index of order[m] */
+	size_t j = ord[0];
 	for (size_t k = 0; k < t->nkids; k++) {
-		int rc = pcur_positions(&t->kids[k]->cur, &pos[k], &npos[k]);
-		if (rc) {
-			if (!t->q->rc)
-				t->q->rc = rc;
-			return -1;
-		}
+		pos[k] = NULL;
 		at[k] = 0;
-		if (t->kids[k] == t->order[0])
-			j = k;
 	}
+	int rc = pcur_positions(&t->kids[j]->cur, &pos[j], &npos[j]);
+	if (rc)
+		goto fail;
 	long found = 0;
 	for (uint32_t i = 0; i < npos[j]; i++) {
 		uint32_t p = pos[j][i];
@@ -220,9 +220,13 @@ static long phrase_scan(it *t, int all, uint32_t *ntitle, uint32_t *nbody,
 		if (!(t->fields & f))
 			continue;
 		int ok = 1;
-		for (size_t k = 0; k < t->nkids && ok; k++) {
-			if (k == j)
-				continue;
+		for (size_t m = 1; m < t->nkids && ok; m++) {
+			size_t k = ord[m];
+			if (!pos[k]) {
+				rc = pcur_positions(&t->kids[k]->cur, &pos[k], &npos[k]);
+				if (rc)
+					goto fail;
+			}
 			uint32_t want = start + (uint32_t)k;
 			const uint32_t *v = pos[k];
 			uint32_t a = at[k];
@@ -246,6 +250,10 @@ static long phrase_scan(it *t, int all, uint32_t *ntitle, uint32_t *nbody,
 			break;
 	}
 	return found;
+fail:
+	if (!t->q->rc)
+		t->q->rc = rc;
+	return -1;
 }
 
 static uint32_t seek_phrase(it *t, uint32_t target)
@@ -788,7 +796,8 @@ static it *build(qeval *q, const qnode *n, int need_spans)
 		t->ph_pos = calloc(n->nterms, sizeof *t->ph_pos);
 		t->ph_n = calloc(n->nterms, sizeof *t->ph_n);
 		t->ph_at = calloc(n->nterms, sizeof *t->ph_at);
-		if (!t->kids || !t->ph_pos || !t->ph_n || !t->ph_at)
+		t->ph_ord = calloc(n->nterms, sizeof *t->ph_ord);
+		if (!t->kids || !t->ph_pos || !t->ph_n || !t->ph_at || !t->ph_ord)
 			return NULL;
 		t->cost = UINT64_MAX;
 		double idf = 0;
@@ -814,6 +823,10 @@ static it *build(qeval *q, const qnode *n, int need_spans)
 			return NULL;
 		memcpy(t->order, t->kids, t->nkids * sizeof *t->order);
 		qsort(t->order, t->nkids, sizeof *t->order, cmp_cost);
+		for (size_t m = 0; m < t->nkids; m++)
+			for (size_t k = 0; k < t->nkids; k++)
+				if (t->kids[k] == t->order[m])
+					t->ph_ord[m] = k;
 		return t;
 	}
 	case QN_AND: {
@@ -919,6 +932,7 @@ void qe_free(qeval *q)
 		free(t->ph_pos);
 		free(t->ph_n);
 		free(t->ph_at);
+		free(t->ph_ord);
 		free(t->sp.v);
 		free(t->mdocs);
 		free(t->mat);

@@ -220,8 +220,13 @@ int trawl_search(trawl_index *ix, const trawl_query *q,
 		for (uint32_t d = qe_next(e, 0); d != DOC_END;
 		     d = d == DOC_END - 1 ? DOC_END : qe_next(e, d + 1)) {
 			docrec r;
-			if ((rc = seg_docrec(sg, d, &r, err)))
+			if ((rc = seg_docrec(sg, d, &r, err))) {
+				if (rc == TRAWL_ENOTFOUND) /* postings name no document */
+					rc = tr_err(err, TRAWL_ECORRUPT, "%s/postings: "
+						    "document %u past the last",
+						    sg->path, d);
 				goto done;
+			}
 			if (r.dead || !passes(&f, &r))
 				continue;
 			h->total++;
@@ -316,8 +321,13 @@ int trawl_foreach_match(trawl_index *ix, const trawl_query *q,
 		for (uint32_t d = qe_next(e, 0); d != DOC_END;
 		     d = d == DOC_END - 1 ? DOC_END : qe_next(e, d + 1)) {
 			docrec r;
-			if ((rc = seg_docrec(sg, d, &r, err)))
+			if ((rc = seg_docrec(sg, d, &r, err))) {
+				if (rc == TRAWL_ENOTFOUND) /* postings name no document */
+					rc = tr_err(err, TRAWL_ECORRUPT, "%s/postings: "
+						    "document %u past the last",
+						    sg->path, d);
 				break;
+			}
 			if (r.dead || !passes(&f, &r))
 				continue;
 			if ((rc = fn(ctx, sg->base + d)))

@@ -34,6 +34,16 @@
 #include "index.h"
 #include "postings.h"
 
+/* Where test directories go: $TMPDIR, else tmpfs when there is one (the
+ * writers fsync every file), else /tmp. */
+static const char *tmp_base(void)
+{
+	const char *t = getenv("TMPDIR");
+	if (t && *t)
+		return t;
+	return access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
+}
+
 #define NDOCS 20000
 #define SMALL_BUDGET ((size_t)4 << 20)
 #define LARGE_BUDGET ((size_t)1 << 30)
@@ -587,8 +597,8 @@ static void compare_postings(trawl_index *ix, const expect *e)
 /* ---- the shared world -------------------------------------------------- */
 
 typedef struct world {
-	char root[64];
-	char small[128], large[128];
+	char root[256];
+	char small[300], large[300];
 	corpus c;
 	expect e;
 	size_t small_runs, large_runs;
@@ -607,7 +617,7 @@ static int group_setup(void **state)
 	W = calloc(1, sizeof *W);
 	if (!W)
 		return -1;
-	snprintf(W->root, sizeof W->root, "/tmp/trawl-build-XXXXXX");
+	snprintf(W->root, sizeof W->root, "%s/trawl-build-XXXXXX", tmp_base());
 	if (!mkdtemp(W->root))
 		return -1;
 	snprintf(W->small, sizeof W->small, "%s/small", W->root);
@@ -814,8 +824,8 @@ static void test_replaced_documents_are_never_matched(void **state)
 /* ---- small indexes ----------------------------------------------------- */
 
 typedef struct fixture {
-	char root[64];
-	char dir[128];
+	char root[256];
+	char dir[300];
 } fixture;
 
 static int setup(void **state)
@@ -823,7 +833,7 @@ static int setup(void **state)
 	fixture *f = calloc(1, sizeof *f);
 	if (!f)
 		return -1;
-	snprintf(f->root, sizeof f->root, "/tmp/trawl-build-XXXXXX");
+	snprintf(f->root, sizeof f->root, "%s/trawl-build-XXXXXX", tmp_base());
 	if (!mkdtemp(f->root))
 		return -1;
 	snprintf(f->dir, sizeof f->dir, "%s/ix", f->root);

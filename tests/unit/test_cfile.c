@@ -25,6 +25,16 @@
 #include "cfile.h"
 #include "codec.h"
 
+/* Where test directories go: $TMPDIR, else tmpfs when there is one (the
+ * writers fsync every file), else /tmp. */
+static const char *tmp_base(void)
+{
+	const char *t = getenv("TMPDIR");
+	if (t && *t)
+		return t;
+	return access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
+}
+
 /* ---- helpers ----------------------------------------------------------- */
 
 static uint64_t rng_state = 20251125u;
@@ -38,8 +48,8 @@ static uint64_t rnd(void)
 }
 
 typedef struct fixture {
-	char dir[64];
-	char path[128];
+	char dir[256];
+	char path[512];
 } fixture;
 
 static int setup(void **state)
@@ -47,7 +57,7 @@ static int setup(void **state)
 	fixture *f = calloc(1, sizeof *f);
 	if (!f)
 		return -1;
-	snprintf(f->dir, sizeof f->dir, "/tmp/trawl-cfile-XXXXXX");
+	snprintf(f->dir, sizeof f->dir, "%s/trawl-cfile-XXXXXX", tmp_base());
 	if (!mkdtemp(f->dir)) {
 		free(f);
 		return -1;

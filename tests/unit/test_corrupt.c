@@ -31,6 +31,19 @@
 #include <zlib.h>
 
 #include "trawl.h"
+#include "cfile.h"
+#include "dict.h"
+#include "postings.h"
+
+/* Where test directories go: $TMPDIR, else tmpfs when there is one
+ * (thousands of file rewrites and fsyncs), else /tmp. */
+static const char *tmp_base(void)
+{
+	const char *t = getenv("TMPDIR");
+	if (t && *t)
+		return t;
+	return access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
+}
 
 static uint64_t seed;
 
@@ -54,8 +67,8 @@ static const char *const names[NFILES] = { "meta", "terms", "postings",
 #define CHUNK 16384
 
 typedef struct world {
-	char root[64];
-	char dir[128];
+	char root[256];
+	char dir[300];
 	uint8_t *orig[NFILES];
 	size_t len[NFILES];
 	/* what trials saw, for the summary */
@@ -161,7 +174,7 @@ static uint8_t *slurp(const char *path, size_t *n)
 
 static void put_file(int fi, const uint8_t *p, size_t n)
 {
-	char path[256];
+	char path[512];
 	path_of(fi, path, sizeof path);
 	FILE *f = fopen(path, "wb");
 	assert_non_null(f);
@@ -541,7 +554,7 @@ static void test_missing_file_is_reported(void **state)
 {
 	(void)state;
 	for (int fi = 0; fi < NFILES; fi++) {
-		char path[256];
+		char path[512];
 		path_of(fi, path, sizeof path);
 		assert_int_equal(unlink(path), 0);
 		trawl_index *ix = NULL;
@@ -555,6 +568,81 @@ static void test_missing_file_is_reported(void **state)
 				 err.message);
 		restore(fi);
 	}
+}
+
+/* Rewrites the terms, postings and positions of the 2-document index at
+ * DIR so that "alpha" lists document 5 and "beta" document 1. */
+static void write_bad_postings(const char *dir)
+{
+	char tp[700], pp[700], xp[700];
+	snprintf(tp, sizeof tp, "%s/terms", dir);
+	snprintf(pp, sizeof pp, "%s/postings", dir);
+	snprintf(xp, sizeof xp, "%s/positions", dir);
+	unlink(tp);
+	unlink(pp);
+	unlink(xp);
+	cfw tw, pw, xw;
+	trawl_error err;
+	assert_int_equal(cfw_open(&tw, tp, CF_TERMS, &err), TRAWL_OK);
+	assert_int_equal(cfw_open(&pw, pp, CF_POSTINGS, &err), TRAWL_OK);
+	assert_int_equal(cfw_open(&xw, xp, CF_POSITIONS, &err), TRAWL_OK);
+	dict_writer dw;
+	postw w;
+	dictw_init(&dw, &tw);
+	postw_init(&w, &pw, &xw);
+	int rc = TRAWL_OK;
+	const char *terms[2] = { "alpha", "beta" };
+	const uint32_t docnos[2] = { 5, 1 };
+	for (int i = 0; i < 2; i++) {
+		uint32_t pos = 0, df;
+		uint64_t post_len, pos_len;
+		postw_begin(&w);
+		postw_add(&rc, &w, docnos[i], 0, 1, &pos);
+		postw_end(&rc, &w, &df, &post_len, &pos_len);
+		dictw_add(&rc, &dw, terms[i], strlen(terms[i]), df, post_len,
+			  pos_len);
+	}
+	dictw_finish(&rc, &dw);
+	dictw_free(&dw);
+	postw_free(&w);
+	assert_int_equal(rc, TRAWL_OK);
+	assert_int_equal(cfw_close(&tw, &err), TRAWL_OK);
+	assert_int_equal(cfw_close(&pw, &err), TRAWL_OK);
+	assert_int_equal(cfw_close(&xw, &err), TRAWL_OK);
+}
+
+/* Found by the re-sealed damage above: a posting past the last document
+ * made trawl_index_check return ENOTFOUND ("no document 511"). */
+static void test_posting_past_the_last_document_is_corrupt(void **state)
+{
+	(void)state;
+	char dir[600];
+	snprintf(dir, sizeof dir, "%s/two", W->root);
+	trawl_build_opts o;
+	trawl_build_opts_init(&o);
+	trawl_builder *b = NULL;
+	trawl_error err;
+	assert_int_equal(trawl_builder_new(dir, &o, &b, &err), TRAWL_OK);
+	trawl_doc d;
+	memset(&d, 0, sizeof d);
+	d.id = "a";
+	d.id_len = 1;
+	d.body = "alpha";
+	d.body_len = 5;
+	assert_int_equal(trawl_builder_add(b, &d, &err), TRAWL_OK);
+	d.id = "b";
+	d.body = "beta";
+	d.body_len = 4;
+	assert_int_equal(trawl_builder_add(b, &d, &err), TRAWL_OK);
+	assert_int_equal(trawl_builder_finish(b, &err), TRAWL_OK);
+	trawl_builder_free(b);
+	write_bad_postings(dir);
+	trawl_index *ix = NULL;
+	assert_int_equal(trawl_index_open(dir, &ix, &err), TRAWL_OK);
+	memset(&err, 0, sizeof err);
+	assert_int_equal(trawl_index_check(ix, &err), TRAWL_ECORRUPT);
+	assert_true(names_file(err.message, "postings"));
+	trawl_index_close(ix);
 }
 
 static void test_summary(void **state)
@@ -592,15 +680,13 @@ static int group_setup(void **state)
 	W = calloc(1, sizeof *W);
 	if (!W)
 		return -1;
-	/* thousands of file rewrites: tmpfs when there is one */
-	snprintf(W->root, sizeof W->root, "%s/trawl-corrupt-XXXXXX",
-		 access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp");
+	snprintf(W->root, sizeof W->root, "%s/trawl-corrupt-XXXXXX", tmp_base());
 	if (!mkdtemp(W->root))
 		return -1;
 	snprintf(W->dir, sizeof W->dir, "%s/ix", W->root);
 	build_index(W->dir);
 	for (int fi = 0; fi < NFILES; fi++) {
-		char path[256];
+		char path[512];
 		path_of(fi, path, sizeof path);
 		W->orig[fi] = slurp(path, &W->len[fi]);
 	}
@@ -637,6 +723,7 @@ int main(void)
 		F(meta), F(terms), F(postings), F(positions), F(docs), F(store),
 		cmocka_unit_test_teardown(test_missing_file_is_reported,
 					  restore_all),
+		cmocka_unit_test(test_posting_past_the_last_document_is_corrupt),
 		cmocka_unit_test(test_summary),
 	};
 #undef F

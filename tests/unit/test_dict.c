@@ -24,6 +24,16 @@
 #include "codec.h"
 #include "dict.h"
 
+/* Where test directories go: $TMPDIR, else tmpfs when there is one (the
+ * writers fsync every file), else /tmp. */
+static const char *tmp_base(void)
+{
+	const char *t = getenv("TMPDIR");
+	if (t && *t)
+		return t;
+	return access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
+}
+
 /* ---- helpers ----------------------------------------------------------- */
 
 static uint64_t seed;
@@ -48,7 +58,7 @@ typedef struct term {
 } term;
 
 typedef struct fixture {
-	char dir[64];
+	char dir[256];
 	term *terms;
 	size_t n;
 	cfile f;
@@ -118,7 +128,7 @@ static term *make_terms(rng *r, size_t n)
 
 static void write_dict(const char *dir, const term *t, size_t n)
 {
-	char path[128];
+	char path[512];
 	snprintf(path, sizeof path, "%s/terms", dir);
 	unlink(path);
 	cfw w;
@@ -179,7 +189,7 @@ static int setup_n(void **state, size_t n)
 	fixture *f = calloc(1, sizeof *f);
 	if (!f)
 		return -1;
-	snprintf(f->dir, sizeof f->dir, "/tmp/trawl-dict-XXXXXX");
+	snprintf(f->dir, sizeof f->dir, "%s/trawl-dict-XXXXXX", tmp_base());
 	if (!mkdtemp(f->dir))
 		return -1;
 	rng r = { seed ^ (n * 0x9e3779b97f4a7c15ull) };
@@ -195,7 +205,7 @@ static int teardown(void **state)
 {
 	fixture *f = *state;
 	cf_close(&f->f);
-	char path[128];
+	char path[512];
 	snprintf(path, sizeof path, "%s/terms", f->dir);
 	unlink(path);
 	rmdir(f->dir);
@@ -375,7 +385,7 @@ static int setup_dir(void **state)
 	fixture *f = calloc(1, sizeof *f);
 	if (!f)
 		return -1;
-	snprintf(f->dir, sizeof f->dir, "/tmp/trawl-dict-XXXXXX");
+	snprintf(f->dir, sizeof f->dir, "%s/trawl-dict-XXXXXX", tmp_base());
 	if (!mkdtemp(f->dir))
 		return -1;
 	*state = f;
@@ -385,7 +395,7 @@ static int setup_dir(void **state)
 static void test_term_over_255_bytes_is_elimit(void **state)
 {
 	fixture *f = *state;
-	char path[128];
+	char path[512];
 	snprintf(path, sizeof path, "%s/terms", f->dir);
 	cfw w;
 	trawl_error err;
@@ -410,7 +420,7 @@ static void test_term_over_255_bytes_is_elimit(void **state)
 static void test_term_of_255_bytes_round_trips(void **state)
 {
 	fixture *f = *state;
-	char path[128];
+	char path[512];
 	snprintf(path, sizeof path, "%s/terms", f->dir);
 	cfw w;
 	trawl_error err;
@@ -443,7 +453,7 @@ static void test_term_of_255_bytes_round_trips(void **state)
 static int open_raw(fixture *f, const uint8_t *data, size_t n,
 		    trawl_error *err)
 {
-	char path[128];
+	char path[512];
 	snprintf(path, sizeof path, "%s/terms", f->dir);
 	unlink(path);
 	cfw w;
@@ -644,7 +654,7 @@ static int teardown_dir(void **state)
 {
 	fixture *f = *state;
 	cf_close(&f->f);
-	char path[128];
+	char path[512];
 	snprintf(path, sizeof path, "%s/terms", f->dir);
 	unlink(path);
 	rmdir(f->dir);

@@ -26,6 +26,16 @@
 #include "codec.h"
 #include "docstore.h"
 
+/* Where test directories go: $TMPDIR, else tmpfs when there is one (the
+ * writers fsync every file), else /tmp. */
+static const char *tmp_base(void)
+{
+	const char *t = getenv("TMPDIR");
+	if (t && *t)
+		return t;
+	return access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
+}
+
 static uint64_t seed;
 
 typedef struct rng {
@@ -96,7 +106,7 @@ static trawl_doc as_doc(const sdoc *d)
 }
 
 typedef struct fixture {
-	char dir[64];
+	char dir[256];
 	sdoc *docs;
 	size_t n;
 	cfile f;           /* mapped from disk, or built in memory: */
@@ -161,7 +171,7 @@ static void store_path(const fixture *f, char *p, size_t n)
 /* Writes f->docs through ds_writer and opens the file. */
 static void write_store(fixture *f)
 {
-	char path[128];
+	char path[512];
 	store_path(f, path, sizeof path);
 	unlink(path);
 	cfw w;
@@ -232,7 +242,7 @@ static int setup(void **state)
 	fixture *f = calloc(1, sizeof *f);
 	if (!f)
 		return -1;
-	snprintf(f->dir, sizeof f->dir, "/tmp/trawl-docstore-XXXXXX");
+	snprintf(f->dir, sizeof f->dir, "%s/trawl-docstore-XXXXXX", tmp_base());
 	if (!mkdtemp(f->dir))
 		return -1;
 	*state = f;
@@ -244,7 +254,7 @@ static int teardown(void **state)
 	fixture *f = *state;
 	close_store(f);
 	free_docs(f);
-	char path[128];
+	char path[512];
 	store_path(f, path, sizeof path);
 	unlink(path);
 	rmdir(f->dir);

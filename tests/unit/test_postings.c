@@ -30,6 +30,16 @@
 #include "dict.h"
 #include "postings.h"
 
+/* Where test directories go: $TMPDIR, else tmpfs when there is one (the
+ * writers fsync every file), else /tmp. */
+static const char *tmp_base(void)
+{
+	const char *t = getenv("TMPDIR");
+	if (t && *t)
+		return t;
+	return access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
+}
+
 /* ---- generator --------------------------------------------------------- */
 
 static uint64_t seed;
@@ -64,7 +74,7 @@ static const uint32_t dfs[] = { 1, 127, 128, 129, 1000, 50000 };
 #define NTERMS (NDF * NSHAPES)
 
 typedef struct fixture {
-	char dir[64];
+	char dir[256];
 	tspec terms[NTERMS];
 	cfile post, pos;
 } fixture;
@@ -169,7 +179,7 @@ static void free_term(tspec *s)
 /* Writes every term of F into its postings and positions files. */
 static void write_terms(fixture *f)
 {
-	char pp[128], xp[128];
+	char pp[512], xp[512];
 	snprintf(pp, sizeof pp, "%s/postings", f->dir);
 	snprintf(xp, sizeof xp, "%s/positions", f->dir);
 	cfw pw, xw;
@@ -218,7 +228,7 @@ static int group_setup(void **state)
 	fixture *f = calloc(1, sizeof *f);
 	if (!f)
 		return -1;
-	snprintf(f->dir, sizeof f->dir, "/tmp/trawl-postings-XXXXXX");
+	snprintf(f->dir, sizeof f->dir, "%s/trawl-postings-XXXXXX", tmp_base());
 	if (!mkdtemp(f->dir))
 		return -1;
 	rng r = { seed };
@@ -242,7 +252,7 @@ static int group_teardown(void **state)
 		return 0;
 	cf_close(&f->post);
 	cf_close(&f->pos);
-	char p[128];
+	char p[512];
 	snprintf(p, sizeof p, "%s/postings", f->dir);
 	unlink(p);
 	snprintf(p, sizeof p, "%s/positions", f->dir);
