@@ -953,8 +953,8 @@ static int cmd_delete(int argc, char **argv)
 	const char *from = NULL;
 	opterr = 0;
 	int c;
-	/* "+": ids may start with '-' after INDEX; "--" ends the options */
-	while ((c = getopt_long(argc, argv, "+:h", longopts, NULL)) != -1) {
+	/* options may follow INDEX; after "--", every argument is an id */
+	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'i': from = optarg; break;
 		case 'h': fputs(usage_delete, stdout); return EXIT_OK;
@@ -969,8 +969,6 @@ static int cmd_delete(int argc, char **argv)
 	if (argc - optind < 1)
 		return bad_usage(usage_delete, "missing INDEX");
 	const char *dir = argv[optind++];
-	if (optind < argc && strcmp(argv[optind], "--") == 0)
-		optind++;
 	if (optind == argc && !from)
 		return bad_usage(usage_delete, "no ID given (or --ids-from FILE)");
 

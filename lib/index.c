@@ -540,6 +540,11 @@ static int check_postings(segment *sg, trawl_error *err)
 		while (cur.docno != DOC_END) {
 			docrec r;
 			rc = seg_docrec(sg, cur.docno, &r, err);
+			if (rc == TRAWL_ENOTFOUND)
+				rc = tr_err(err, TRAWL_ECORRUPT,
+					    "%s/postings: term \"%s\" lists document "
+					    "%u past the last", sg->path, t.term,
+					    cur.docno);
 			const uint8_t *rp;
 			/* replaced documents have no postings; deleted ones keep
 			 * theirs until a merge */
