@@ -20,7 +20,7 @@ IDX=${TRAWL_INDEX:-bin/trawl-index}
 QRY=${TRAWL_QUERY:-bin/trawl-query}
 KILLAFTER=${TRAWL_KILLAFTER:-build/tools/killafter}
 TRIALS=${CRASH_TRIALS:-30}
-MAX_US=${CRASH_MAX_US:-150000}
+MAX_US=${CRASH_MAX_US:-100000}
 SEED=${CRASH_SEED:-$(($(date +%s) % 100000))}
 for x in "$IDX" "$QRY" "$KILLAFTER"; do
 	[ -x "$x" ] || { echo "FAIL: $x not built"; exit 1; }
@@ -39,11 +39,14 @@ fail() {
 	[ -s "$T/err" ] && { echo "--- stderr:"; head -n 10 "$T/err"; }
 }
 
-# A linear congruential generator: rand N sets r to 0..N-1.
+# A linear congruential generator: rand N sets r to 0..N-1 (N < 2^30),
+# from the high 15 bits of two steps.
 state=$SEED
 rand() {
 	state=$(((state * 1103515245 + 12345) % 2147483648))
-	r=$(((state / 65536) % $1))
+	r=$((state / 65536))
+	state=$(((state * 1103515245 + 12345) % 2147483648))
+	r=$(((r * 32768 + state / 65536) % $1))
 }
 
 # gen FIRST N TAG [IDS_FILE]: N JSON Lines documents with ids dFIRST...
@@ -109,7 +112,7 @@ while [ "$trial" -lt "$TRIALS" ]; do
 	: >"$T/tagnew"
 	if [ "$op" -lt 5 ]; then
 		# add: new documents, and some replacing live ones
-		rand 600; n=$((200 + r))
+		rand 300; n=$((100 + r))
 		rand 100; nrep=$r
 		pick "$nrep" "$T/state" >"$T/rep"
 		{
@@ -122,7 +125,9 @@ while [ "$trial" -lt "$TRIALS" ]; do
 		what="add of $n documents ($nrep replacing)"
 		set -- "$IDX" add -q "$I" "$T/batch.jsonl"
 	elif [ "$op" -lt 8 ]; then
-		rand 300; n=$((1 + r))
+		rand 400; n=$((1 + r))
+		# keep the index small, so that trials stay fast
+		[ "$(wc -l <"$T/state")" -gt 3000 ] && n=$((n + 600))
 		pick "$n" "$T/state" >"$T/del"
 		echo "no-such-id-$trial" >>"$T/del"
 		LC_ALL=C sort "$T/del" >"$T/dels"

@@ -6,13 +6,18 @@
  * counted; uncommitted changes are invisible and discarded by close; one
  * writer at a time (ELOCKED names the lock); stats; merges; the automatic
  * merge policy keeps the segment count logarithmic; a write that fails in
- * the middle of a commit (RLIMIT_FSIZE in a child) leaves the last commit.
+ * the middle of a commit (RLIMIT_FSIZE in a child) leaves the last commit;
+ * an fsync that fails at each point of a commit or merge (the binary is
+ * linked with -Wl,--wrap=fsync) leaves the old or, past the manifest's
+ * rename, the new state, and the same writer goes on.
  *
  * The randomized differential test applies seeded sequences of adds,
  * replaces, deletes, commits, merges and discarded batches, keeps the
  * surviving documents in memory, and after every commit compares the
  * match set of ~30 queries of every kind with a fresh trawl_builder build
- * of those documents.  TRAWL_SEED replays a seed (printed on stderr).
+ * of those documents.  TRAWL_SEED replays a seed (printed on stderr);
+ * TRAWL_TEST=pattern runs some tests only.  Indexes go to /dev/shm when it
+ * exists (TMPDIR overrides): commits fsync, and tmpfs keeps this fast.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -1392,6 +1397,101 @@ static void test_failed_write_during_commit_leaves_the_last_commit(void **state)
 	trawl_index_close(ix);
 }
 
+/* ---- fsync failing in the middle of a commit or merge ------------------- */
+
+/* Linked with -Wl,--wrap=fsync: the fsync_fail_at-th call fails. */
+int __real_fsync(int fd);
+static int fsync_fail_at, fsync_calls;
+
+int __wrap_fsync(int fd);
+int __wrap_fsync(int fd)
+{
+	if (fsync_fail_at && ++fsync_calls == fsync_fail_at) {
+		errno = EIO;
+		return -1;
+	}
+	return __real_fsync(fd);
+}
+
+/* Fails the Nth fsync of a commit (or, with MERGE, of a full merge) for
+ * N = 1, 2, ... until one goes through.  Every failure is EIO and leaves
+ * the index at the old state or -- when only the directory's fsync after
+ * the manifest's rename failed -- the new one; check passes; and the same
+ * writer goes on to commit more. */
+static void fail_each_fsync(fx *f, int merge_too)
+{
+	trawl_writer *w = wopen(f->dir);
+	add_range(w, "base", 0, 40, "");
+	commit(w);
+	add_range(w, "more", 0, 40, "");
+	commit(w);
+	int n = 0, n_new = 0;
+	for (;; n++) {
+		char *old = all_ids(f->dir);
+		char tag[32];
+		snprintf(tag, sizeof tag, "f%d-", n);
+		add_range(w, tag, 0, 20, "");
+		char id[32];
+		snprintf(id, sizeof id, "base%d", n);
+		wdel(w, id);
+		trawl_error err;
+		memset(&err, 0, sizeof err);
+		fsync_calls = 0;
+		fsync_fail_at = n + 1;
+		int rc = merge_too ? trawl_writer_merge(w, 1, &err)
+				   : trawl_writer_commit(w, &err);
+		fsync_fail_at = 0;
+		char *now = all_ids(f->dir);
+		if (rc == TRAWL_OK) {
+			assert_string_not_equal(now, old);
+			free(old);
+			free(now);
+			break;
+		}
+		assert_int_equal(rc, TRAWL_EIO);
+		assert_non_null(strstr(err.message, "fsync") ||
+				strstr(err.message, "write failed") ?
+				err.message : NULL);
+		if (strcmp(now, old)) {
+			/* committed: the new documents are all there */
+			n_new++;
+			char want[64];
+			snprintf(want, sizeof want, "%s19 ", tag);
+			assert_non_null(strstr(now, want));
+		}
+		/* the same writer commits again, from the state on disk */
+		snprintf(id, sizeof id, "again%d", n);
+		tdoc t = text_doc(id, "", "common again");
+		wadd(w, &t);
+		tdoc_free(&t);
+		commit(w);
+		char *after = all_ids(f->dir);
+		assert_int_equal(strlen(after), strlen(now) + strlen(id) + 1);
+		free(after);
+		free(old);
+		free(now);
+		char left[4096];
+		unreferenced(f->dir, left, sizeof left);
+		assert_string_equal(left, "");
+	}
+	assert_true(n >= 4);
+	assert_true(n_new >= 1); /* the fsync after the rename failed once */
+	trawl_writer_close(w);
+	trawl_index *ix = ropen(f->dir);
+	check_ok(ix);
+	trawl_index_close(ix);
+}
+
+static void test_failed_fsync_during_commit_keeps_the_writer_consistent(void **state)
+{
+	fail_each_fsync(*state, 0);
+}
+
+static void test_failed_fsync_during_merge_keeps_the_writer_consistent(void **state)
+{
+	fail_each_fsync(*state, 1);
+}
+
 static int group_setup(void **state)
 {
 	(void)state;
@@ -1426,6 +1526,8 @@ int main(void)
 		T(test_merge_policy_keeps_segment_count_logarithmic),
 		T(test_random_updates_match_a_fresh_build),
 		T(test_failed_write_during_commit_leaves_the_last_commit),
+		T(test_failed_fsync_during_commit_keeps_the_writer_consistent),
+		T(test_failed_fsync_during_merge_keeps_the_writer_consistent),
 	};
 #undef T
 	/* TRAWL_TEST=pattern runs the matching tests only */
