@@ -160,15 +160,16 @@ static int cmp_rank_date(const void *a, const void *b)
 	return better(a, b, 1) ? -1 : better(b, a, 1) ? 1 : 0;
 }
 
-static int explain_hit(trawl_index *ix, const trawl_query *q, uint32_t docno,
-		       char **out, trawl_error *err)
+static int explain_hit(trawl_index *ix, const trawl_query *q,
+		       const qe_stats *stats, uint32_t docno, char **out,
+		       trawl_error *err)
 {
 	uint32_t local;
 	segment *sg = ix_segment(ix, docno, &local);
 	if (!sg)
 		return tr_err(err, TRAWL_ENOTFOUND, "no document %u", docno);
 	qeval *e;
-	int rc = qe_new(ix, sg, q->root, &e, err);
+	int rc = qe_new(ix, sg, q->root, stats, &e, err);
 	if (rc)
 		return rc;
 	buf b;
@@ -208,14 +209,18 @@ int trawl_search(trawl_index *ix, const trawl_query *q,
 	cand *heap = malloc((k ? k : 1) * sizeof *heap);
 	trawl_hits *h = calloc(1, sizeof *h);
 	qeval *e = NULL;
+	qe_stats *stats = NULL;
 	if (!heap || !h) {
 		rc = tr_err(err, TRAWL_ENOMEM, "out of memory");
 		goto done;
 	}
+	/* one idf for a word across segments: dfs looked up once */
+	if (ix->nsegs > 1 && (rc = qe_stats_new(ix, q->root, &stats, err)))
+		goto done;
 	size_t nheap = 0;
 	for (size_t si = 0; si < ix->nsegs; si++) {
 		segment *sg = &ix->segs[si];
-		if ((rc = qe_new(ix, sg, q->root, &e, err)))
+		if ((rc = qe_new(ix, sg, q->root, stats, &e, err)))
 			goto done;
 		for (uint32_t d = qe_next(e, 0); d != DOC_END;
 		     d = d == DOC_END - 1 ? DOC_END : qe_next(e, d + 1)) {
@@ -262,7 +267,7 @@ int trawl_search(trawl_index *ix, const trawl_query *q,
 		h->v[i].docno = heap[first + i].docno;
 		h->v[i].score = heap[first + i].score;
 		if (o->explain) {
-			rc = explain_hit(ix, q, h->v[i].docno, &h->explain[i], err);
+			rc = explain_hit(ix, q, stats, h->v[i].docno, &h->explain[i], err);
 			if (rc)
 				goto done;
 			h->v[i].explain = h->explain[i];
@@ -270,6 +275,7 @@ int trawl_search(trawl_index *ix, const trawl_query *q,
 	}
 done:
 	qe_free(e);
+	qe_stats_free(stats);
 	free(heap);
 	if (rc) {
 		trawl_hits_free(h);
@@ -316,7 +322,7 @@ int trawl_foreach_match(trawl_index *ix, const trawl_query *q,
 	for (size_t si = 0; si < ix->nsegs && !rc; si++) {
 		segment *sg = &ix->segs[si];
 		qeval *e;
-		if ((rc = qe_new(ix, sg, q->root, &e, err)))
+		if ((rc = qe_new(ix, sg, q->root, NULL, &e, err)))
 			return rc;
 		for (uint32_t d = qe_next(e, 0); d != DOC_END;
 		     d = d == DOC_END - 1 ? DOC_END : qe_next(e, d + 1)) {

@@ -510,12 +510,14 @@ static int merge_range(trawl_writer *w, size_t from, size_t to,
 		return rc;
 	for (size_t i = from; i < to && !rc; i++) {
 		segment *sg = &w->ix->segs[i];
+		ds_cursor dc;
+		memset(&dc, 0, sizeof dc);
 		for (uint32_t d = 0; d < sg->ndocs && !rc; d++) {
 			docrec r;
 			if ((rc = seg_docrec(sg, d, &r, err)) || r.dead)
 				continue;
 			trawl_stored *s;
-			if ((rc = ds_get(&sg->store, r.block, d, &s, err)))
+			if ((rc = ds_get_cached(&sg->store, &dc, r.block, d, &s, err)))
 				break;
 			trawl_doc doc = { s->id, s->id_len, s->title, s->title_len,
 					  s->body, s->body_len, s->date, s->date_len,
@@ -525,6 +527,7 @@ static int merge_range(trawl_writer *w, size_t from, size_t to,
 			if (a < 0)
 				rc = a;
 		}
+		ds_cursor_free(&dc);
 	}
 	if (!rc)
 		rc = trawl_builder_finish(b, err);
