@@ -60,9 +60,12 @@ bin/trawl-query: $(B)/query/main.o $(B)/libtrawl.a
 	@mkdir -p bin
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
+# test_writer fails fsync on demand, in the middle of a commit
+$(B)/tests/test_writer: TEST_LDFLAGS = -Wl,--wrap=fsync
+
 $(B)/tests/test_%: tests/unit/test_%.c $(B)/libtrawl.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -o $@ $< $(B)/libtrawl.a $(CMOCKA) $(LDLIBS)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(TEST_LDFLAGS) -o $@ $< $(B)/libtrawl.a $(CMOCKA) $(LDLIBS)
 
 $(B)/tools/%: tests/tools/%.c $(B)/libtrawl.a
 	@mkdir -p $(dir $@)

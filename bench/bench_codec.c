@@ -127,11 +127,11 @@ int main(int argc, char **argv)
 	stream gaps = { 0 }, tfs = { 0 }, pos = { 0 };
 	dict_iter it;
 	dterm t;
-	if (dict_seek(&ix->dict, &it, "", 0, &err))
+	if (dict_seek(&ix->segs[0].dict, &it, "", 0, &err))
 		return 2;
 	while (dict_next(&it, &t, &err) == 1) {
 		pcursor c;
-		if (pcur_open(&c, &ix->postings, &ix->positions, &t, &err))
+		if (pcur_open(&c, &ix->segs[0].postings, &ix->segs[0].positions, &t, &err))
 			return 2;
 		uint32_t prev = UINT32_MAX;
 		for (; c.docno != DOC_END; pcur_next(&c)) {

@@ -93,7 +93,7 @@ static void remove_root(void)
 {
 	for (int i = 0; i < NFILES; i++) {
 		char p[256];
-		snprintf(p, sizeof p, "%s/%s", dir, names[i]);
+		snprintf(p, sizeof p, "%s/seg-00000001/%s", dir, names[i]);
 		unlink(p);
 	}
 	rmdir(dir);
@@ -183,7 +183,7 @@ static void build_once(void)
 	trawl_builder_free(b);
 	for (int i = 0; i < NFILES; i++) {
 		char p[256];
-		snprintf(p, sizeof p, "%s/%s", dir, names[i]);
+		snprintf(p, sizeof p, "%s/seg-00000001/%s", dir, names[i]);
 		FILE *f = fopen(p, "rb");
 		if (!f)
 			die(p, NULL);
@@ -206,7 +206,7 @@ static void build_once(void)
 static void put_file(int fi, const uint8_t *p, size_t n)
 {
 	char path[256];
-	snprintf(path, sizeof path, "%s/%s", dir, names[fi]);
+	snprintf(path, sizeof path, "%s/seg-00000001/%s", dir, names[fi]);
 	FILE *f = fopen(path, "wb");
 	if (!f || (n && fwrite(p, 1, n, f) != n) || fclose(f))
 		die(path, NULL);

@@ -43,7 +43,8 @@ enum {
 	TRAWL_ELIMIT = -7,    /* a hard limit was exceeded */
 	TRAWL_EEXIST = -8,    /* the target exists (an index without force) */
 	TRAWL_ENOTFOUND = -9, /* no such index, file or document */
-	TRAWL_EINPUT = -10    /* a malformed input document (skippable) */
+	TRAWL_EINPUT = -10,   /* a malformed input document (skippable) */
+	TRAWL_ELOCKED = -11   /* another writer holds the index's lock */
 };
 
 /* What went wrong, filled by a failing call when the caller passes one. */
@@ -159,6 +160,50 @@ int trawl_builder_finish(trawl_builder *b, trawl_error *err);
  * file and leaves DIR as it was.  NULL is a no-op. */
 void trawl_builder_free(trawl_builder *b);
 
+/* ---- Updating an index ------------------------------------------------- */
+
+/* A writer adds, replaces and deletes documents of an existing index (or
+ * creates one), made visible all at once by a commit.  One writer at a
+ * time: a second gets TRAWL_ELOCKED naming the lock file.  Readers opened
+ * before a commit keep their snapshot until they close.
+ *
+ * Merge policy: a segment's level is L when it holds fewer than
+ * 1000 * 8^L live documents (and at least 1000 * 8^(L-1)).  After each
+ * commit, while the newest segment (level L) and the run of segments just
+ * before it whose level is at most L number 8 or more, that run is merged
+ * into one segment.  Each level thus holds fewer than 8 segments, and an
+ * index of N documents has at most about 8 * (log8(N / 1000) + 2). */
+typedef struct trawl_writer trawl_writer;
+
+/* Opens DIR for writing (creating an empty index when there is none;
+ * language from O, default english).  Removes temporary files and
+ * segments left by a writer that died. */
+int trawl_writer_open(const char *dir, const trawl_build_opts *o,
+		      trawl_writer **out, trawl_error *err);
+
+/* Adds D; a document with the same id (committed or pending) is replaced.
+ * Returns 0, 1 when it replaced one, or a negative code (TRAWL_EINPUT for
+ * a document the builder rejects; the writer goes on). */
+int trawl_writer_add(trawl_writer *w, const trawl_doc *d, trawl_error *err);
+
+/* Deletes the document with this id.  Returns 1, 0 when there is none,
+ * or a negative code. */
+int trawl_writer_delete(trawl_writer *w, const char *id, size_t len,
+			trawl_error *err);
+
+/* Makes every change since the last commit visible, atomically and
+ * durably, then applies the merge policy. */
+int trawl_writer_commit(trawl_writer *w, trawl_error *err);
+
+/* Commits, then merges segments until at most MAX_SEGMENTS remain (at
+ * least 1), dropping deleted documents for good. */
+int trawl_writer_merge(trawl_writer *w, size_t max_segments,
+		       trawl_error *err);
+
+/* Closes the writer; changes not committed are discarded.  NULL is a
+ * no-op. */
+void trawl_writer_close(trawl_writer *w);
+
 /* ---- Opening an index -------------------------------------------------- */
 
 typedef struct trawl_index trawl_index;
@@ -172,8 +217,9 @@ void trawl_index_close(trawl_index *ix); /* NULL is a no-op */
 /* Figures for `trawl-index stats` and the build summary. */
 typedef struct trawl_stats {
 	uint64_t docs;           /* live documents */
-	uint64_t deleted;        /* replaced documents still stored */
-	uint64_t terms;          /* distinct terms */
+	uint64_t deleted;        /* replaced or deleted documents still stored */
+	uint64_t segments;       /* segments (1 after a build or a full merge) */
+	uint64_t terms;          /* distinct terms (summed over segments) */
 	uint64_t postings;       /* (term, document) pairs */
 	uint64_t positions;      /* (term, document, field, position) tuples */
 	uint64_t input_bytes;    /* title+body bytes indexed */

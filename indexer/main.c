@@ -1,16 +1,21 @@
 /*
- * trawl-index -- builds, describes and verifies a trawl index.
+ * trawl-index -- builds, updates, describes and verifies a trawl index.
  *
  *   trawl-index build -o INDEX [options] INPUT...
+ *   trawl-index add INDEX [options] INPUT...
+ *   trawl-index delete INDEX [--ids-from FILE] [ID...]
+ *   trawl-index merge INDEX [--max-segments N]
  *   trawl-index stats INDEX
  *   trawl-index check INDEX
  *   trawl-index languages
  *
  * A thin command: argv -> libtrawl calls -> stdout.  It reads documents with
- * trawl_input_next, hands them to a trawl_builder and commits with
- * trawl_builder_finish; the summary comes from trawl_index_stats on the
- * finished index.  Progress and warnings go to stderr, results to stdout.
- * Exit codes: 0 ok, 1 built with skipped documents, 2 failed.
+ * trawl_input_next (read_inputs, shared by build and add) and hands them to
+ * a trawl_builder, committed with trawl_builder_finish, or to a trawl_writer
+ * (add, delete, merge), committed once with trawl_writer_commit; summaries
+ * come from trawl_index_stats.  Progress and warnings go to stderr, results
+ * to stdout.  Exit codes: 0 ok, 1 done but documents were skipped (or ids
+ * not found), 2 failed.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -149,12 +154,16 @@ static const char usage_main[] =
 	"\n"
 	"commands:\n"
 	"  build -o INDEX [options] INPUT...   build an index from corpus files\n"
+	"  add INDEX [options] INPUT...        add or replace documents\n"
+	"  delete INDEX ID...                  delete documents by id\n"
+	"  merge INDEX [--max-segments N]      merge segments, drop deleted documents\n"
 	"  stats INDEX                         print the index's figures\n"
 	"  check INDEX                         verify every checksum and invariant\n"
 	"  languages                           list the stemming languages\n"
 	"\n"
 	"`" PROG " COMMAND --help` describes one command.\n"
-	"exit codes: 0 ok, 1 built but documents were skipped, 2 failed\n";
+	"exit codes: 0 ok, 1 done but documents were skipped (or ids not found),\n"
+	"            2 failed\n";
 
 static const char usage_build[] =
 	"usage: " PROG " build -o INDEX [options] INPUT...\n"
@@ -179,6 +188,44 @@ static const char usage_build[] =
 	"Progress goes to stderr when it is a terminal; the summary to stdout.\n"
 	"exit codes: 0 ok, 1 built but malformed documents were skipped,\n"
 	"            2 failed or interrupted (nothing written)\n";
+
+static const char usage_add[] =
+	"usage: " PROG " add INDEX [options] INPUT...\n"
+	"\n"
+	"Adds the documents of each INPUT (as for build: .jsonl, .jsonl.gz, a\n"
+	"directory tree of .txt files, or - for stdin) to the index INDEX; a\n"
+	"document whose id is already there replaces it.  Creates INDEX when\n"
+	"it does not exist.  The changes become visible all at once, at the end.\n"
+	"\n"
+	"options:\n"
+	"  -l, --language L       stemming language of a new index (default\n"
+	"                         english); an existing index keeps its own\n"
+	"  -m, --memory SIZE      memory for in-memory postings (default 256M)\n"
+	"  -j, --threads N        analysis threads (default 0: one per core)\n"
+	"      --strict           fail on the first malformed document instead of\n"
+	"                         skipping it\n"
+	"  -q, --quiet            no progress display\n"
+	"  -h, --help             this text\n"
+	"\n"
+	"exit codes: 0 ok, 1 added but malformed documents were skipped,\n"
+	"            2 failed, interrupted or locked (nothing of this add visible)\n";
+
+static const char usage_delete[] =
+	"usage: " PROG " delete INDEX [--ids-from FILE] [ID...]\n"
+	"\n"
+	"Deletes the documents with these ids from INDEX (ids from FILE, one a\n"
+	"line, - for stdin; empty lines are ignored).  An id not in the index is\n"
+	"reported on stderr (\"not found: ID\").  One commit at the end.\n"
+	"exit codes: 0 every id deleted, 1 some ids not found,\n"
+	"            2 failed, interrupted or locked (nothing deleted)\n";
+
+static const char usage_merge[] =
+	"usage: " PROG " merge INDEX [--max-segments N]\n"
+	"\n"
+	"Merges the segments of INDEX until at most N remain (default 1) and\n"
+	"drops deleted and replaced documents for good.  Readers keep working;\n"
+	"an interrupted merge leaves the index as it was.\n"
+	"exit codes: 0 ok, 2 failed or locked\n";
 
 static const char usage_stats[] =
 	"usage: " PROG " stats INDEX\n"
@@ -238,6 +285,7 @@ static int simple_opts(int argc, char **argv, const char *usage, int *first)
 
 /* What only a build knows, for the summary; NULL for `stats`. */
 typedef struct build_info {
+	uint64_t docs;       /* documents taken */
 	uint64_t skipped;
 	uint64_t replaced;
 	uint64_t bytes_read; /* bytes consumed from the inputs */
@@ -265,8 +313,10 @@ static void print_stats(const char *dir, const trawl_stats *st,
 	if (bi) {
 		printf("skipped      %" PRIu64 "\n", bi->skipped);
 		printf("replaced     %" PRIu64 "\n", bi->replaced);
-	} else if (st->deleted) {
-		printf("replaced     %" PRIu64 "\n", st->deleted);
+	} else {
+		printf("deleted      %" PRIu64 " (replaced or deleted, until a "
+		       "merge)\n", st->deleted);
+		printf("segments     %" PRIu64 "\n", st->segments);
 	}
 	printf("terms        %" PRIu64 " distinct\n", st->terms);
 	printf("postings     %" PRIu64 "\n", st->postings);
@@ -416,7 +466,138 @@ static void install_signals(void)
 	sigaction(SIGTERM, &sa, NULL);
 }
 
-static int cmd_build(int argc, char **argv)
+/* Checks that every input exists before any work, and notes its size for
+ * the progress display.  Returns 0, or -1 after saying why. */
+static int prepare_inputs(char **inputs, int ninputs, int quiet, progress *p)
+{
+	memset(p, 0, sizeof *p);
+	p->on = !quiet && isatty(STDERR_FILENO);
+	p->ninputs = ninputs;
+	p->sizes = calloc((size_t)ninputs, sizeof *p->sizes);
+	if (!p->sizes) {
+		fputs(PROG ": out of memory\n", stderr);
+		return -1;
+	}
+	for (int i = 0; i < ninputs; i++) {
+		struct stat sb;
+		if (strcmp(inputs[i], "-") == 0) {
+			if (fstat(STDIN_FILENO, &sb) == 0 && S_ISREG(sb.st_mode))
+				p->sizes[i] = (uint64_t)sb.st_size;
+			continue;
+		}
+		if (stat(inputs[i], &sb) != 0) {
+			fprintf(stderr, PROG ": %s: %s\n", inputs[i],
+				strerror(errno));
+			free(p->sizes);
+			p->sizes = NULL;
+			return -1;
+		}
+		if (S_ISREG(sb.st_mode))
+			p->sizes[i] = (uint64_t)sb.st_size;
+	}
+	p->start = now_seconds();
+	p->last = p->start; /* first update after 0.25 s: none for tiny runs */
+	return 0;
+}
+
+/* Where documents go: a builder (build) or a writer (add). */
+typedef struct sink {
+	trawl_builder *b;
+	trawl_writer *w;
+} sink;
+
+static int sink_add(sink *k, const trawl_doc *d, trawl_error *err)
+{
+	return k->b ? trawl_builder_add(k->b, d, err)
+		    : trawl_writer_add(k->w, d, err);
+}
+
+enum { READ_OK = 0, READ_FAILED = -1, READ_INTERRUPTED = -2 };
+
+/* Reads every document of INPUTS into K.  A malformed document (from the
+ * input, or one the builder rejects such as a bad date) is skipped with a
+ * warning and counted in BI, or with STRICT stops everything.  A build
+ * warns about a repeated id; for add, replacing is the point.  Returns
+ * READ_OK, READ_FAILED after printing why (WHAT is "nothing written" or
+ * "nothing committed"), or READ_INTERRUPTED when g_signal is set. */
+static int read_inputs(char **inputs, int ninputs, int strict, sink *k,
+		       const char *what, progress *p, build_info *bi)
+{
+	int warn_repeats = k->b != NULL;
+	trawl_error err;
+	for (int i = 0; i < ninputs && !g_signal; i++) {
+		p->cur = i;
+		trawl_input *in = NULL;
+		clear_err(&err);
+		int rc = trawl_input_open(inputs[i], &in, &err);
+		if (rc != TRAWL_OK) {
+			fail_path(p, inputs[i], &err, rc);
+			return READ_FAILED;
+		}
+		for (;;) {
+			if (g_signal)
+				break;
+			trawl_doc doc;
+			clear_err(&err);
+			rc = trawl_input_next(in, &doc, &err);
+			if (rc == 0)
+				break;
+			if (rc > 0) {
+				clear_err(&err);
+				rc = sink_add(k, &doc, &err);
+				if (rc == TRAWL_EINPUT) {
+					/* say which input it came from */
+					char m[sizeof err.message + 64];
+					path_msg(m, sizeof m, inputs[i], &err, rc);
+					snprintf(err.message, sizeof err.message,
+						 "%.*s",
+						 (int)sizeof err.message - 1, m);
+				}
+			}
+			if (rc == TRAWL_EINPUT) {
+				if (strict) {
+					fail(p, "%s", errtext(&err, rc));
+					fail(p, "--strict: stopping, %s", what);
+					trawl_input_close(in);
+					return READ_FAILED;
+				}
+				warn(p, "%s (document skipped)",
+				     errtext(&err, rc));
+				bi->skipped++;
+				continue;
+			}
+			if (rc < 0) {
+				if (g_signal)
+					break;
+				fail_path(p, inputs[i], &err, rc);
+				trawl_input_close(in);
+				return READ_FAILED;
+			}
+			if (rc == 1) {
+				if (warn_repeats)
+					warn(p, "id %.*s repeated: later document "
+					     "wins", (int)doc.id_len,
+					     doc.id ? doc.id : "");
+				bi->replaced++;
+			}
+			bi->docs++;
+			p->docs++;
+			progress_show(p, in, 0);
+		}
+		uint64_t d = 0, t = 0;
+		trawl_input_progress(in, &d, &t);
+		p->done_before += d;
+		trawl_input_close(in);
+	}
+	bi->bytes_read = p->done_before;
+	return g_signal ? READ_INTERRUPTED : READ_OK;
+}
+
+/* Parses the options build and add share; -1 to go on, else an exit code.
+ * BUILD: -o and --force are allowed. */
+static int input_opts(int argc, char **argv, int build, const char *usage,
+		      trawl_build_opts *bo, const char **out, int *strict,
+		      int *quiet)
 {
 	static const struct option longopts[] = {
 		{"output", required_argument, NULL, 'o'},
@@ -428,11 +609,6 @@ static int cmd_build(int argc, char **argv)
 		{"quiet", no_argument, NULL, 'q'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0}};
-	trawl_build_opts bo;
-	trawl_build_opts_init(&bo);
-	const char *out = NULL;
-	int strict = 0, quiet = 0;
-
 	opterr = 0;
 	int c;
 	/* GNU getopt_long permutes, so options may follow the inputs; "-"
@@ -440,34 +616,55 @@ static int cmd_build(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, ":o:l:m:j:fqh", longopts,
 				NULL)) != -1) {
 		switch (c) {
-		case 'o': out = optarg; break;
-		case 'l': bo.language = optarg; break;
+		case 'o':
+		case 'f':
+			if (!build)
+				return bad_usage(usage, "unknown option '%s'",
+						 argv[optind - 1]);
+			if (c == 'o')
+				*out = optarg;
+			else
+				bo->force = 1;
+			break;
+		case 'l': bo->language = optarg; break;
 		case 'm':
-			if (parse_size(optarg, &bo.memory_budget) != 0)
-				return bad_usage(usage_build,
+			if (parse_size(optarg, &bo->memory_budget) != 0)
+				return bad_usage(usage,
 						 "bad --memory '%s' (use e.g. "
 						 "512k, 256M, 1G)", optarg);
 			break;
 		case 'j':
-			if (parse_count(optarg, &bo.threads) != 0)
-				return bad_usage(usage_build,
-						 "bad --threads '%s'", optarg);
+			if (parse_count(optarg, &bo->threads) != 0)
+				return bad_usage(usage, "bad --threads '%s'",
+						 optarg);
 			break;
-		case 'f': bo.force = 1; break;
-		case 'S': strict = 1; break;
-		case 'q': quiet = 1; break;
-		case 'h': fputs(usage_build, stdout); return EXIT_OK;
+		case 'S': *strict = 1; break;
+		case 'q': *quiet = 1; break;
+		case 'h': fputs(usage, stdout); return EXIT_OK;
 		case ':':
-			return bad_usage(usage_build, "option '%s' needs a value",
+			return bad_usage(usage, "option '%s' needs a value",
 					 argv[optind - 1]);
 		default:
 			if (optopt)
-				return bad_usage(usage_build,
-						 "unknown option '-%c'", optopt);
-			return bad_usage(usage_build, "unknown option '%s'",
+				return bad_usage(usage, "unknown option '-%c'",
+						 optopt);
+			return bad_usage(usage, "unknown option '%s'",
 					 argv[optind - 1]);
 		}
 	}
+	return -1;
+}
+
+static int cmd_build(int argc, char **argv)
+{
+	trawl_build_opts bo;
+	trawl_build_opts_init(&bo);
+	const char *out = NULL;
+	int strict = 0, quiet = 0;
+	int r = input_opts(argc, argv, 1, usage_build, &bo, &out, &strict,
+			   &quiet);
+	if (r >= 0)
+		return r;
 	char **inputs = argv + optind;
 	int ninputs = argc - optind;
 	if (!out)
@@ -475,44 +672,16 @@ static int cmd_build(int argc, char **argv)
 	if (ninputs == 0)
 		return bad_usage(usage_build, "no INPUT given");
 
-	/* Check every input exists before any work, and note its size for
-	 * the progress display. */
 	progress p;
-	memset(&p, 0, sizeof p);
-	p.on = !quiet && isatty(STDERR_FILENO);
-	p.ninputs = ninputs;
-	p.sizes = calloc((size_t)ninputs, sizeof *p.sizes);
-	if (!p.sizes) {
-		fputs(PROG ": out of memory\n", stderr);
+	if (prepare_inputs(inputs, ninputs, quiet, &p) != 0)
 		return EXIT_FAILED;
-	}
-	for (int i = 0; i < ninputs; i++) {
-		struct stat sb;
-		if (strcmp(inputs[i], "-") == 0) {
-			if (fstat(STDIN_FILENO, &sb) == 0 && S_ISREG(sb.st_mode))
-				p.sizes[i] = (uint64_t)sb.st_size;
-			continue;
-		}
-		if (stat(inputs[i], &sb) != 0) {
-			fprintf(stderr, PROG ": %s: %s\n", inputs[i],
-				strerror(errno));
-			free(p.sizes);
-			return EXIT_FAILED;
-		}
-		if (S_ISREG(sb.st_mode))
-			p.sizes[i] = (uint64_t)sb.st_size;
-	}
-
 	install_signals();
 	int status = EXIT_FAILED;
 	trawl_builder *b = NULL;
-	trawl_input *in = NULL;
 	trawl_error err;
 	build_info bi;
 	memset(&bi, 0, sizeof bi);
 	bi.ninputs = ninputs;
-	p.start = now_seconds();
-	p.last = p.start; /* first update after 0.25 s: none for tiny builds */
 
 	clear_err(&err);
 	int rc = trawl_builder_new(out, &bo, &b, &err);
@@ -525,66 +694,14 @@ static int cmd_build(int argc, char **argv)
 			fail_path(&p, out, &err, rc);
 		goto done;
 	}
-
-	for (int i = 0; i < ninputs && !g_signal; i++) {
-		p.cur = i;
-		clear_err(&err);
-		rc = trawl_input_open(inputs[i], &in, &err);
-		if (rc != TRAWL_OK) {
-			fail_path(&p, inputs[i], &err, rc);
-			goto done;
-		}
-		for (;;) {
-			if (g_signal)
-				break;
-			trawl_doc doc;
-			clear_err(&err);
-			rc = trawl_input_next(in, &doc, &err);
-			if (rc == 0)
-				break;
-			if (rc == TRAWL_EINPUT) {
-				if (strict) {
-					fail(&p, "%s", errtext(&err, rc));
-					fail(&p, "--strict: stopping, nothing "
-						 "written");
-					goto done;
-				}
-				warn(&p, "%s (document skipped)",
-				     errtext(&err, rc));
-				bi.skipped++;
-				continue;
-			}
-			if (rc < 0) {
-				if (g_signal)
-					break;
-				fail_path(&p, inputs[i], &err, rc);
-				goto done;
-			}
-			clear_err(&err);
-			rc = trawl_builder_add(b, &doc, &err);
-			if (rc == 1) {
-				warn(&p, "id %.*s repeated: later document wins",
-				     (int)doc.id_len, doc.id ? doc.id : "");
-				bi.replaced++;
-			} else if (rc < 0) {
-				fail_path(&p, inputs[i], &err, rc);
-				goto done;
-			}
-			p.docs++;
-			progress_show(&p, in, 0);
-		}
-		uint64_t d = 0, t = 0;
-		trawl_input_progress(in, &d, &t);
-		p.done_before += d;
-		trawl_input_close(in);
-		in = NULL;
-	}
-	if (g_signal) {
+	sink k = { b, NULL };
+	r = read_inputs(inputs, ninputs, strict, &k, "nothing written", &p,
+			&bi);
+	if (r == READ_INTERRUPTED)
 		fail(&p, "interrupted by signal %d: nothing written",
 		     (int)g_signal);
+	if (r != READ_OK)
 		goto done;
-	}
-	bi.bytes_read = p.done_before;
 	progress_show(&p, NULL, 1);
 	if (p.on) {
 		fputs("  writing index...\033[K", stderr);
@@ -628,10 +745,363 @@ static int cmd_build(int argc, char **argv)
 
 done:
 	progress_clear(&p);
-	trawl_input_close(in);
 	trawl_builder_free(b); /* without finish: removes temporary files */
 	free(p.sizes);
 	return status;
+}
+
+/* ---- add, delete, merge ------------------------------------------------- */
+
+/* Opens DIR for writing, printing a message naming DIR (or its lock) on
+ * failure.  O may be NULL. */
+static int open_writer(const char *dir, const trawl_build_opts *o,
+		       trawl_writer **w)
+{
+	trawl_error err;
+	clear_err(&err);
+	int rc = trawl_writer_open(dir, o, w, &err);
+	if (rc == TRAWL_OK)
+		return 0;
+	char msg[1024];
+	path_msg(msg, sizeof msg, dir, &err, rc);
+	fprintf(stderr, PROG ": cannot open %s for writing: %s\n", dir, msg);
+	return -1;
+}
+
+/* The figures a writer's summary ends with; 0, or -1 after a message. */
+static int index_stats(const char *dir, trawl_stats *st)
+{
+	trawl_index *ix = NULL;
+	if (open_index(dir, &ix) != 0)
+		return -1;
+	memset(st, 0, sizeof *st);
+	trawl_error err;
+	clear_err(&err);
+	int rc = trawl_index_stats(ix, st, &err);
+	trawl_index_close(ix);
+	if (rc != TRAWL_OK) {
+		char msg[1024];
+		path_msg(msg, sizeof msg, dir, &err, rc);
+		fprintf(stderr, PROG ": %s\n", msg);
+		return -1;
+	}
+	return 0;
+}
+
+static void print_tail(const trawl_stats *st, double seconds)
+{
+	printf("segments     %" PRIu64 "\n", st->segments);
+	printf("live docs    %" PRIu64 "\n", st->docs);
+	printf("deleted      %" PRIu64 " (stored until a merge)\n",
+	       st->deleted);
+	printf("time         %.2f s\n", seconds);
+}
+
+/* Removes the empty index `add` created, when nothing was committed. */
+static void remove_new_index(const char *dir)
+{
+	char p[4096];
+	snprintf(p, sizeof p, "%s/MANIFEST", dir);
+	unlink(p);
+	snprintf(p, sizeof p, "%s/LOCK", dir);
+	unlink(p);
+	rmdir(dir); /* fails, harmlessly, if anything else is there */
+}
+
+static int cmd_add(int argc, char **argv)
+{
+	trawl_build_opts bo;
+	trawl_build_opts_init(&bo);
+	bo.language = NULL; /* given or not: a new index defaults to english */
+	const char *unused = NULL;
+	int strict = 0, quiet = 0;
+	int r = input_opts(argc, argv, 0, usage_add, &bo, &unused, &strict,
+			   &quiet);
+	if (r >= 0)
+		return r;
+	if (argc - optind < 1)
+		return bad_usage(usage_add, "missing INDEX");
+	const char *dir = argv[optind];
+	char **inputs = argv + optind + 1;
+	int ninputs = argc - optind - 1;
+	if (ninputs == 0)
+		return bad_usage(usage_add, "no INPUT given");
+
+	progress p;
+	if (prepare_inputs(inputs, ninputs, quiet, &p) != 0)
+		return EXIT_FAILED;
+	struct stat sb;
+	int existed = stat(dir, &sb) == 0;
+	trawl_writer *w = NULL;
+	int status = EXIT_FAILED, created = 0;
+	if (open_writer(dir, &bo, &w) != 0)
+		goto done;
+	created = !existed;
+	if (existed && bo.language) {
+		trawl_index *ix = NULL;
+		if (trawl_index_open(dir, &ix, NULL) == TRAWL_OK &&
+		    strcmp(trawl_index_language(ix), bo.language))
+			warn(&p, "%s has language %s; --language %s ignored", dir,
+			     trawl_index_language(ix), bo.language);
+		trawl_index_close(ix);
+	}
+	install_signals();
+	build_info bi;
+	memset(&bi, 0, sizeof bi);
+	bi.ninputs = ninputs;
+	sink k = { NULL, w };
+	r = read_inputs(inputs, ninputs, strict, &k, "nothing committed", &p,
+			&bi);
+	if (r == READ_INTERRUPTED)
+		fail(&p, "interrupted by signal %d: nothing committed",
+		     (int)g_signal);
+	if (r != READ_OK)
+		goto done;
+	progress_show(&p, NULL, 1);
+	if (p.on) {
+		fputs("  committing...\033[K", stderr);
+		fflush(stderr);
+	}
+	trawl_error err;
+	clear_err(&err);
+	int rc = trawl_writer_commit(w, &err);
+	if (rc != TRAWL_OK) {
+		fail_path(&p, dir, &err, rc);
+		goto done;
+	}
+	created = 0; /* committed: it stays */
+	trawl_writer_close(w);
+	w = NULL;
+	progress_clear(&p);
+	if (g_signal)
+		fprintf(stderr, PROG ": signal %d arrived while committing; "
+				"the add is complete\n", (int)g_signal);
+	trawl_stats st;
+	if (index_stats(dir, &st) != 0)
+		goto done;
+	printf("index        %s (language %s)\n", dir, st.language);
+	printf("added        %" PRIu64 "\n", bi.docs);
+	printf("replaced     %" PRIu64 "\n", bi.replaced);
+	printf("skipped      %" PRIu64 "\n", bi.skipped);
+	print_tail(&st, now_seconds() - p.start);
+	status = bi.skipped ? EXIT_SKIPPED : EXIT_OK;
+	if (bi.skipped)
+		fprintf(stderr, PROG ": %" PRIu64 " malformed document%s "
+				"skipped\n", bi.skipped,
+			bi.skipped == 1 ? "" : "s");
+done:
+	progress_clear(&p);
+	trawl_writer_close(w); /* without commit: discards this add */
+	if (created)
+		remove_new_index(dir);
+	free(p.sizes);
+	return status;
+}
+
+/* Reads ids from PATH ("-": stdin), one a line, into *ids / *n (growing
+ * *cap).  Returns 0, or -1 after a message. */
+static int read_ids(const char *path, char ***ids, size_t *n, size_t *cap)
+{
+	FILE *f = strcmp(path, "-") ? fopen(path, "r") : stdin;
+	if (!f) {
+		fprintf(stderr, PROG ": %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	char *line = NULL;
+	size_t lcap = 0;
+	ssize_t len;
+	int rc = 0;
+	while ((len = getline(&line, &lcap, f)) >= 0) {
+		while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+			line[--len] = '\0';
+		if (len == 0)
+			continue;
+		if (*n == *cap) {
+			size_t c = *cap ? 2 * *cap : 64;
+			char **t = realloc(*ids, c * sizeof *t);
+			if (!t) {
+				rc = -1;
+				break;
+			}
+			*ids = t;
+			*cap = c;
+		}
+		if (!((*ids)[*n] = strdup(line))) {
+			rc = -1;
+			break;
+		}
+		(*n)++;
+	}
+	if (rc)
+		fputs(PROG ": out of memory\n", stderr);
+	else if (ferror(f)) {
+		fprintf(stderr, PROG ": %s: %s\n", path, strerror(errno));
+		rc = -1;
+	}
+	free(line);
+	if (f != stdin)
+		fclose(f);
+	return rc;
+}
+
+static int cmd_delete(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"ids-from", required_argument, NULL, 'i'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0}};
+	const char *from = NULL;
+	opterr = 0;
+	int c;
+	/* options may follow INDEX; after "--", every argument is an id */
+	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'i': from = optarg; break;
+		case 'h': fputs(usage_delete, stdout); return EXIT_OK;
+		case ':':
+			return bad_usage(usage_delete, "option '%s' needs a value",
+					 argv[optind - 1]);
+		default:
+			return bad_usage(usage_delete, "unknown option '%s'",
+					 argv[optind - 1]);
+		}
+	}
+	if (argc - optind < 1)
+		return bad_usage(usage_delete, "missing INDEX");
+	const char *dir = argv[optind++];
+	if (optind == argc && !from)
+		return bad_usage(usage_delete, "no ID given (or --ids-from FILE)");
+
+	double start = now_seconds();
+	char **ids = NULL;
+	size_t nids = 0, cap = 0;
+	int status = EXIT_FAILED;
+	trawl_writer *w = NULL;
+	trawl_index *ix = NULL;
+	if (from && read_ids(from, &ids, &nids, &cap) != 0)
+		goto done;
+	/* an index must be there: delete never creates one */
+	if (open_index(dir, &ix) != 0)
+		goto done;
+	trawl_index_close(ix);
+	if (open_writer(dir, NULL, &w) != 0)
+		goto done;
+	install_signals();
+	uint64_t deleted = 0, missing = 0;
+	size_t nargs = (size_t)(argc - optind);
+	trawl_error err;
+	for (size_t i = 0; i < nargs + nids && !g_signal; i++) {
+		const char *id = i < nargs ? argv[optind + (int)i] : ids[i - nargs];
+		clear_err(&err);
+		int rc = trawl_writer_delete(w, id, strlen(id), &err);
+		if (rc < 0) {
+			char msg[1024];
+			path_msg(msg, sizeof msg, dir, &err, rc);
+			fprintf(stderr, PROG ": deleting %s: %s\n", id, msg);
+			goto done;
+		}
+		if (rc == 0) {
+			fprintf(stderr, PROG ": not found: %s\n", id);
+			missing++;
+		} else {
+			deleted++;
+		}
+	}
+	if (g_signal) {
+		fprintf(stderr, PROG ": interrupted by signal %d: nothing "
+				"deleted\n", (int)g_signal);
+		goto done;
+	}
+	clear_err(&err);
+	int rc = trawl_writer_commit(w, &err);
+	if (rc != TRAWL_OK) {
+		char msg[1024];
+		path_msg(msg, sizeof msg, dir, &err, rc);
+		fprintf(stderr, PROG ": %s\n", msg);
+		goto done;
+	}
+	trawl_writer_close(w);
+	w = NULL;
+	trawl_stats st;
+	if (index_stats(dir, &st) != 0)
+		goto done;
+	printf("index        %s\n", dir);
+	printf("deleted      %" PRIu64 " document%s\n", deleted,
+	       deleted == 1 ? "" : "s");
+	printf("not found    %" PRIu64 "\n", missing);
+	printf("segments     %" PRIu64 "\n", st.segments);
+	printf("live docs    %" PRIu64 "\n", st.docs);
+	printf("time         %.2f s\n", now_seconds() - start);
+	status = missing ? EXIT_SKIPPED : EXIT_OK;
+done:
+	trawl_writer_close(w); /* without commit: nothing deleted */
+	for (size_t i = 0; i < nids; i++)
+		free(ids[i]);
+	free(ids);
+	return status;
+}
+
+static int cmd_merge(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"max-segments", required_argument, NULL, 'n'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0}};
+	int max = 1;
+	opterr = 0;
+	int c;
+	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'n':
+			if (parse_count(optarg, &max) != 0 || max < 1)
+				return bad_usage(usage_merge,
+						 "bad --max-segments '%s' (a "
+						 "number from 1)", optarg);
+			break;
+		case 'h': fputs(usage_merge, stdout); return EXIT_OK;
+		case ':':
+			return bad_usage(usage_merge, "option '%s' needs a value",
+					 argv[optind - 1]);
+		default:
+			return bad_usage(usage_merge, "unknown option '%s'",
+					 argv[optind - 1]);
+		}
+	}
+	if (argc - optind != 1)
+		return bad_usage(usage_merge, "expected one INDEX");
+	const char *dir = argv[optind];
+	double start = now_seconds();
+	/* no signal handlers: the merge cannot stop half way, and a merge
+	 * killed at any point leaves the index as it was */
+	trawl_stats before;
+	if (index_stats(dir, &before) != 0)
+		return EXIT_FAILED;
+	trawl_writer *w = NULL;
+	if (open_writer(dir, NULL, &w) != 0)
+		return EXIT_FAILED;
+	trawl_error err;
+	clear_err(&err);
+	int rc = trawl_writer_merge(w, (size_t)max, &err);
+	trawl_writer_close(w);
+	if (rc != TRAWL_OK) {
+		char msg[1024];
+		path_msg(msg, sizeof msg, dir, &err, rc);
+		fprintf(stderr, PROG ": merge failed: %s\n", msg);
+		return EXIT_FAILED;
+	}
+	trawl_stats st;
+	if (index_stats(dir, &st) != 0)
+		return EXIT_FAILED;
+	printf("index        %s\n", dir);
+	printf("segments     %" PRIu64 " -> %" PRIu64 "\n", before.segments,
+	       st.segments);
+	printf("live docs    %" PRIu64 "\n", st.docs);
+	printf("dropped      %" PRIu64 " deleted or replaced documents\n",
+	       before.deleted - st.deleted);
+	printf("size         %.2f MB -> %.2f MB\n", mb(before.bytes_total),
+	       mb(st.bytes_total));
+	printf("time         %.2f s\n", now_seconds() - start);
+	return EXIT_OK;
 }
 
 /* ---- stats, check, languages ------------------------------------------- */
@@ -730,6 +1200,9 @@ int main(int argc, char **argv)
 		const char *u = usage_main;
 		if (argc > 2) {
 			if (strcmp(argv[2], "build") == 0) u = usage_build;
+			else if (strcmp(argv[2], "add") == 0) u = usage_add;
+			else if (strcmp(argv[2], "delete") == 0) u = usage_delete;
+			else if (strcmp(argv[2], "merge") == 0) u = usage_merge;
 			else if (strcmp(argv[2], "stats") == 0) u = usage_stats;
 			else if (strcmp(argv[2], "check") == 0) u = usage_check;
 			else if (strcmp(argv[2], "languages") == 0)
@@ -739,6 +1212,12 @@ int main(int argc, char **argv)
 		status = EXIT_OK;
 	} else if (strcmp(cmd, "build") == 0) {
 		status = cmd_build(argc - 1, argv + 1);
+	} else if (strcmp(cmd, "add") == 0) {
+		status = cmd_add(argc - 1, argv + 1);
+	} else if (strcmp(cmd, "delete") == 0) {
+		status = cmd_delete(argc - 1, argv + 1);
+	} else if (strcmp(cmd, "merge") == 0) {
+		status = cmd_merge(argc - 1, argv + 1);
 	} else if (strcmp(cmd, "stats") == 0) {
 		status = cmd_stats(argc - 1, argv + 1);
 	} else if (strcmp(cmd, "check") == 0) {

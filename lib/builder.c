@@ -26,6 +26,8 @@
 #include "error.h"
 #include "tlimits.h"
 #include "memindex.h"
+#include "builder.h"
+#include "manifest.h"
 #include "merge.h"
 #include "postings.h"
 #include "segment.h"
@@ -38,7 +40,10 @@ typedef struct idslot {
 
 struct trawl_builder {
 	char *dir;      /* target */
-	char *tmp;      /* temporary directory beside it */
+	char *tmp;      /* temporary directory beside it (holds the lock) */
+	char *seg;      /* where the segment's files go: tmp/seg-00000001 for
+			   a whole index, tmp itself for a writer's segment */
+	int segment_only; /* a writer's segment: no manifest, plain rename */
 	int force;
 	size_t budget;
 	char language[32];
@@ -119,11 +124,15 @@ static int rm_tree(const char *path)
 }
 
 static void remove_stale(const char *dir, size_t n);
+static void mark_dead(trawl_builder *b, uint32_t docno);
 
 /* An existing directory we may replace: an index, or empty. */
 static int replaceable(const char *dir)
 {
 	char p[PATH_MAX];
+	snprintf(p, sizeof p, "%s/MANIFEST", dir);
+	if (access(p, F_OK) == 0)
+		return 1;
 	snprintf(p, sizeof p, "%s/meta", dir);
 	if (access(p, F_OK) == 0)
 		return 1;
@@ -142,6 +151,12 @@ static int replaceable(const char *dir)
 int trawl_builder_new(const char *dir, const trawl_build_opts *o,
 		      trawl_builder **out, trawl_error *err)
 {
+	return builder_create(dir, o, 0, out, err);
+}
+
+int builder_create(const char *dir, const trawl_build_opts *o,
+		   int segment_only, trawl_builder **out, trawl_error *err)
+{
 	trawl_build_opts def;
 	if (!o) {
 		trawl_build_opts_init(&def);
@@ -151,7 +166,7 @@ int trawl_builder_new(const char *dir, const trawl_build_opts *o,
 	if (!dir || !*dir)
 		return tr_err(err, TRAWL_EINVAL, "no index directory given");
 	struct stat st;
-	if (stat(dir, &st) == 0) {
+	if (!segment_only && stat(dir, &st) == 0) {
 		if (!o->force)
 			return tr_err(err, TRAWL_EEXIST,
 				      "%s already exists (use --force to replace "
@@ -165,6 +180,7 @@ int trawl_builder_new(const char *dir, const trawl_build_opts *o,
 	if (!b)
 		return tr_err(err, TRAWL_ENOMEM, "out of memory");
 	b->force = o->force;
+	b->segment_only = segment_only;
 	b->budget = o->memory_budget ? o->memory_budget : (size_t)256 << 20;
 	if (b->budget < ((size_t)4 << 20))
 		b->budget = (size_t)4 << 20;
@@ -208,7 +224,22 @@ int trawl_builder_new(const char *dir, const trawl_build_opts *o,
 		rc = tr_err(err, TRAWL_EIO, "%s: %s", p, strerror(errno));
 		goto fail;
 	}
-	snprintf(p, sizeof p, "%s/store", b->tmp);
+	b->seg = malloc(strlen(b->tmp) + 16);
+	if (!b->seg) {
+		rc = tr_err(err, TRAWL_ENOMEM, "out of memory");
+		goto fail;
+	}
+	if (b->segment_only) {
+		strcpy(b->seg, b->tmp);
+	} else {
+		sprintf(b->seg, "%s/%s", b->tmp, SEG_FIRST);
+		if (mkdir(b->seg, 0777) < 0) {
+			rc = tr_err(err, TRAWL_EIO, "cannot create %s: %s", b->seg,
+				    strerror(errno));
+			goto fail;
+		}
+	}
+	snprintf(p, sizeof p, "%s/store", b->seg);
 	if ((rc = cfw_open(&b->store_w, p, CF_STORE, err)))
 		goto fail;
 	dsw_init(&b->ds, &b->store_w);
@@ -317,7 +348,7 @@ static int id_put(trawl_builder *b, const char *id, size_t n, uint32_t docno,
 	*old = UINT32_MAX;
 	while (b->idtab[j].hash) {
 		if (b->idtab[j].hash == h && id_equal(b, &b->idtab[j], id, n)) {
-			*old = b->idtab[j].docno;
+			*old = b->idtab[j].docno; /* UINT32_MAX once deleted */
 			b->idtab[j].docno = docno;
 			return TRAWL_OK;
 		}
@@ -466,10 +497,7 @@ int trawl_builder_add(trawl_builder *b, const trawl_doc *d, trawl_error *err)
 	b->input_bytes += (d->title ? d->title_len : 0) + (d->body ? d->body_len : 0);
 	int replaced = 0;
 	if (old != UINT32_MAX) {
-		b->dead.p[old >> 3] |= (uint8_t)(1u << (old & 7));
-		uint8_t *r = b->docs.p + (size_t)old * DOCREC_SIZE + 12;
-		r[3] |= 0x80;
-		b->ndead++;
+		mark_dead(b, old);
 		replaced = 1;
 	}
 	/* The per-document tables (fixed_bytes) grow with every document and
@@ -490,7 +518,7 @@ int trawl_builder_add(trawl_builder *b, const trawl_doc *d, trawl_error *err)
 static int write_docs(trawl_builder *b, trawl_error *err)
 {
 	char p[PATH_MAX];
-	snprintf(p, sizeof p, "%s/docs", b->tmp);
+	snprintf(p, sizeof p, "%s/docs", b->seg);
 	cfw w;
 	int rc = cfw_open(&w, p, CF_DOCS, err);
 	if (rc)
@@ -501,6 +529,147 @@ static int write_docs(trawl_builder *b, trawl_error *err)
 		return tr_err(err, rc, "%s: write failed", p);
 	}
 	return cfw_close(&w, err);
+}
+
+uint64_t seg_id_hash(const char *id, size_t len)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ (uint8_t)id[i]) * 0x100000001b3ull;
+	return h ^ (h >> 29);
+}
+
+static int cmp_idrec(const void *a, const void *b)
+{
+	uint64_t x = get_u64le(a), y = get_u64le(b);
+	if (x != y)
+		return x < y ? -1 : 1;
+	uint32_t p = get_u32le((const uint8_t *)a + 8);
+	uint32_t q = get_u32le((const uint8_t *)b + 8);
+	return p < q ? -1 : p > q;
+}
+
+/* Writes the "ids" file: every live document's id hash and docno. */
+static int write_ids(trawl_builder *b, trawl_error *err)
+{
+	size_t n = 0;
+	uint8_t *recs = malloc((b->nids ? b->nids : 1) * IDREC_SIZE);
+	if (!recs)
+		return tr_err(err, TRAWL_ENOMEM, "out of memory");
+	for (size_t i = 0; i < b->idcap; i++) {
+		if (!b->idtab[i].hash || b->idtab[i].docno == UINT32_MAX)
+			continue;
+		rd r = { b->ids.p + b->idtab[i].off, b->ids.p + b->ids.n };
+		uint64_t len;
+		const uint8_t *id;
+		if (rd_varint(&r, &len) || rd_bytes(&r, len, &id))
+			continue;
+		uint64_t h = seg_id_hash((const char *)id, len);
+		uint8_t *o = recs + n * IDREC_SIZE;
+		for (int k = 0; k < 8; k++)
+			o[k] = (uint8_t)(h >> (8 * k));
+		uint32_t d = b->idtab[i].docno;
+		for (int k = 0; k < 4; k++)
+			o[8 + k] = (uint8_t)(d >> (8 * k));
+		n++;
+	}
+	qsort(recs, n, IDREC_SIZE, cmp_idrec);
+	char p[PATH_MAX];
+	snprintf(p, sizeof p, "%s/ids", b->seg);
+	cfw w;
+	int rc = cfw_open(&w, p, CF_IDS, err);
+	if (!rc) {
+		cfw_write(&rc, &w, recs, n * IDREC_SIZE);
+		if (rc) {
+			cfw_abort(&w);
+			rc = tr_err(err, rc, "%s: write failed", p);
+		} else {
+			rc = cfw_close(&w, err);
+		}
+	}
+	free(recs);
+	return rc;
+}
+
+void builder_seg_info(const trawl_builder *b, man_seg *out)
+{
+	memset(out, 0, sizeof *out);
+	out->docs = b->ndocs;
+	out->live = b->ndocs - b->ndead;
+	for (uint32_t i = 0; i < b->ndocs; i++) {
+		const uint8_t *r = b->docs.p + (size_t)i * DOCREC_SIZE;
+		if (r[15] & 0x80)
+			continue;
+		out->title_tokens += get_u32le(r);
+		out->body_tokens += get_u32le(r + 4);
+	}
+}
+
+static void mark_dead(trawl_builder *b, uint32_t docno)
+{
+	b->dead.p[docno >> 3] |= (uint8_t)(1u << (docno & 7));
+	b->docs.p[(size_t)docno * DOCREC_SIZE + 15] |= 0x80;
+	b->ndead++;
+}
+
+int builder_delete_id(trawl_builder *b, const char *id, size_t len)
+{
+	uint32_t h = hash_id(id, len);
+	size_t j = h & (b->idcap - 1);
+	while (b->idtab[j].hash) {
+		if (b->idtab[j].hash == h && id_equal(b, &b->idtab[j], id, len)) {
+			uint32_t d = b->idtab[j].docno;
+			if (d == UINT32_MAX)
+				return 0;
+			mark_dead(b, d);
+			b->idtab[j].docno = UINT32_MAX;
+			return 1;
+		}
+		j = (j + 1) & (b->idcap - 1);
+	}
+	return 0;
+}
+
+uint32_t builder_ndocs(const trawl_builder *b)
+{
+	return b->ndocs;
+}
+
+int builder_foreach_id(const trawl_builder *b,
+		       int (*fn)(void *ctx, const char *id, size_t len),
+		       void *ctx)
+{
+	for (size_t i = 0; i < b->idcap; i++) {
+		if (!b->idtab[i].hash || b->idtab[i].docno == UINT32_MAX)
+			continue;
+		rd r = { b->ids.p + b->idtab[i].off, b->ids.p + b->ids.n };
+		uint64_t len;
+		const uint8_t *id;
+		if (rd_varint(&r, &len) || rd_bytes(&r, len, &id))
+			continue;
+		int rc = fn(ctx, (const char *)id, len);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+/* A fresh index's manifest: its one segment. */
+static int write_manifest(trawl_builder *b, trawl_error *err)
+{
+	manifest m;
+	memset(&m, 0, sizeof m);
+	m.generation = 1;
+	m.next_segment = 2;
+	snprintf(m.language, sizeof m.language, "%s", b->language);
+	man_seg s;
+	builder_seg_info(b, &s);
+	snprintf(s.name, sizeof s.name, "%s", SEG_FIRST);
+	if (man_add(&m, &s))
+		return tr_err(err, TRAWL_ENOMEM, "out of memory");
+	int rc = man_write(b->tmp, &m, err);
+	man_free(&m);
+	return rc;
 }
 
 static int write_meta(trawl_builder *b, const merge_out *mo, trawl_error *err)
@@ -527,7 +696,7 @@ static int write_meta(trawl_builder *b, const merge_out *mo, trawl_error *err)
 		   (unsigned long long)b->input_bytes,
 		   (unsigned long long)tsum, (unsigned long long)bsum);
 	char p[PATH_MAX];
-	snprintf(p, sizeof p, "%s/meta", b->tmp);
+	snprintf(p, sizeof p, "%s/meta", b->seg);
 	cfw w;
 	if (!rc)
 		rc = cfw_open(&w, p, CF_META, err);
@@ -548,7 +717,11 @@ static int write_meta(trawl_builder *b, const merge_out *mo, trawl_error *err)
 static int install(trawl_builder *b, trawl_error *err)
 {
 	struct stat st;
-	if (stat(b->dir, &st) == 0) {
+	if (b->segment_only) {
+		if (rename(b->tmp, b->dir) < 0)
+			return tr_err(err, TRAWL_EIO, "cannot create %s: %s",
+				      b->dir, strerror(errno));
+	} else if (stat(b->dir, &st) == 0) {
 		if (!b->force)
 			return tr_err(err, TRAWL_EEXIST, "%s already exists",
 				      b->dir);
@@ -601,15 +774,15 @@ int trawl_builder_finish(trawl_builder *b, trawl_error *err)
 	merge_out mo;
 	memset(&mo, 0, sizeof mo);
 	if (!rc) {
-		snprintf(p, sizeof p, "%s/terms", b->tmp);
+		snprintf(p, sizeof p, "%s/terms", b->seg);
 		rc = cfw_open(&tw, p, CF_TERMS, err);
 	}
 	if (!rc) {
-		snprintf(p, sizeof p, "%s/postings", b->tmp);
+		snprintf(p, sizeof p, "%s/postings", b->seg);
 		rc = cfw_open(&pw, p, CF_POSTINGS, err);
 	}
 	if (!rc) {
-		snprintf(p, sizeof p, "%s/positions", b->tmp);
+		snprintf(p, sizeof p, "%s/positions", b->seg);
 		rc = cfw_open(&xw, p, CF_POSITIONS, err);
 	}
 	if (!rc) {
@@ -634,6 +807,13 @@ int trawl_builder_finish(trawl_builder *b, trawl_error *err)
 		rc = write_docs(b, err);
 	if (!rc)
 		rc = write_meta(b, &mo, err);
+	if (!rc)
+		rc = write_ids(b, err);
+	if (!rc && !b->segment_only) {
+		rc = tr_fsync_dir(b->seg, err);
+		if (!rc)
+			rc = write_manifest(b, err);
+	}
 	if (!rc) {
 		char lp[PATH_MAX];
 		snprintf(lp, sizeof lp, "%s/lock", b->tmp);
@@ -681,5 +861,6 @@ void trawl_builder_free(trawl_builder *b)
 	free(b->tpos);
 	free(b->dir);
 	free(b->tmp);
+	free(b->seg);
 	free(b);
 }

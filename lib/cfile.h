@@ -34,7 +34,10 @@ enum {
 	CF_POSITIONS = 4,
 	CF_DOCS = 5,
 	CF_STORE = 6,
-	CF_RUN = 7
+	CF_RUN = 7,
+	CF_MANIFEST = 8,
+	CF_DEL = 9,
+	CF_IDS = 10
 };
 
 /* ---- writing ---- */

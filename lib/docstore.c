@@ -285,33 +285,41 @@ static int read_record(rd *r, const uint8_t *fp[5], uint64_t fl[5])
 	return TRAWL_OK;
 }
 
-int ds_get(cfile *f, uint32_t block, uint32_t docno, trawl_stored **out,
-	   trawl_error *err)
+void ds_cursor_free(ds_cursor *c)
 {
-	dsblock b;
-	int rc = load_block(f, block, &b, err);
-	if (rc)
-		return rc;
-	if (docno < b.first || docno - b.first >= b.ndocs) {
-		free(b.raw);
-		return corrupt(f, 0, "document not in its block", err);
+	free(c->raw);
+	memset(c, 0, sizeof *c);
+}
+
+int ds_get_cached(cfile *f, ds_cursor *c, uint32_t block, uint32_t docno,
+		  trawl_stored **out, trawl_error *err)
+{
+	if (!c->valid || c->block != block) {
+		dsblock b;
+		int rc = load_block(f, block, &b, err);
+		if (rc)
+			return rc;
+		free(c->raw);
+		c->valid = 1;
+		c->block = block;
+		c->first = b.first;
+		c->ndocs = b.ndocs;
+		c->raw = b.raw;
+		c->raw_len = b.raw_len;
 	}
-	rd r = { b.raw, b.raw + b.raw_len };
+	if (docno < c->first || docno - c->first >= c->ndocs)
+		return corrupt(f, 0, "document not in its block", err);
+	rd r = { c->raw, c->raw + c->raw_len };
 	const uint8_t *fp[5];
 	uint64_t fl[5];
-	for (uint32_t i = 0; i <= docno - b.first; i++) {
-		if (read_record(&r, fp, fl)) {
-			free(b.raw);
+	for (uint32_t i = 0; i <= docno - c->first; i++)
+		if (read_record(&r, fp, fl))
 			return corrupt(f, 0, "bad document record", err);
-		}
-	}
 	size_t total = sizeof(trawl_stored) + fl[0] + fl[1] + fl[2] + fl[3] +
 		       fl[4] + 5;
 	trawl_stored *d = malloc(total);
-	if (!d) {
-		free(b.raw);
+	if (!d)
 		return tr_err(err, TRAWL_ENOMEM, "out of memory");
-	}
 	char *s = (char *)(d + 1);
 	const char **dst[5] = { &d->id, &d->title, &d->date, &d->source,
 				&d->body };
@@ -325,9 +333,18 @@ int ds_get(cfile *f, uint32_t block, uint32_t docno, trawl_stored **out,
 		s += fl[i] + 1;
 	}
 	d->docno = docno;
-	free(b.raw);
 	*out = d;
 	return TRAWL_OK;
+}
+
+int ds_get(cfile *f, uint32_t block, uint32_t docno, trawl_stored **out,
+	   trawl_error *err)
+{
+	ds_cursor c;
+	memset(&c, 0, sizeof c);
+	int rc = ds_get_cached(f, &c, block, docno, out, err);
+	ds_cursor_free(&c);
+	return rc;
 }
 
 int ds_check(cfile *f, uint64_t *ndocs, trawl_error *err)

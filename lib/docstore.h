@@ -63,6 +63,19 @@ void dsw_finish(int *rc, ds_writer *d);
 int ds_get(cfile *f, uint32_t block, uint32_t docno, trawl_stored **out,
 	   trawl_error *err);
 
+/* Keeps the last inflated block, so reading documents in order (a
+ * merge) inflates each block once.  Zero it before use. */
+typedef struct ds_cursor {
+	int valid;
+	uint32_t block, first, ndocs;
+	uint8_t *raw;
+	size_t raw_len;
+} ds_cursor;
+
+int ds_get_cached(cfile *f, ds_cursor *c, uint32_t block, uint32_t docno,
+		  trawl_stored **out, trawl_error *err);
+void ds_cursor_free(ds_cursor *c);
+
 /* Decompresses and checks every block (for trawl-index check);
  * OUT: *ndocs, documents seen. */
 int ds_check(cfile *f, uint64_t *ndocs, trawl_error *err);

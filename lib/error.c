@@ -21,6 +21,7 @@ const char *trawl_errstr(int rc)
 	case TRAWL_EEXIST: return "already exists";
 	case TRAWL_ENOTFOUND: return "not found";
 	case TRAWL_EINPUT: return "malformed input document";
+	case TRAWL_ELOCKED: return "index is locked by another writer";
 	default: return "unknown error";
 	}
 }

@@ -2,7 +2,9 @@
  * index.c -- opening an index directory, its figures, its full check,
  * and stored documents.
  */
+#include <limits.h>
 #include <stdio.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
@@ -12,6 +14,7 @@
 #include "error.h"
 #include "index.h"
 #include "postings.h"
+#include "manifest.h"
 #include "segment.h"
 
 static int meta_get(const char *text, size_t n, const char *key, char *out,
@@ -50,31 +53,181 @@ static int meta_u64(const char *text, size_t n, const char *key, uint64_t *v)
 	return 0;
 }
 
-static int read_meta(trawl_index *ix, trawl_error *err)
+static int read_meta(segment *sg, char *language, size_t langlen,
+		     trawl_error *err)
 {
 	const uint8_t *p;
-	int rc = cf_range(&ix->meta, 0, ix->meta.data_len, &p, err);
+	int rc = cf_range(&sg->meta, 0, sg->meta.data_len, &p, err);
 	if (rc)
 		return rc;
 	const char *t = (const char *)p;
-	size_t n = ix->meta.data_len;
+	size_t n = sg->meta.data_len;
 	uint64_t format, docs, live, tt, bt;
 	if (meta_u64(t, n, "format", &format) || format != SEG_FORMAT)
 		return tr_err(err, TRAWL_EVERSION,
 			      "%s/meta: index format not supported by this build",
-			      ix->dir);
-	if (meta_get(t, n, "language", ix->language, sizeof ix->language) ||
+			      sg->path);
+	if (meta_get(t, n, "language", language, langlen) ||
 	    meta_u64(t, n, "docs", &docs) || meta_u64(t, n, "live", &live) ||
-	    meta_u64(t, n, "terms", &ix->nterms) ||
-	    meta_u64(t, n, "postings", &ix->npostings) ||
-	    meta_u64(t, n, "positions", &ix->npositions) ||
-	    meta_u64(t, n, "input_bytes", &ix->input_bytes) ||
+	    meta_u64(t, n, "terms", &sg->nterms) ||
+	    meta_u64(t, n, "postings", &sg->npostings) ||
+	    meta_u64(t, n, "positions", &sg->npositions) ||
+	    meta_u64(t, n, "input_bytes", &sg->input_bytes) ||
 	    meta_u64(t, n, "title_tokens", &tt) ||
 	    meta_u64(t, n, "body_tokens", &bt) || docs > UINT32_MAX ||
 	    live > docs)
 		return tr_err(err, TRAWL_ECORRUPT, "%s/meta: missing or bad field",
-			      ix->dir);
-	ix->ndocs = (uint32_t)docs;
+			      sg->path);
+	sg->ndocs = (uint32_t)docs;
+	sg->live = (uint32_t)live;
+	return TRAWL_OK;
+}
+
+static void seg_close(segment *sg)
+{
+	cf_close(&sg->meta);
+	cf_close(&sg->terms);
+	cf_close(&sg->postings);
+	cf_close(&sg->positions);
+	cf_close(&sg->docs);
+	cf_close(&sg->store);
+	cf_close(&sg->ids);
+	free(sg->del);
+	free(sg->path);
+	memset(sg, 0, sizeof *sg);
+}
+
+/* Opens segment directory PATH. */
+static int seg_open(segment *sg, const char *path, char *language,
+		    size_t langlen, trawl_error *err)
+{
+	memset(sg, 0, sizeof *sg);
+	sg->path = strdup(path);
+	if (!sg->path)
+		return tr_err(err, TRAWL_ENOMEM, "out of memory");
+	int rc = cf_open(&sg->meta, path, "meta", CF_META, err);
+	if (rc == TRAWL_ENOTFOUND)
+		rc = tr_err(err, TRAWL_ENOTFOUND, "%s: not a trawl index (no "
+			    "meta file)", path);
+	if (!rc)
+		rc = read_meta(sg, language, langlen, err);
+	if (!rc)
+		rc = cf_open(&sg->terms, path, "terms", CF_TERMS, err);
+	if (!rc)
+		rc = cf_open(&sg->postings, path, "postings", CF_POSTINGS, err);
+	if (!rc)
+		rc = cf_open(&sg->positions, path, "positions", CF_POSITIONS, err);
+	if (!rc)
+		rc = cf_open(&sg->docs, path, "docs", CF_DOCS, err);
+	if (!rc)
+		rc = cf_open(&sg->store, path, "store", CF_STORE, err);
+	if (!rc) {
+		trawl_error e2;
+		int r = cf_open(&sg->ids, path, "ids", CF_IDS, &e2);
+		if (r == TRAWL_OK)
+			sg->has_ids = 1;
+		else if (r != TRAWL_ENOTFOUND) {
+			rc = r;
+			if (err)
+				*err = e2;
+		}
+	}
+	if (!rc && sg->docs.data_len != (uint64_t)sg->ndocs * DOCREC_SIZE)
+		rc = tr_err(err, TRAWL_ECORRUPT,
+			    "%s/docs: %llu bytes for %u documents", path,
+			    (unsigned long long)sg->docs.data_len, sg->ndocs);
+	if (!rc)
+		rc = dict_open(&sg->dict, &sg->terms, err);
+	if (!rc && sg->dict.nterms != sg->nterms)
+		rc = tr_err(err, TRAWL_ECORRUPT,
+			    "%s/terms: %llu terms, meta says %llu", path,
+			    (unsigned long long)sg->dict.nterms,
+			    (unsigned long long)sg->nterms);
+	return rc;
+}
+
+static int open_segments(trawl_index *ix, trawl_error *err)
+{
+	manifest m;
+	int rc = man_read(ix->dir, &m, err);
+	if (rc == TRAWL_ENOTFOUND) {
+		/* an index without a manifest: one segment at its top */
+		char p[PATH_MAX];
+		snprintf(p, sizeof p, "%s/meta", ix->dir);
+		if (access(p, F_OK) != 0)
+			return tr_err(err, TRAWL_ENOTFOUND,
+				      "%s: not a trawl index (no MANIFEST)",
+				      ix->dir);
+		ix->segs = calloc(1, sizeof *ix->segs);
+		if (!ix->segs)
+			return tr_err(err, TRAWL_ENOMEM, "out of memory");
+		ix->nsegs = 1;
+		rc = seg_open(&ix->segs[0], ix->dir, ix->language,
+			      sizeof ix->language, err);
+		if (rc)
+			return rc;
+		segment *sg = &ix->segs[0];
+		snprintf(sg->name, sizeof sg->name, ".");
+		uint64_t tt = 0, bt = 0;
+		const uint8_t *p2;
+		rc = cf_range(&sg->meta, 0, sg->meta.data_len, &p2, err);
+		if (rc)
+			return rc;
+		meta_u64((const char *)p2, sg->meta.data_len, "title_tokens", &tt);
+		meta_u64((const char *)p2, sg->meta.data_len, "body_tokens", &bt);
+		ix->ndocs = sg->ndocs;
+		ix->live = sg->live;
+		ix->avg_title = sg->live ? (double)tt / sg->live : 0;
+		ix->avg_body = sg->live ? (double)bt / sg->live : 0;
+		return TRAWL_OK;
+	}
+	if (rc)
+		return rc;
+	snprintf(ix->language, sizeof ix->language, "%s", m.language);
+	ix->generation = m.generation;
+	ix->segs = calloc(m.nsegs ? m.nsegs : 1, sizeof *ix->segs);
+	if (!ix->segs) {
+		man_free(&m);
+		return tr_err(err, TRAWL_ENOMEM, "out of memory");
+	}
+	uint64_t base = 0, tt = 0, bt = 0, live = 0;
+	for (size_t i = 0; i < m.nsegs && !rc; i++) {
+		const man_seg *ms = &m.segs[i];
+		segment *sg = &ix->segs[i];
+		ix->nsegs++;
+		char p[PATH_MAX];
+		snprintf(p, sizeof p, "%s/%s", ix->dir, ms->name);
+		char lang[32];
+		rc = seg_open(sg, p, lang, sizeof lang, err);
+		if (rc)
+			break;
+		snprintf(sg->name, sizeof sg->name, "%s", ms->name);
+		if (strcmp(lang, ix->language) || sg->ndocs != ms->docs) {
+			rc = tr_err(err, TRAWL_ECORRUPT, "%s: segment disagrees "
+				    "with MANIFEST", p);
+			break;
+		}
+		if (ms->del[0]) {
+			rc = del_read(ix->dir, ms->del, sg->ndocs, &sg->del, err);
+			if (rc)
+				break;
+		}
+		sg->live = ms->live;
+		if (base + sg->ndocs > UINT32_MAX - 16) {
+			rc = tr_err(err, TRAWL_ELIMIT, "%s: too many documents",
+				    ix->dir);
+			break;
+		}
+		sg->base = (uint32_t)base;
+		base += sg->ndocs;
+		live += ms->live;
+		tt += ms->title_tokens;
+		bt += ms->body_tokens;
+	}
+	man_free(&m);
+	if (rc)
+		return rc;
+	ix->ndocs = (uint32_t)base;
 	ix->live = (uint32_t)live;
 	ix->avg_title = live ? (double)tt / (double)live : 0;
 	ix->avg_body = live ? (double)bt / (double)live : 0;
@@ -93,33 +246,23 @@ int trawl_index_open(const char *dir, trawl_index **out, trawl_error *err)
 		trawl_index_close(ix);
 		return tr_err(err, TRAWL_ENOMEM, "out of memory");
 	}
-	int rc = cf_open(&ix->meta, dir, "meta", CF_META, err);
-	if (rc == TRAWL_ENOTFOUND)
-		rc = tr_err(err, TRAWL_ENOTFOUND, "%s: not a trawl index (no "
-			    "meta file)", dir);
-	if (!rc)
-		rc = read_meta(ix, err);
-	if (!rc)
-		rc = cf_open(&ix->terms, dir, "terms", CF_TERMS, err);
-	if (!rc)
-		rc = cf_open(&ix->postings, dir, "postings", CF_POSTINGS, err);
-	if (!rc)
-		rc = cf_open(&ix->positions, dir, "positions", CF_POSITIONS, err);
-	if (!rc)
-		rc = cf_open(&ix->docs, dir, "docs", CF_DOCS, err);
-	if (!rc)
-		rc = cf_open(&ix->store, dir, "store", CF_STORE, err);
-	if (!rc && ix->docs.data_len != (uint64_t)ix->ndocs * DOCREC_SIZE)
-		rc = tr_err(err, TRAWL_ECORRUPT,
-			    "%s/docs: %llu bytes for %u documents", dir,
-			    (unsigned long long)ix->docs.data_len, ix->ndocs);
-	if (!rc)
-		rc = dict_open(&ix->dict, &ix->terms, err);
-	if (!rc && ix->dict.nterms != ix->nterms)
-		rc = tr_err(err, TRAWL_ECORRUPT,
-			    "%s/terms: %llu terms, meta says %llu", dir,
-			    (unsigned long long)ix->dict.nterms,
-			    (unsigned long long)ix->nterms);
+	int rc;
+	/* a commit may remove the files of the manifest we just read: read
+	 * the new one and try again */
+	for (int tries = 0;; tries++) {
+		rc = open_segments(ix, err);
+		if (rc != TRAWL_ENOTFOUND || tries == 5)
+			break;
+		for (size_t i = 0; i < ix->nsegs; i++)
+			seg_close(&ix->segs[i]);
+		free(ix->segs);
+		ix->segs = NULL;
+		ix->nsegs = 0;
+		char p[PATH_MAX];
+		snprintf(p, sizeof p, "%s/MANIFEST", dir);
+		if (access(p, F_OK) != 0)
+			break;
+	}
 	if (!rc) {
 		/* the analyser must exist in this build */
 		trawl_analyzer *a;
@@ -139,12 +282,9 @@ void trawl_index_close(trawl_index *ix)
 {
 	if (!ix)
 		return;
-	cf_close(&ix->meta);
-	cf_close(&ix->terms);
-	cf_close(&ix->postings);
-	cf_close(&ix->positions);
-	cf_close(&ix->docs);
-	cf_close(&ix->store);
+	for (size_t i = 0; i < ix->nsegs; i++)
+		seg_close(&ix->segs[i]);
+	free(ix->segs);
 	for (size_t i = 0; i < ix->npool; i++)
 		trawl_analyzer_free(ix->pool[i]);
 	free(ix->pool);
@@ -188,12 +328,32 @@ void ix_analyzer_put(trawl_index *ix, trawl_analyzer *a)
 	pthread_mutex_unlock(&ix->lock);
 }
 
-int ix_docrec(trawl_index *ix, uint32_t docno, docrec *out, trawl_error *err)
+segment *ix_segment(trawl_index *ix, uint32_t docno, uint32_t *local)
 {
-	if (docno >= ix->ndocs)
-		return tr_err(err, TRAWL_ENOTFOUND, "no document %u", docno);
+	if (docno >= ix->ndocs || ix->nsegs == 0)
+		return NULL;
+	size_t lo = 0, hi = ix->nsegs;
+	while (hi - lo > 1) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (ix->segs[mid].base <= docno)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	segment *sg = &ix->segs[lo];
+	if (docno - sg->base >= sg->ndocs)
+		return NULL;
+	*local = docno - sg->base;
+	return sg;
+}
+
+int seg_docrec(segment *sg, uint32_t local, docrec *out, trawl_error *err)
+{
+	if (local >= sg->ndocs)
+		return tr_err(err, TRAWL_ENOTFOUND, "no document %u in %s", local,
+			      sg->path);
 	const uint8_t *p;
-	int rc = cf_range(&ix->docs, (uint64_t)docno * DOCREC_SIZE, DOCREC_SIZE,
+	int rc = cf_range(&sg->docs, (uint64_t)local * DOCREC_SIZE, DOCREC_SIZE,
 			  &p, err);
 	if (rc)
 		return rc;
@@ -201,19 +361,115 @@ int ix_docrec(trawl_index *ix, uint32_t docno, docrec *out, trawl_error *err)
 	out->body_len = get_u32le(p + 4);
 	out->date = get_u32le(p + 8);
 	uint32_t b = get_u32le(p + 12);
-	out->dead = (b & DOCREC_DEAD) != 0;
+	out->dead = (b & DOCREC_DEAD) != 0 ||
+		    (sg->del && (sg->del[local >> 3] >> (local & 7)) & 1);
 	out->block = b & ~DOCREC_DEAD;
 	return TRAWL_OK;
+}
+
+int ix_docrec(trawl_index *ix, uint32_t docno, docrec *out, trawl_error *err)
+{
+	uint32_t local;
+	segment *sg = ix_segment(ix, docno, &local);
+	if (!sg)
+		return tr_err(err, TRAWL_ENOTFOUND, "no document %u", docno);
+	return seg_docrec(sg, local, out, err);
+}
+
+int ix_df(trawl_index *ix, const char *term, uint64_t *df, trawl_error *err)
+{
+	*df = 0;
+	for (size_t i = 0; i < ix->nsegs; i++) {
+		dterm t;
+		int r = dict_lookup(&ix->segs[i].dict, term, strlen(term), &t, err);
+		if (r < 0)
+			return r;
+		if (r)
+			*df += t.df;
+	}
+	return TRAWL_OK;
+}
+
+int ix_prefix_df(trawl_index *ix, const char *prefix, uint64_t *df,
+		 trawl_error *err)
+{
+	*df = 0;
+	size_t plen = strlen(prefix);
+	for (size_t i = 0; i < ix->nsegs; i++) {
+		dict_iter it;
+		int r = dict_seek(&ix->segs[i].dict, &it, prefix, plen, err);
+		if (r)
+			return r;
+		dterm t;
+		while ((r = dict_next(&it, &t, err)) == 1) {
+			if (t.len < plen || memcmp(t.term, prefix, plen))
+				break;
+			*df += t.df;
+		}
+		if (r < 0)
+			return r;
+	}
+	return TRAWL_OK;
+}
+
+int ix_find_id(trawl_index *ix, const char *id, size_t len, uint32_t *docno,
+	       trawl_error *err)
+{
+	uint64_t h = seg_id_hash(id, len);
+	/* newest segment first: an id lives in at most one segment */
+	for (size_t i = ix->nsegs; i-- > 0;) {
+		segment *sg = &ix->segs[i];
+		if (!sg->has_ids)
+			continue;
+		uint64_t n = sg->ids.data_len / IDREC_SIZE;
+		const uint8_t *p;
+		int rc = cf_range(&sg->ids, 0, n * IDREC_SIZE, &p, err);
+		if (rc)
+			return rc;
+		uint64_t lo = 0, hi = n;
+		while (lo < hi) {
+			uint64_t mid = lo + (hi - lo) / 2;
+			if (get_u64le(p + mid * IDREC_SIZE) < h)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		for (; lo < n && get_u64le(p + lo * IDREC_SIZE) == h; lo++) {
+			uint32_t local = get_u32le(p + lo * IDREC_SIZE + 8);
+			docrec r;
+			if ((rc = seg_docrec(sg, local, &r, err)))
+				return rc;
+			if (r.dead)
+				continue;
+			trawl_stored *d;
+			if ((rc = ds_get(&sg->store, r.block, local, &d, err)))
+				return rc;
+			int same = d->id_len == len && !memcmp(d->id, id, len);
+			free(d);
+			if (same) {
+				*docno = sg->base + local;
+				return 1;
+			}
+		}
+	}
+	return 0;
 }
 
 int trawl_doc_get(trawl_index *ix, uint32_t docno, trawl_stored **out,
 		  trawl_error *err)
 {
+	uint32_t local;
+	segment *sg = ix_segment(ix, docno, &local);
+	if (!sg)
+		return tr_err(err, TRAWL_ENOTFOUND, "no document %u", docno);
 	docrec r;
-	int rc = ix_docrec(ix, docno, &r, err);
+	int rc = seg_docrec(sg, local, &r, err);
 	if (rc)
 		return rc;
-	return ds_get(&ix->store, r.block, docno, out, err);
+	rc = ds_get(&sg->store, r.block, local, out, err);
+	if (!rc)
+		(*out)->docno = docno;
+	return rc;
 }
 
 void trawl_stored_free(trawl_stored *d)
@@ -227,27 +483,33 @@ int trawl_index_stats(trawl_index *ix, trawl_stats *st, trawl_error *err)
 	memset(st, 0, sizeof *st);
 	st->docs = ix->live;
 	st->deleted = ix->ndocs - ix->live;
-	st->terms = ix->nterms;
-	st->postings = ix->npostings;
-	st->positions = ix->npositions;
-	st->input_bytes = ix->input_bytes;
-	st->bytes_dict = cf_size(&ix->terms);
-	st->bytes_postings = cf_size(&ix->postings);
-	st->bytes_positions = cf_size(&ix->positions);
-	st->bytes_docs = cf_size(&ix->docs) + cf_size(&ix->meta);
-	st->bytes_store = cf_size(&ix->store);
+	st->segments = ix->nsegs;
+	for (size_t i = 0; i < ix->nsegs; i++) {
+		segment *sg = &ix->segs[i];
+		st->terms += sg->nterms; /* per segment: an upper bound */
+		st->postings += sg->npostings;
+		st->positions += sg->npositions;
+		st->input_bytes += sg->input_bytes;
+		st->bytes_dict += cf_size(&sg->terms);
+		st->bytes_postings += cf_size(&sg->postings);
+		st->bytes_positions += cf_size(&sg->positions);
+		st->bytes_docs += cf_size(&sg->docs) + cf_size(&sg->meta) +
+				  (sg->has_ids ? cf_size(&sg->ids) : 0);
+		st->bytes_store += cf_size(&sg->store);
+	}
 	st->bytes_total = st->bytes_dict + st->bytes_postings +
 			  st->bytes_positions + st->bytes_docs + st->bytes_store;
 	snprintf(st->language, sizeof st->language, "%s", ix->language);
 	return TRAWL_OK;
 }
 
-/* Structural check: every term in order, every posting list decodable,
- * docnos live and in range, positions within their field's length. */
-static int check_postings(trawl_index *ix, trawl_error *err)
+/* Structural check of one segment: every term in order, every posting
+ * list decodable, docnos of documents not replaced, positions within
+ * their field's length, counts as its meta says. */
+static int check_postings(segment *sg, trawl_error *err)
 {
 	dict_iter it;
-	int rc = dict_seek(&ix->dict, &it, "", 0, err);
+	int rc = dict_seek(&sg->dict, &it, "", 0, err);
 	if (rc)
 		return rc;
 	dterm t, prev;
@@ -260,40 +522,42 @@ static int check_postings(trawl_index *ix, trawl_error *err)
 			return rc;
 		if (rc == 0)
 			break;
-		if (nterms && (memcmp(prev.term, t.term,
-				      prev.len < t.len ? prev.len : t.len) > 0 ||
-			       (memcmp(prev.term, t.term, prev.len < t.len ? prev.len : t.len) == 0 &&
-				prev.len >= t.len)))
+		size_t m = prev.len < t.len ? prev.len : t.len;
+		int c = memcmp(prev.term, t.term, m);
+		if (nterms && (c > 0 || (c == 0 && prev.len >= t.len)))
 			return tr_err(err, TRAWL_ECORRUPT,
 				      "%s/terms: terms out of order at \"%s\"",
-				      ix->dir, t.term);
+				      sg->path, t.term);
 		prev = t;
 		nterms++;
-		pcursor c;
-		rc = pcur_open(&c, &ix->postings, &ix->positions, &t, err);
+		pcursor cur;
+		rc = pcur_open(&cur, &sg->postings, &sg->positions, &t, err);
 		if (rc) {
-			pcur_close(&c);
+			pcur_close(&cur);
 			return rc;
 		}
 		uint32_t df = 0;
-		while (c.docno != DOC_END) {
+		while (cur.docno != DOC_END) {
 			docrec r;
-			/* past the last document is damage, not ENOTFOUND */
-			if (c.docno >= ix->ndocs)
+			rc = seg_docrec(sg, cur.docno, &r, err);
+			if (rc == TRAWL_ENOTFOUND)
 				rc = tr_err(err, TRAWL_ECORRUPT,
 					    "%s/postings: term \"%s\" lists document "
-					    "%u of %u", ix->dir, t.term, c.docno,
-					    ix->ndocs);
-			else
-				rc = ix_docrec(ix, c.docno, &r, err);
-			if (!rc && r.dead)
+					    "%u past the last", sg->path, t.term,
+					    cur.docno);
+			const uint8_t *rp;
+			/* replaced documents have no postings; deleted ones keep
+			 * theirs until a merge */
+			if (!rc && !cf_range(&sg->docs, (uint64_t)cur.docno * DOCREC_SIZE,
+					     DOCREC_SIZE, &rp, err) &&
+			    (get_u32le(rp + 12) & DOCREC_DEAD))
 				rc = tr_err(err, TRAWL_ECORRUPT,
 					    "%s/postings: term \"%s\" lists replaced "
-					    "document %u", ix->dir, t.term, c.docno);
+					    "document %u", sg->path, t.term, cur.docno);
 			const uint32_t *pos;
-			uint32_t n;
+			uint32_t n = 0;
 			if (!rc)
-				rc = pcur_positions(&c, &pos, &n);
+				rc = pcur_positions(&cur, &pos, &n);
 			for (uint32_t k = 0; !rc && k < n; k++) {
 				uint32_t v = pos[k] & ~POS_BODY;
 				uint32_t lim = POS_FIELD(pos[k]) ? r.body_len : r.title_len;
@@ -301,63 +565,65 @@ static int check_postings(trawl_index *ix, trawl_error *err)
 					rc = tr_err(err, TRAWL_ECORRUPT,
 						    "%s/positions: term \"%s\" doc %u "
 						    "position %u past the field's %u "
-						    "tokens", ix->dir, t.term, c.docno,
+						    "tokens", sg->path, t.term, cur.docno,
 						    v, lim);
 			}
 			if (rc) {
-				pcur_close(&c);
+				pcur_close(&cur);
 				return rc;
 			}
 			npos += n;
 			df++;
-			pcur_next(&c);
+			pcur_next(&cur);
 		}
-		rc = c.rc;
-		pcur_close(&c);
+		rc = cur.rc;
+		pcur_close(&cur);
 		if (rc)
 			return rc;
 		if (df != t.df)
 			return tr_err(err, TRAWL_ECORRUPT,
 				      "%s/postings: term \"%s\" has %u documents, "
-				      "dictionary says %u", ix->dir, t.term, df,
+				      "dictionary says %u", sg->path, t.term, df,
 				      t.df);
 		if (t.post_off != post_end || t.pos_off != pos_end)
 			return tr_err(err, TRAWL_ECORRUPT,
 				      "%s/terms: term \"%s\" offsets not contiguous",
-				      ix->dir, t.term);
+				      sg->path, t.term);
 		post_end = t.post_off + t.post_len;
 		pos_end = t.pos_off + t.pos_len;
 		npost += df;
 	}
-	if (nterms != ix->nterms || npost != ix->npostings ||
-	    npos != ix->npositions)
+	if (nterms != sg->nterms || npost != sg->npostings ||
+	    npos != sg->npositions)
 		return tr_err(err, TRAWL_ECORRUPT,
 			      "%s: counts disagree with meta (terms %llu/%llu, "
-			      "postings %llu/%llu, positions %llu/%llu)", ix->dir,
+			      "postings %llu/%llu, positions %llu/%llu)", sg->path,
 			      (unsigned long long)nterms,
-			      (unsigned long long)ix->nterms,
+			      (unsigned long long)sg->nterms,
 			      (unsigned long long)npost,
-			      (unsigned long long)ix->npostings,
+			      (unsigned long long)sg->npostings,
 			      (unsigned long long)npos,
-			      (unsigned long long)ix->npositions);
-	if (post_end != ix->postings.data_len || pos_end != ix->positions.data_len)
+			      (unsigned long long)sg->npositions);
+	if (post_end != sg->postings.data_len ||
+	    pos_end != sg->positions.data_len)
 		return tr_err(err, TRAWL_ECORRUPT,
 			      "%s: postings or positions file has bytes no term "
-			      "owns", ix->dir);
+			      "owns", sg->path);
 	return TRAWL_OK;
 }
 
-int trawl_index_check(trawl_index *ix, trawl_error *err)
+static int check_segment(segment *sg, trawl_error *err)
 {
-	cfile *files[] = { &ix->meta, &ix->terms, &ix->postings,
-			   &ix->positions, &ix->docs, &ix->store };
-	for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
+	cfile *files[] = { &sg->meta, &sg->terms, &sg->postings,
+			   &sg->positions, &sg->docs, &sg->store, &sg->ids };
+	size_t nf = sizeof files / sizeof *files - (sg->has_ids ? 0 : 1);
+	for (size_t i = 0; i < nf; i++) {
 		int rc = cf_verify_all(files[i], err);
 		if (rc) {
 			/* prefix the directory for the user */
 			char m[2 * sizeof err->message];
 			if (err) {
-				snprintf(m, sizeof m, "%s/%s", ix->dir, err->message);
+				snprintf(m, sizeof m, "%s/%s", sg->path, err->message);
 				size_t n = strlen(m);
 				if (n >= sizeof err->message)
 					n = sizeof err->message - 1;
@@ -368,24 +634,37 @@ int trawl_index_check(trawl_index *ix, trawl_error *err)
 		}
 	}
 	uint64_t stored;
-	int rc = ds_check(&ix->store, &stored, err);
+	int rc = ds_check(&sg->store, &stored, err);
 	if (rc)
 		return rc;
-	if (stored != ix->ndocs)
+	if (stored != sg->ndocs)
 		return tr_err(err, TRAWL_ECORRUPT,
 			      "%s/store: %llu documents stored, %u expected",
-			      ix->dir, (unsigned long long)stored, ix->ndocs);
+			      sg->path, (unsigned long long)stored, sg->ndocs);
 	uint32_t live = 0;
-	for (uint32_t d = 0; d < ix->ndocs; d++) {
+	for (uint32_t d = 0; d < sg->ndocs; d++) {
 		docrec r;
-		rc = ix_docrec(ix, d, &r, err);
+		rc = seg_docrec(sg, d, &r, err);
 		if (rc)
 			return rc;
 		live += !r.dead;
 	}
-	if (live != ix->live)
+	if (live != sg->live)
 		return tr_err(err, TRAWL_ECORRUPT,
-			      "%s/docs: %u live documents, meta says %u", ix->dir,
-			      live, ix->live);
-	return check_postings(ix, err);
+			      "%s/docs: %u live documents, the manifest says %u",
+			      sg->path, live, sg->live);
+	if (sg->has_ids && sg->ids.data_len != (uint64_t)live * IDREC_SIZE +
+		    (uint64_t)sg->ndel * 0 && sg->ids.data_len % IDREC_SIZE)
+		return tr_err(err, TRAWL_ECORRUPT, "%s/ids: bad size", sg->path);
+	return check_postings(sg, err);
+}
+
+int trawl_index_check(trawl_index *ix, trawl_error *err)
+{
+	for (size_t i = 0; i < ix->nsegs; i++) {
+		int rc = check_segment(&ix->segs[i], err);
+		if (rc)
+			return rc;
+	}
+	return TRAWL_OK;
 }

@@ -1,7 +1,12 @@
 /*
  * index.h -- the open index (struct trawl_index), shared by the modules
  * that read it: index.c (open, stats, check, stored documents), qeval.c,
- * search.c and snippet.c.
+ * search.c, snippet.c and writer.c.
+ *
+ * An index is a manifest (manifest.h) naming segments; each segment is a
+ * directory of the six files of segment.h plus "ids".  Documents are
+ * numbered globally: segment i's local docno d is base_i + d, so results
+ * from all segments merge in one document order.
  */
 #ifndef TRAWL_INDEX_H
 #define TRAWL_INDEX_H
@@ -13,15 +18,29 @@
 #include "dict.h"
 #include "trawl.h"
 
+typedef struct segment {
+	char name[64];
+	char *path;
+	cfile meta, terms, postings, positions, docs, store, ids;
+	int has_ids;
+	dict dict;
+	uint32_t ndocs;      /* local docnos, replaced ones included */
+	uint32_t live;       /* after replacements and deletions */
+	uint32_t base;       /* global docno of local docno 0 */
+	uint64_t nterms, npostings, npositions, input_bytes;
+	uint8_t *del;        /* deletion bitmap of the committed manifest, or NULL */
+	uint32_t ndel;
+} segment;
+
 struct trawl_index {
 	char *dir;
 	char language[32];
-	cfile meta, terms, postings, positions, docs, store;
-	dict dict;
-	uint32_t ndocs;      /* docnos, replaced ones included */
+	uint64_t generation;
+	segment *segs;
+	size_t nsegs;
+	uint32_t ndocs;      /* global docnos */
 	uint32_t live;
-	uint64_t nterms, npostings, npositions, input_bytes;
-	double avg_title, avg_body; /* mean field lengths in tokens */
+	double avg_title, avg_body; /* mean field lengths of live documents */
 	/* analysers for query parsing and snippets, one per concurrent
 	 * caller (libstemmer objects are not thread-safe) */
 	pthread_mutex_t lock;
@@ -32,11 +51,27 @@ struct trawl_index {
 /* A document's 16-byte record, decoded. */
 typedef struct docrec {
 	uint32_t title_len, body_len, date, block;
-	int dead;
+	int dead;            /* replaced or deleted */
 } docrec;
 
-/* Reads DOCNO's record (bounds and checksum checked). */
+/* The segment holding global DOCNO, and its local number. */
+segment *ix_segment(trawl_index *ix, uint32_t docno, uint32_t *local);
+
+/* Reads a segment's record of LOCAL (bounds and checksum checked); dead
+ * covers replacement and deletion. */
+int seg_docrec(segment *s, uint32_t local, docrec *out, trawl_error *err);
 int ix_docrec(trawl_index *ix, uint32_t docno, docrec *out, trawl_error *err);
+
+/* Documents containing TERM in all segments (for idf); -1 on error. */
+int ix_df(trawl_index *ix, const char *term, uint64_t *df, trawl_error *err);
+/* Sum of the dfs of every term starting with PREFIX, in all segments. */
+int ix_prefix_df(trawl_index *ix, const char *prefix, uint64_t *df,
+		 trawl_error *err);
+
+/* Finds a live document by id.  Returns 1 with *docno (global), 0 when
+ * there is none, or a negative code. */
+int ix_find_id(trawl_index *ix, const char *id, size_t len, uint32_t *docno,
+	       trawl_error *err);
 
 /* Borrows an analyser from the pool (creating one if none is free). */
 int ix_analyzer_get(trawl_index *ix, trawl_analyzer **out, trawl_error *err);

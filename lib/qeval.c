@@ -78,8 +78,21 @@ struct it {
 	int sp_valid;
 };
 
+typedef struct qe_df {
+	const char *text; /* borrowed from the query tree */
+	int prefix;
+	uint64_t df;
+} qe_df;
+
+struct qe_stats {
+	qe_df *v;
+	size_t n, cap;
+};
+
 struct qeval {
+	const qe_stats *stats;
 	trawl_index *ix;
+	segment *seg;     /* the segment evaluated; docnos are its own */
 	it *root;
 	int rc;
 	trawl_error *err;
@@ -151,6 +164,88 @@ static it *new_it(qeval *q, int kind)
 	t->fields = TR_FIELD_ANY;
 	q->all[q->nall++] = t;
 	return t;
+}
+
+static int stats_add(trawl_index *ix, qe_stats *s, const char *text,
+		     int prefix, trawl_error *err)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (s->v[i].prefix == prefix && !strcmp(s->v[i].text, text))
+			return TRAWL_OK;
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 16;
+		qe_df *p = realloc(s->v, cap * sizeof *p);
+		if (!p)
+			return tr_err(err, TRAWL_ENOMEM, "out of memory");
+		s->v = p;
+		s->cap = cap;
+	}
+	qe_df *d = &s->v[s->n];
+	d->text = text;
+	d->prefix = prefix;
+	int rc = prefix ? ix_prefix_df(ix, text, &d->df, err)
+			: ix_df(ix, text, &d->df, err);
+	if (rc)
+		return rc;
+	s->n++;
+	return TRAWL_OK;
+}
+
+static int stats_walk(trawl_index *ix, qe_stats *s, const qnode *n,
+		      trawl_error *err)
+{
+	int rc = TRAWL_OK;
+	switch (n->kind) {
+	case QN_TERM:
+	case QN_PHRASE:
+		for (size_t i = 0; i < n->nterms && !rc; i++)
+			if (n->terms[i])
+				rc = stats_add(ix, s, n->terms[i], 0, err);
+		return rc;
+	case QN_PREFIX:
+		return stats_add(ix, s, n->terms[0], 1, err);
+	default:
+		for (size_t i = 0; i < n->nkids && !rc; i++)
+			rc = stats_walk(ix, s, n->kids[i], err);
+		return rc;
+	}
+}
+
+int qe_stats_new(trawl_index *ix, const qnode *root, qe_stats **out,
+		 trawl_error *err)
+{
+	*out = NULL;
+	qe_stats *s = calloc(1, sizeof *s);
+	if (!s)
+		return tr_err(err, TRAWL_ENOMEM, "out of memory");
+	int rc = stats_walk(ix, s, root, err);
+	if (rc) {
+		qe_stats_free(s);
+		return rc;
+	}
+	*out = s;
+	return TRAWL_OK;
+}
+
+void qe_stats_free(qe_stats *s)
+{
+	if (s) {
+		free(s->v);
+		free(s);
+	}
+}
+
+/* The index-wide df of TEXT, or FALLBACK (this segment's) when unknown. */
+static uint64_t global_df(const qeval *q, const char *text, int prefix,
+			  uint64_t fallback)
+{
+	if (!q->stats)
+		return fallback;
+	for (size_t i = 0; i < q->stats->n; i++)
+		if (q->stats->v[i].prefix == prefix &&
+		    !strcmp(q->stats->v[i].text, text))
+			return q->stats->v[i].df;
+	return fallback;
 }
 
 static double idf_of(const trawl_index *ix, uint64_t df)
@@ -528,7 +623,7 @@ static it *none_it(qeval *q)
 
 static int lookup(qeval *q, const char *term, dterm *out)
 {
-	int rc = dict_lookup(&q->ix->dict, term, strlen(term), out, q->err);
+	int rc = dict_lookup(&q->seg->dict, term, strlen(term), out, q->err);
 	if (rc < 0)
 		q->rc = rc;
 	return rc;
@@ -541,9 +636,9 @@ static it *term_it(qeval *q, const dterm *dt, int fields)
 		return NULL;
 	t->fields = fields;
 	t->cost = dt->df;
-	t->idf = idf_of(q->ix, dt->df);
+	t->idf = idf_of(q->ix, global_df(q, dt->term, 0, dt->df));
 	snprintf(t->label, sizeof t->label, "%.64s", dt->term);
-	int rc = pcur_open(&t->cur, &q->ix->postings, &q->ix->positions, dt,
+	int rc = pcur_open(&t->cur, &q->seg->postings, &q->seg->positions, dt,
 			   q->err);
 	t->cur_open = 1;
 	if (rc) {
@@ -574,13 +669,13 @@ static it *prefix_materialise(qeval *q, const char *prefix, int fields,
 	uint64_t dfsum = 0;
 	size_t plen = strlen(prefix);
 	if (!need_spans) {
-		tft = calloc(q->ix->ndocs + 1, sizeof *tft);
-		tfb = calloc(q->ix->ndocs + 1, sizeof *tfb);
+		tft = calloc(q->seg->ndocs + 1, sizeof *tft);
+		tfb = calloc(q->seg->ndocs + 1, sizeof *tfb);
 		if (!tft || !tfb)
 			goto oom;
 	}
 	dict_iter di;
-	if ((q->rc = dict_seek(&q->ix->dict, &di, prefix, plen, q->err)))
+	if ((q->rc = dict_seek(&q->seg->dict, &di, prefix, plen, q->err)))
 		goto fail;
 	dterm dt;
 	int r;
@@ -589,7 +684,7 @@ static it *prefix_materialise(qeval *q, const char *prefix, int fields,
 			break;
 		dfsum += dt.df;
 		pcursor c;
-		if ((q->rc = pcur_open(&c, &q->ix->postings, &q->ix->positions,
+		if ((q->rc = pcur_open(&c, &q->seg->postings, &q->seg->positions,
 				       &dt, q->err))) {
 			pcur_close(&c);
 			goto fail;
@@ -599,7 +694,7 @@ static it *prefix_materialise(qeval *q, const char *prefix, int fields,
 			if (!field_ok(fields, a, b))
 				continue;
 			if (!need_spans) {
-				if (c.docno >= q->ix->ndocs)
+				if (c.docno >= q->seg->ndocs)
 					continue;
 				tft[c.docno] += (fields & TR_FIELD_TITLE) ? a : 0;
 				tfb[c.docno] += (fields & TR_FIELD_BODY) ? b : 0;
@@ -646,7 +741,7 @@ static it *prefix_materialise(qeval *q, const char *prefix, int fields,
 		q->rc = r;
 		goto fail;
 	}
-	t->idf = idf_of(q->ix, dfsum);
+	t->idf = idf_of(q->ix, global_df(q, prefix, 1, dfsum));
 	t->cost = dfsum;
 	if (need_spans) {
 		if (npairs)
@@ -679,7 +774,7 @@ static it *prefix_materialise(qeval *q, const char *prefix, int fields,
 		free(pairs);
 	} else {
 		size_t n = 0;
-		for (uint32_t d = 0; d < q->ix->ndocs; d++)
+		for (uint32_t d = 0; d < q->seg->ndocs; d++)
 			n += tft[d] || tfb[d];
 		t->mdocs = malloc((n + 1) * sizeof *t->mdocs);
 		t->mtft = malloc((n + 1) * sizeof *t->mtft);
@@ -687,7 +782,7 @@ static it *prefix_materialise(qeval *q, const char *prefix, int fields,
 		if (!t->mdocs || !t->mtft || !t->mtfb)
 			goto oom;
 		n = 0;
-		for (uint32_t d = 0; d < q->ix->ndocs; d++)
+		for (uint32_t d = 0; d < q->seg->ndocs; d++)
 			if (tft[d] || tfb[d]) {
 				t->mdocs[n] = d;
 				t->mtft[n] = tft[d];
@@ -712,7 +807,7 @@ static it *prefix_it(qeval *q, const char *prefix, int fields, int need_spans)
 {
 	size_t plen = strlen(prefix);
 	dict_iter di;
-	if ((q->rc = dict_seek(&q->ix->dict, &di, prefix, plen, q->err)))
+	if ((q->rc = dict_seek(&q->seg->dict, &di, prefix, plen, q->err)))
 		return NULL;
 	dterm terms[PREFIX_OR_MAX];
 	size_t n = 0;
@@ -749,7 +844,7 @@ static it *prefix_it(qeval *q, const char *prefix, int fields, int need_spans)
 		dfsum += terms[i].df;
 	}
 	t->cost = dfsum;
-	t->idf = idf_of(q->ix, dfsum);
+	t->idf = idf_of(q->ix, global_df(q, prefix, 1, dfsum));
 	return t;
 }
 
@@ -886,13 +981,16 @@ static it *build(qeval *q, const qnode *n, int need_spans)
 	return none_it(q);
 }
 
-int qe_new(trawl_index *ix, const qnode *root, qeval **out, trawl_error *err)
+int qe_new(trawl_index *ix, segment *seg, const qnode *root,
+	   const qe_stats *stats, qeval **out, trawl_error *err)
 {
 	*out = NULL;
 	qeval *q = calloc(1, sizeof *q);
 	if (!q)
 		return tr_err(err, TRAWL_ENOMEM, "out of memory");
 	q->ix = ix;
+	q->stats = stats;
+	q->seg = seg;
 	q->err = err;
 	q->root = build(q, root, 0);
 	if (!q->root) {

@@ -20,7 +20,19 @@
 
 typedef struct qeval qeval;
 
-int qe_new(trawl_index *ix, const qnode *root, qeval **out, trawl_error *err);
+/* Index-wide document frequencies of a query's words and prefixes,
+ * computed once per search (qe_stats_new) and shared by the evaluators of
+ * every segment, so idf is the same everywhere and costs one dictionary
+ * lookup per word and segment. */
+typedef struct qe_stats qe_stats;
+int qe_stats_new(trawl_index *ix, const qnode *root, qe_stats **out,
+		 trawl_error *err);
+void qe_stats_free(qe_stats *s);
+
+/* Evaluates ROOT over segment SEG of IX (docnos are SEG's local ones;
+ * idf and lengths come from the whole index). */
+int qe_new(trawl_index *ix, segment *seg, const qnode *root,
+	   const qe_stats *stats, qeval **out, trawl_error *err);
 void qe_free(qeval *q);
 
 /* The first matching document >= target, or DOC_END (then check qe_rc). */

@@ -160,18 +160,23 @@ static int cmp_rank_date(const void *a, const void *b)
 	return better(a, b, 1) ? -1 : better(b, a, 1) ? 1 : 0;
 }
 
-static int explain_hit(trawl_index *ix, const trawl_query *q, uint32_t docno,
-		       char **out, trawl_error *err)
+static int explain_hit(trawl_index *ix, const trawl_query *q,
+		       const qe_stats *stats, uint32_t docno, char **out,
+		       trawl_error *err)
 {
+	uint32_t local;
+	segment *sg = ix_segment(ix, docno, &local);
+	if (!sg)
+		return tr_err(err, TRAWL_ENOTFOUND, "no document %u", docno);
 	qeval *e;
-	int rc = qe_new(ix, q->root, &e, err);
+	int rc = qe_new(ix, sg, q->root, stats, &e, err);
 	if (rc)
 		return rc;
 	buf b;
 	buf_init(&b);
 	docrec r;
-	rc = ix_docrec(ix, docno, &r, err);
-	if (!rc && qe_next(e, docno) == docno) {
+	rc = seg_docrec(sg, local, &r, err);
+	if (!rc && qe_next(e, local) == local) {
 		qe_score(e, &r, &b);
 		buf_cstr(&rc, &b);
 	}
@@ -204,42 +209,51 @@ int trawl_search(trawl_index *ix, const trawl_query *q,
 	cand *heap = malloc((k ? k : 1) * sizeof *heap);
 	trawl_hits *h = calloc(1, sizeof *h);
 	qeval *e = NULL;
+	qe_stats *stats = NULL;
 	if (!heap || !h) {
 		rc = tr_err(err, TRAWL_ENOMEM, "out of memory");
 		goto done;
 	}
-	if ((rc = qe_new(ix, q->root, &e, err)))
+	/* one idf for a word across segments: dfs looked up once */
+	if (ix->nsegs > 1 && (rc = qe_stats_new(ix, q->root, &stats, err)))
 		goto done;
 	size_t nheap = 0;
-	for (uint32_t d = qe_next(e, 0); d != DOC_END; d = qe_next(e, d + 1)) {
-		docrec r;
-		if ((rc = ix_docrec(ix, d, &r, err))) {
-			if (rc == TRAWL_ENOTFOUND) /* postings name no document */
-				rc = tr_err(err, TRAWL_ECORRUPT, "%s/postings: "
-					    "document %u past the last", ix->dir, d);
+	for (size_t si = 0; si < ix->nsegs; si++) {
+		segment *sg = &ix->segs[si];
+		if ((rc = qe_new(ix, sg, q->root, stats, &e, err)))
 			goto done;
+		for (uint32_t d = qe_next(e, 0); d != DOC_END;
+		     d = d == DOC_END - 1 ? DOC_END : qe_next(e, d + 1)) {
+			docrec r;
+			if ((rc = seg_docrec(sg, d, &r, err))) {
+				if (rc == TRAWL_ENOTFOUND) /* postings name no document */
+					rc = tr_err(err, TRAWL_ECORRUPT, "%s/postings: "
+						    "document %u past the last",
+						    sg->path, d);
+				goto done;
+			}
+			if (r.dead || !passes(&f, &r))
+				continue;
+			h->total++;
+			if (k == 0)
+				continue;
+			cand c = { sg->base + d, r.date, 0 };
+			if (nheap == k && by_date && heap[0].date > r.date)
+				continue; /* cannot enter: skip scoring */
+			c.score = qe_score(e, &r, NULL);
+			if (nheap < k) {
+				heap[nheap] = c;
+				sift_up(heap, nheap++, by_date);
+			} else if (better(&c, &heap[0], by_date)) {
+				heap[0] = c;
+				sift_down(heap, nheap, 0, by_date);
+			}
 		}
-		if (r.dead || !passes(&f, &r))
-			continue;
-		h->total++;
-		if (k == 0)
-			continue;
-		cand c = { d, r.date, 0 };
-		if (nheap == k && by_date && heap[0].date > r.date)
-			continue; /* cannot enter: skip scoring */
-		c.score = qe_score(e, &r, NULL);
-		if (nheap < k) {
-			heap[nheap] = c;
-			sift_up(heap, nheap++, by_date);
-		} else if (better(&c, &heap[0], by_date)) {
-			heap[0] = c;
-			sift_down(heap, nheap, 0, by_date);
-		}
-		if (d == DOC_END - 1)
-			break;
+		if ((rc = qe_rc(e)))
+			goto done;
+		qe_free(e);
+		e = NULL;
 	}
-	if ((rc = qe_rc(e)))
-		goto done;
 	qsort(heap, nheap, sizeof *heap, by_date ? cmp_rank_date : cmp_rank_score);
 	size_t first = o->offset < nheap ? o->offset : nheap;
 	h->n = nheap - first;
@@ -253,7 +267,7 @@ int trawl_search(trawl_index *ix, const trawl_query *q,
 		h->v[i].docno = heap[first + i].docno;
 		h->v[i].score = heap[first + i].score;
 		if (o->explain) {
-			rc = explain_hit(ix, q, h->v[i].docno, &h->explain[i], err);
+			rc = explain_hit(ix, q, stats, h->v[i].docno, &h->explain[i], err);
 			if (rc)
 				goto done;
 			h->v[i].explain = h->explain[i];
@@ -261,6 +275,7 @@ int trawl_search(trawl_index *ix, const trawl_query *q,
 	}
 done:
 	qe_free(e);
+	qe_stats_free(stats);
 	free(heap);
 	if (rc) {
 		trawl_hits_free(h);
@@ -304,27 +319,30 @@ int trawl_foreach_match(trawl_index *ix, const trawl_query *q,
 	int rc = make_filter(o, &f, err);
 	if (rc)
 		return rc;
-	qeval *e;
-	if ((rc = qe_new(ix, q->root, &e, err)))
-		return rc;
-	for (uint32_t d = qe_next(e, 0); d != DOC_END; d = qe_next(e, d + 1)) {
-		docrec r;
-		if ((rc = ix_docrec(ix, d, &r, err))) {
-			if (rc == TRAWL_ENOTFOUND) /* postings name no document */
-				rc = tr_err(err, TRAWL_ECORRUPT, "%s/postings: "
-					    "document %u past the last", ix->dir, d);
-			break;
+	for (size_t si = 0; si < ix->nsegs && !rc; si++) {
+		segment *sg = &ix->segs[si];
+		qeval *e;
+		if ((rc = qe_new(ix, sg, q->root, NULL, &e, err)))
+			return rc;
+		for (uint32_t d = qe_next(e, 0); d != DOC_END;
+		     d = d == DOC_END - 1 ? DOC_END : qe_next(e, d + 1)) {
+			docrec r;
+			if ((rc = seg_docrec(sg, d, &r, err))) {
+				if (rc == TRAWL_ENOTFOUND) /* postings name no document */
+					rc = tr_err(err, TRAWL_ECORRUPT, "%s/postings: "
+						    "document %u past the last",
+						    sg->path, d);
+				break;
+			}
+			if (r.dead || !passes(&f, &r))
+				continue;
+			if ((rc = fn(ctx, sg->base + d)))
+				break;
 		}
-		if (r.dead || !passes(&f, &r))
-			continue;
-		if ((rc = fn(ctx, d)))
-			break;
-		if (d == DOC_END - 1)
-			break;
+		if (!rc)
+			rc = qe_rc(e);
+		qe_free(e);
 	}
-	if (!rc)
-		rc = qe_rc(e);
-	qe_free(e);
 	return rc;
 }
 

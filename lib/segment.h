@@ -11,6 +11,7 @@
  *              none) | u32 store block, bit 31 set when the document was
  *              replaced (it then has no postings)
  *   store      cfile: stored documents (docstore.h)
+ *   ids        cfile: nlive x { u64 id hash | u32 docno }, sorted
  */
 #ifndef TRAWL_SEGMENT_H
 #define TRAWL_SEGMENT_H
@@ -18,6 +19,13 @@
 #include <stdint.h>
 
 #define SEG_FORMAT 1
+#define SEG_FIRST "seg-00000001" /* the segment of a fresh build */
+#define IDREC_SIZE 12            /* ids file: u64 id hash | u32 docno */
+
+/* The 64-bit hash of an id in the "ids" file (sorted by hash, then
+ * docno; live documents only), so replace and delete find a document by
+ * id without a scan.  A hash match is confirmed against the stored id. */
+uint64_t seg_id_hash(const char *id, size_t len);
 #define DOCREC_SIZE 16
 #define DOCREC_DEAD 0x80000000u
 

@@ -298,8 +298,8 @@ static int same_files(const char *a, const char *b, const char **which)
 {
 	for (size_t i = 0; i < 6; i++) {
 		char pa[512], pb[512];
-		snprintf(pa, sizeof pa, "%s/%s", a, index_files[i]);
-		snprintf(pb, sizeof pb, "%s/%s", b, index_files[i]);
+		snprintf(pa, sizeof pa, "%s/seg-00000001/%s", a, index_files[i]);
+		snprintf(pb, sizeof pb, "%s/seg-00000001/%s", b, index_files[i]);
 		size_t na = 0, nb = 0;
 		uint8_t *x = slurp(pa, &na), *y = slurp(pb, &nb);
 		int same = x && y && na == nb && !memcmp(x, y, na);
@@ -531,7 +531,7 @@ static void compare_postings(trawl_index *ix, const expect *e)
 	trawl_error err;
 	memset(&err, 0, sizeof err);
 	dict_iter it;
-	assert_int_equal(dict_seek(&ix->dict, &it, "", 0, &err), TRAWL_OK);
+	assert_int_equal(dict_seek(&ix->segs[0].dict, &it, "", 0, &err), TRAWL_OK);
 	size_t k = 0; /* next expected tuple */
 	uint64_t nterms = 0;
 	for (;;) {
@@ -549,7 +549,7 @@ static void compare_postings(trawl_index *ix, const expect *e)
 				 e->terms[id]);
 		nterms++;
 		pcursor c;
-		if (pcur_open(&c, &ix->postings, &ix->positions, &t, &err))
+		if (pcur_open(&c, &ix->segs[0].postings, &ix->segs[0].positions, &t, &err))
 			fail_msg("pcur_open \"%s\": %s", t.term, err.message);
 		uint32_t df = 0;
 		while (k < e->nt && e->t[k].term == id) {
@@ -732,7 +732,7 @@ static void test_stats_equal_expected_counts(void **state)
 				      st.bytes_store);
 	struct stat sb;
 	char p[512];
-	snprintf(p, sizeof p, "%s/postings", W->small);
+	snprintf(p, sizeof p, "%s/seg-00000001/postings", W->small);
 	assert_int_equal(stat(p, &sb), 0);
 	assert_int_equal(st.bytes_postings, (uint64_t)sb.st_size);
 	trawl_index_close(ix);
@@ -804,12 +804,12 @@ static void test_replaced_documents_are_never_matched(void **state)
 	/* every dead docno is absent from every posting list */
 	trawl_error err;
 	dict_iter it;
-	assert_int_equal(dict_seek(&ix->dict, &it, "", 0, &err), TRAWL_OK);
+	assert_int_equal(dict_seek(&ix->segs[0].dict, &it, "", 0, &err), TRAWL_OK);
 	dterm t;
 	size_t checked = 0;
 	while (dict_next(&it, &t, &err) == 1) {
 		pcursor c;
-		assert_int_equal(pcur_open(&c, &ix->postings, &ix->positions, &t,
+		assert_int_equal(pcur_open(&c, &ix->segs[0].postings, &ix->segs[0].positions, &t,
 					   &err), TRAWL_OK);
 		for (; c.docno != DOC_END; pcur_next(&c)) {
 			assert_false(W->c.d[c.docno].dead);
@@ -956,9 +956,9 @@ static void test_repeated_id_later_document_wins(void **state)
 	assert_int_equal(st.deleted, 2);
 	/* zebra, alpha, first, second, delta are gone from the dictionary */
 	dterm t;
-	assert_int_equal(dict_lookup(&ix->dict, "zebra", 5, &t, &err), 0);
-	assert_int_equal(dict_lookup(&ix->dict, "delta", 5, &t, &err), 0);
-	assert_int_equal(dict_lookup(&ix->dict, "epsilon", 7, &t, &err), 1);
+	assert_int_equal(dict_lookup(&ix->segs[0].dict, "zebra", 5, &t, &err), 0);
+	assert_int_equal(dict_lookup(&ix->segs[0].dict, "delta", 5, &t, &err), 0);
+	assert_int_equal(dict_lookup(&ix->segs[0].dict, "epsilon", 7, &t, &err), 1);
 	assert_int_equal(t.df, 1);
 	assert_int_equal(trawl_index_check(ix, &err), TRAWL_OK);
 	/* the replaced versions are still stored */
@@ -1040,7 +1040,7 @@ static void snapshot(const char *dir, uint8_t **bytes, size_t *lens)
 {
 	for (int i = 0; i < 6; i++) {
 		char p[512];
-		snprintf(p, sizeof p, "%s/%s", dir, index_files[i]);
+		snprintf(p, sizeof p, "%s/seg-00000001/%s", dir, index_files[i]);
 		bytes[i] = slurp(p, &lens[i]);
 		assert_non_null(bytes[i]);
 	}
@@ -1050,7 +1050,7 @@ static void assert_snapshot(const char *dir, uint8_t **bytes, size_t *lens)
 {
 	for (int i = 0; i < 6; i++) {
 		char p[512];
-		snprintf(p, sizeof p, "%s/%s", dir, index_files[i]);
+		snprintf(p, sizeof p, "%s/seg-00000001/%s", dir, index_files[i]);
 		size_t n;
 		uint8_t *now = slurp(p, &n);
 		assert_non_null(now);

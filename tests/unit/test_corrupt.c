@@ -154,7 +154,7 @@ static void build_index(const char *dir)
 
 static void path_of(int fi, char *p, size_t n)
 {
-	snprintf(p, n, "%s/%s", W->dir, names[fi]);
+	snprintf(p, n, "%s/seg-00000001/%s", W->dir, names[fi]);
 }
 
 static uint8_t *slurp(const char *path, size_t *n)
@@ -575,9 +575,9 @@ static void test_missing_file_is_reported(void **state)
 static void write_bad_postings(const char *dir)
 {
 	char tp[700], pp[700], xp[700];
-	snprintf(tp, sizeof tp, "%s/terms", dir);
-	snprintf(pp, sizeof pp, "%s/postings", dir);
-	snprintf(xp, sizeof xp, "%s/positions", dir);
+	snprintf(tp, sizeof tp, "%s/seg-00000001/terms", dir);
+	snprintf(pp, sizeof pp, "%s/seg-00000001/postings", dir);
+	snprintf(xp, sizeof xp, "%s/seg-00000001/positions", dir);
 	unlink(tp);
 	unlink(pp);
 	unlink(xp);
