@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <pthread.h>
 #include <unistd.h>
 
 #include "buf.h"
@@ -65,6 +66,24 @@ struct trawl_builder {
 	size_t ntok, tok_cap;
 	uint32_t field_bit;
 	int failed;
+	/* With a second core the memindex belongs to an indexing thread:
+	 * the caller analyses each document into a job (terms as bytes,
+	 * positions) and the thread interns, adds and spills, in document
+	 * order, so the index is the same whatever the thread count. */
+	int threaded;
+	int imu_ready;           /* imu and icv initialised */
+	pthread_t ithread;
+	pthread_mutex_t imu;
+	pthread_cond_t icv;
+	struct ijob *ihead, *itail, *ifree;
+	unsigned iqueued;
+	int istop;
+	int irc;                 /* the thread's sticky error */
+	trawl_error ierr;
+	size_t fixed_snapshot;   /* fixed_bytes() as the caller last saw it */
+	struct ijob *cur;        /* the job the caller is filling */
+	uint32_t *jids;          /* term ids of a job: index_job's own */
+	size_t jids_cap;
 	int finished;
 	uint64_t input_bytes;
 	trawl_error *cb_err;
@@ -125,6 +144,7 @@ static int rm_tree(const char *path)
 
 static void remove_stale(const char *dir, size_t n);
 static void mark_dead(trawl_builder *b, uint32_t docno);
+static void *index_thread(void *arg);
 
 /* An existing directory we may replace: an index, or empty. */
 static int replaceable(const char *dir)
@@ -246,8 +266,20 @@ int builder_create(const char *dir, const trawl_build_opts *o,
 	/* with a second core, zlib runs beside the indexing */
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	int threads = o->threads > 0 ? o->threads : (ncpu > 0 ? (int)ncpu : 1);
-	if (threads > 1)
+	if (threads > 1) {
 		dsw_start_thread(&b->ds); /* on failure it works inline */
+		if (pthread_mutex_init(&b->imu, NULL) == 0) {
+			if (pthread_cond_init(&b->icv, NULL) == 0) {
+				b->imu_ready = 1;
+				if (pthread_create(&b->ithread, NULL, index_thread,
+						   b) == 0)
+					b->threaded = 1;
+				/* else: index inline */
+			} else {
+				pthread_mutex_destroy(&b->imu);
+			}
+		}
+	}
 	b->idcap = 1024;
 	b->idtab = calloc(b->idcap, sizeof *b->idtab);
 	if (!b->idtab) {
@@ -368,6 +400,38 @@ static int id_put(trawl_builder *b, const char *id, size_t n, uint32_t docno,
 	return TRAWL_OK;
 }
 
+/* One analysed document on its way to the indexing thread. */
+typedef struct ijob {
+	struct ijob *next;
+	uint32_t docno;
+	size_t ntok;
+	buf terms;      /* per token: u8 length | bytes */
+	uint32_t *pos;  /* per token: position | field bit */
+	size_t pos_cap;
+} ijob;
+
+#define IQUEUE 256 /* jobs waiting for the indexing thread */
+
+static int job_token(ijob *j, const trawl_token *t, uint32_t field_bit)
+{
+	int rc = TRAWL_OK;
+	size_t len = t->term_len > DICT_TERM_MAX ? DICT_TERM_MAX : t->term_len;
+	if (j->ntok == j->pos_cap) {
+		size_t cap = j->pos_cap ? j->pos_cap * 2 : 1024;
+		uint32_t *p = realloc(j->pos, cap * sizeof *p);
+		if (!p)
+			return TRAWL_ENOMEM;
+		j->pos = p;
+		j->pos_cap = cap;
+	}
+	buf_putc(&rc, &j->terms, (uint8_t)len);
+	buf_put(&rc, &j->terms, t->term, len);
+	if (rc)
+		return rc;
+	j->pos[j->ntok++] = t->position | field_bit;
+	return TRAWL_OK;
+}
+
 static int on_token(void *ctx, const trawl_token *t)
 {
 	trawl_builder *b = ctx;
@@ -375,6 +439,8 @@ static int on_token(void *ctx, const trawl_token *t)
 		return TRAWL_ELIMIT;
 	if (!t->term)
 		return 0; /* over 64 bytes: takes its position, not indexed */
+	if (b->cur)
+		return job_token(b->cur, t, b->field_bit);
 	if (b->ntok == b->tok_cap) {
 		size_t cap = b->tok_cap ? b->tok_cap * 2 : 4096;
 		uint32_t *a = realloc(b->tids, cap * sizeof *a);
@@ -431,6 +497,140 @@ static size_t fixed_bytes(const trawl_builder *b)
 	       b->idcap * sizeof(idslot) + b->tok_cap * 8 + 2 * DS_BLOCK;
 }
 
+/* Room the memindex may fill before a spill.  The per-document tables
+ * (fixed) grow with every document and no spill frees them: the postings
+ * keep at least half the budget, or past some number of documents every
+ * add would spill a run (and the merge would need a file per document). */
+static size_t postings_room(const trawl_builder *b, size_t fixed)
+{
+	return fixed < b->budget / 2 ? b->budget - fixed : b->budget / 2;
+}
+
+/* Interns a job's terms and adds it to the memindex (the indexing
+ * thread's work, or the caller's without one). */
+static int index_job(trawl_builder *b, ijob *j, trawl_error *err)
+{
+	if (j->ntok > b->jids_cap) {
+		uint32_t *a = realloc(b->jids, j->ntok * sizeof *a);
+		if (!a)
+			return tr_err(err, TRAWL_ENOMEM, "out of memory");
+		b->jids = a;
+		b->jids_cap = j->ntok;
+	}
+	rd r = { j->terms.p, j->terms.p + j->terms.n };
+	for (size_t i = 0; i < j->ntok; i++) {
+		uint8_t len = 0;
+		const uint8_t *t = NULL;
+		if (rd_u8(&r, &len) || rd_bytes(&r, len, &t))
+			return tr_err(err, TRAWL_EINVAL, "internal: bad job");
+		uint32_t id = mi_intern(b->mi, (const char *)t, len);
+		if (id == UINT32_MAX)
+			return tr_err(err, TRAWL_ENOMEM, "out of memory");
+		b->jids[i] = id;
+	}
+	int rc = mi_add_doc(b->mi, j->docno, b->jids, j->pos, j->ntok);
+	if (rc)
+		return tr_err(err, rc, "out of memory");
+	size_t fixed = __atomic_load_n(&b->fixed_snapshot, __ATOMIC_RELAXED);
+	if (mi_bytes(b->mi) >= postings_room(b, fixed))
+		return spill(b, err);
+	return TRAWL_OK;
+}
+
+static void *index_thread(void *arg)
+{
+	trawl_builder *b = arg;
+	pthread_mutex_lock(&b->imu);
+	for (;;) {
+		while (!b->ihead && !b->istop)
+			pthread_cond_wait(&b->icv, &b->imu);
+		ijob *j = b->ihead;
+		if (!j)
+			break;
+		b->ihead = j->next;
+		if (!b->ihead)
+			b->itail = NULL;
+		int failed = b->irc != 0;
+		pthread_mutex_unlock(&b->imu);
+		trawl_error e;
+		int rc = failed ? TRAWL_OK : index_job(b, j, &e);
+		pthread_mutex_lock(&b->imu);
+		if (rc && !b->irc) {
+			b->irc = rc;
+			b->ierr = e;
+		}
+		j->next = b->ifree;
+		b->ifree = j;
+		b->iqueued--;
+		pthread_cond_broadcast(&b->icv);
+	}
+	pthread_mutex_unlock(&b->imu);
+	return NULL;
+}
+
+/* Waits for the indexing thread to finish its queue and end; returns its
+ * error (message in ERR). */
+static int stop_index_thread(trawl_builder *b, trawl_error *err)
+{
+	if (!b->threaded)
+		return TRAWL_OK;
+	pthread_mutex_lock(&b->imu);
+	b->istop = 1;
+	pthread_cond_broadcast(&b->icv);
+	pthread_mutex_unlock(&b->imu);
+	pthread_join(b->ithread, NULL);
+	b->threaded = 0;
+	int rc = b->irc;
+	if (rc && err)
+		*err = b->ierr;
+	return rc;
+}
+
+static void free_jobs(ijob *j)
+{
+	while (j) {
+		ijob *n = j->next;
+		buf_free(&j->terms);
+		free(j->pos);
+		free(j);
+		j = n;
+	}
+}
+
+/* A job to fill for the next document: reused when one is free, waiting
+ * while the queue is full. */
+static ijob *take_job(trawl_builder *b)
+{
+	pthread_mutex_lock(&b->imu);
+	while (b->iqueued >= IQUEUE && !b->irc)
+		pthread_cond_wait(&b->icv, &b->imu);
+	ijob *j = b->ifree;
+	if (j)
+		b->ifree = j->next;
+	pthread_mutex_unlock(&b->imu);
+	if (!j)
+		j = calloc(1, sizeof *j);
+	if (j) {
+		j->next = NULL;
+		j->ntok = 0;
+		buf_reset(&j->terms);
+	}
+	return j;
+}
+
+static void put_job(trawl_builder *b, ijob *j)
+{
+	pthread_mutex_lock(&b->imu);
+	if (b->itail)
+		b->itail->next = j;
+	else
+		b->ihead = j;
+	b->itail = j;
+	b->iqueued++;
+	pthread_cond_broadcast(&b->icv);
+	pthread_mutex_unlock(&b->imu);
+}
+
 int trawl_builder_add(trawl_builder *b, const trawl_doc *d, trawl_error *err)
 {
 	if (b->failed || b->finished)
@@ -452,8 +652,21 @@ int trawl_builder_add(trawl_builder *b, const trawl_doc *d, trawl_error *err)
 	}
 	if (b->ndocs >= TR_MAX_DOCS)
 		return tr_err(err, TRAWL_ELIMIT, "too many documents");
+	if (b->threaded &&
+	    __atomic_load_n(&b->irc, __ATOMIC_RELAXED)) {
+		b->failed = 1;
+		return stop_index_thread(b, err);
+	}
 	uint32_t docno = b->ndocs;
 	b->ntok = 0;
+	if (b->threaded) {
+		b->cur = take_job(b);
+		if (!b->cur) {
+			b->failed = 1;
+			return tr_err(err, TRAWL_ENOMEM, "out of memory");
+		}
+		b->cur->docno = docno;
+	}
 	field_ctx fc = { b, 0 };
 	b->field_bit = 0;
 	int rc = trawl_analyze(b->an, d->title ? d->title : "",
@@ -465,7 +678,11 @@ int trawl_builder_add(trawl_builder *b, const trawl_doc *d, trawl_error *err)
 		rc = trawl_analyze(b->an, d->body ? d->body : "",
 				   d->body ? d->body_len : 0, on_field_token, &fc);
 	uint32_t body_len = fc.count;
+	ijob *job = b->cur;
+	b->cur = NULL;
 	if (rc) {
+		if (job)
+			free_jobs(job);
 		b->failed = 1;
 		return tr_err(err, rc, "analysing document %.*s: %s",
 			      (int)(d->id_len > 200 ? 200 : d->id_len), d->id,
@@ -473,10 +690,14 @@ int trawl_builder_add(trawl_builder *b, const trawl_doc *d, trawl_error *err)
 	}
 	uint32_t old;
 	if ((rc = id_put(b, d->id, d->id_len, docno, &old)) ||
-	    (rc = mi_add_doc(b->mi, docno, b->tids, b->tpos, b->ntok))) {
+	    (!job && (rc = mi_add_doc(b->mi, docno, b->tids, b->tpos, b->ntok)))) {
+		if (job)
+			free_jobs(job);
 		b->failed = 1;
 		return tr_err(err, rc, "out of memory");
 	}
+	if (job)
+		put_job(b, job);
 	uint32_t block = 0;
 	dsw_add(&rc, &b->ds, docno, d, &block);
 	uint8_t rec[DOCREC_SIZE];
@@ -500,13 +721,14 @@ int trawl_builder_add(trawl_builder *b, const trawl_doc *d, trawl_error *err)
 		mark_dead(b, old);
 		replaced = 1;
 	}
-	/* The per-document tables (fixed_bytes) grow with every document and
-	 * no spill frees them: the postings keep at least half the budget,
-	 * or past some number of documents every add would spill a run (and
-	 * the merge would need a file per document). */
 	size_t fixed = fixed_bytes(b);
-	size_t room = fixed < b->budget / 2 ? b->budget - fixed : b->budget / 2;
-	if (mi_bytes(b->mi) >= room) {
+	if (b->threaded) {
+		/* the thread spills; queued jobs count against the budget */
+		__atomic_store_n(&b->fixed_snapshot, fixed + IQUEUE * 4096,
+				 __ATOMIC_RELAXED);
+		return replaced;
+	}
+	if (mi_bytes(b->mi) >= postings_room(b, fixed)) {
 		if ((rc = spill(b, err))) {
 			b->failed = 1;
 			return rc;
@@ -755,7 +977,9 @@ int trawl_builder_finish(trawl_builder *b, trawl_error *err)
 	if (b->failed || b->finished)
 		return tr_err(err, TRAWL_EINVAL, "builder already %s",
 			      b->failed ? "failed" : "finished");
-	int rc = spill(b, err);
+	int rc = stop_index_thread(b, err);
+	if (!rc)
+		rc = spill(b, err);
 	if (!rc) {
 		mi_free(b->mi);
 		b->mi = NULL;
@@ -841,7 +1065,15 @@ void trawl_builder_free(trawl_builder *b)
 {
 	if (!b)
 		return;
-	/* stop the store's compressing thread first: it writes to store_w */
+	/* stop the threads first: the indexing one writes runs into tmp, the
+	 * store's compressing one writes to store_w */
+	stop_index_thread(b, NULL);
+	free_jobs(b->ihead);
+	free_jobs(b->ifree);
+	if (b->imu_ready) {
+		pthread_cond_destroy(&b->icv);
+		pthread_mutex_destroy(&b->imu);
+	}
 	dsw_free(&b->ds);
 	cfw_abort(&b->store_w);
 	if (b->tmp)
@@ -859,6 +1091,7 @@ void trawl_builder_free(trawl_builder *b)
 	free(b->runs);
 	free(b->tids);
 	free(b->tpos);
+	free(b->jids);
 	free(b->dir);
 	free(b->tmp);
 	free(b->seg);
