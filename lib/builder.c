@@ -121,27 +121,6 @@ uint32_t seg_parse_date(const char *s, size_t n)
 	return v[0] * 10000 + v[1] * 100 + v[2];
 }
 
-static int rm_tree(const char *path)
-{
-	DIR *d = opendir(path);
-	if (!d)
-		return unlink(path);
-	struct dirent *e;
-	while ((e = readdir(d))) {
-		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-			continue;
-		char p[PATH_MAX];
-		snprintf(p, sizeof p, "%s/%s", path, e->d_name);
-		struct stat st;
-		if (lstat(p, &st) == 0 && S_ISDIR(st.st_mode))
-			rm_tree(p);
-		else
-			unlink(p);
-	}
-	closedir(d);
-	return rmdir(path);
-}
-
 static void remove_stale(const char *dir, size_t n);
 static void mark_dead(trawl_builder *b, uint32_t docno);
 static void *index_thread(void *arg);
@@ -326,7 +305,7 @@ static void remove_stale(const char *dir, size_t n)
 			continue; /* not ours, or a build still starting */
 		if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
 			snprintf(p, sizeof p, "%s/%s", parent, e->d_name);
-			rm_tree(p);
+			tr_rm_tree(p);
 		}
 		close(fd);
 	}
@@ -953,7 +932,7 @@ static int install(trawl_builder *b, trawl_error *err)
 			return tr_err(err, TRAWL_EIO, "cannot replace %s: %s",
 				      b->dir, strerror(errno));
 		/* b->tmp now holds the old index */
-		rm_tree(b->tmp);
+		tr_rm_tree(b->tmp);
 	} else if (rename(b->tmp, b->dir) < 0) {
 		return tr_err(err, TRAWL_EIO, "cannot create %s: %s", b->dir,
 			      strerror(errno));
@@ -1077,7 +1056,7 @@ void trawl_builder_free(trawl_builder *b)
 	dsw_free(&b->ds);
 	cfw_abort(&b->store_w);
 	if (b->tmp)
-		rm_tree(b->tmp);
+		tr_rm_tree(b->tmp);
 	if (b->lock_fd >= 0)
 		close(b->lock_fd);
 	trawl_analyzer_free(b->an);

@@ -1,7 +1,9 @@
 /*
  * cfile.c -- checked index files (layout in cfile.h).
  */
+#include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -366,4 +368,25 @@ int tr_fsync_dir(const char *dir, trawl_error *err)
 	if (rc < 0)
 		return tr_err(err, TRAWL_EIO, "fsync %s: %s", dir, strerror(e));
 	return TRAWL_OK;
+}
+
+int tr_rm_tree(const char *path)
+{
+	DIR *d = opendir(path);
+	if (!d)
+		return unlink(path);
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		char p[PATH_MAX + 256];
+		snprintf(p, sizeof p, "%s/%s", path, e->d_name);
+		struct stat st;
+		if (lstat(p, &st) == 0 && S_ISDIR(st.st_mode))
+			tr_rm_tree(p);
+		else
+			unlink(p);
+	}
+	closedir(d);
+	return rmdir(path);
 }

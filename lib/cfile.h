@@ -95,6 +95,10 @@ int cf_verify_all(cfile *f, trawl_error *err);
 /* Bytes on disk. */
 uint64_t cf_size(const cfile *f);
 
+/* Removes PATH and, for a directory, everything below it (best effort:
+ * the temporary directories of builds and writers).  0 or -1. */
+int tr_rm_tree(const char *path);
+
 /* fsync a directory (after renames into it). */
 int tr_fsync_dir(const char *dir, trawl_error *err);
 

@@ -350,23 +350,30 @@ fail:
 	return -1;
 }
 
+/* The first document >= d on which every one of the N iterators stands
+ * (each moved there through its skip data), or DOC_END. */
+static uint32_t leapfrog(it **kids, size_t n, uint32_t d)
+{
+	for (size_t i = 0; i < n;) {
+		uint32_t kd = seek(kids[i], d);
+		if (kd == DOC_END)
+			return DOC_END;
+		if (kd > d) {
+			d = kd;
+			i = 0; /* a later document: every operand again */
+		} else {
+			i++;
+		}
+	}
+	return d;
+}
+
 static uint32_t seek_phrase(it *t, uint32_t target)
 {
-	uint32_t d = target;
-	for (;;) {
-		int again = 0;
-		for (size_t i = 0; i < t->nkids; i++) {
-			uint32_t kd = seek(t->order[i], d);
-			if (kd == DOC_END)
-				return DOC_END;
-			if (kd > d) {
-				d = kd;
-				again = 1;
-				break;
-			}
-		}
-		if (again)
-			continue;
+	for (uint32_t d = target;; d++) {
+		d = leapfrog(t->order, t->nkids, d);
+		if (d == DOC_END)
+			return DOC_END;
 		t->doc = d;
 		t->sp_valid = 0;
 		uint32_t a = 0, b = 0;
@@ -375,37 +382,24 @@ static uint32_t seek_phrase(it *t, uint32_t target)
 			return DOC_END;
 		if (r > 0)
 			return d;
-		d++;
+		if (d == DOC_END - 1)
+			return DOC_END;
 	}
 }
 
 static uint32_t seek_and(it *t, uint32_t target)
 {
-	uint32_t d = target;
-	for (;;) {
-		int again = 0;
-		for (size_t i = 0; i < t->nkids; i++) {
-			uint32_t kd = seek(t->kids[i], d);
-			if (kd == DOC_END)
-				return DOC_END;
-			if (kd > d) {
-				d = kd;
-				again = 1;
-				break;
-			}
-		}
-		if (again)
-			continue;
-		for (size_t i = 0; i < t->nneg; i++)
-			if (seek(t->neg[i], d) == d) {
-				again = 1;
-				break;
-			}
+	for (uint32_t d = target;; d++) {
+		d = leapfrog(t->kids, t->nkids, d);
+		if (d == DOC_END)
+			return DOC_END;
+		int excluded = 0;
+		for (size_t i = 0; i < t->nneg && !excluded; i++)
+			excluded = seek(t->neg[i], d) == d;
 		if (t->q->rc)
 			return DOC_END;
-		if (!again)
-			return d;
-		d++;
+		if (!excluded || d == DOC_END - 1)
+			return excluded ? DOC_END : d;
 	}
 }
 
@@ -493,19 +487,11 @@ static int near_match(it *t)
 
 static uint32_t seek_near(it *t, uint32_t target)
 {
-	uint32_t d = target;
-	for (;;) {
-		uint32_t a = seek(t->kids[0], d);
-		if (a == DOC_END)
+	for (uint32_t d = target;; d++) {
+		d = leapfrog(t->kids, 2, d);
+		if (d == DOC_END)
 			return DOC_END;
-		uint32_t b = seek(t->kids[1], a);
-		if (b == DOC_END)
-			return DOC_END;
-		if (b > a) {
-			d = b;
-			continue;
-		}
-		t->doc = a;
+		t->doc = d;
 		t->sp_valid = 0;
 		int r = near_match(t);
 		if (r < 0) {
@@ -513,8 +499,9 @@ static uint32_t seek_near(it *t, uint32_t target)
 			return DOC_END;
 		}
 		if (r)
-			return a;
-		d = a + 1;
+			return d;
+		if (d == DOC_END - 1)
+			return DOC_END;
 	}
 }
 

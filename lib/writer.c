@@ -52,27 +52,6 @@ struct trawl_writer {
 	int broken;             /* a failed commit left no usable reader */
 };
 
-static int rm_tree(const char *path)
-{
-	DIR *d = opendir(path);
-	if (!d)
-		return unlink(path);
-	struct dirent *e;
-	while ((e = readdir(d))) {
-		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-			continue;
-		char p[PATH_MAX + 256];
-		snprintf(p, sizeof p, "%s/%s", path, e->d_name);
-		struct stat st;
-		if (lstat(p, &st) == 0 && S_ISDIR(st.st_mode))
-			rm_tree(p);
-		else
-			unlink(p);
-	}
-	closedir(d);
-	return rmdir(path);
-}
-
 static int in_manifest(const manifest *m, const char *name)
 {
 	for (size_t i = 0; i < m->nsegs; i++)
@@ -100,7 +79,7 @@ static void remove_unreferenced(const char *dir, const manifest *m)
 			continue; /* not ours: leave it */
 		char p[PATH_MAX + 256];
 		snprintf(p, sizeof p, "%s/%s", dir, n);
-		rm_tree(p);
+		tr_rm_tree(p);
 	}
 	closedir(d);
 }
@@ -417,6 +396,25 @@ static int deleted_lengths(segment *sg, const uint8_t *bits, uint32_t *nlive,
 
 static int merge_policy(trawl_writer *w, trawl_error *err);
 
+/* The end of a commit or merge that wrote (rc == 0) or failed to write
+ * manifest M: on success, remove what M no longer names and reload; on
+ * failure, remove what was written under fresh names (a segment or
+ * bitmap left in place would block the next commit, which reuses its
+ * name).  Frees M; returns RC or the reload's error. */
+static int settle(trawl_writer *w, manifest *m, int rc, trawl_error *err)
+{
+	if (!rc)
+		remove_unreferenced(w->dir, m);
+	man_free(m);
+	if (rc) {
+		after_failure(w);
+		return rc;
+	}
+	if ((rc = reload(w, err)))
+		w->broken = 1;
+	return rc;
+}
+
 /* Writes the pending changes and the new manifest.  On failure the
  * pending changes are gone and the writer is back at the last commit. */
 static int commit_changes(trawl_writer *w, trawl_error *err)
@@ -460,18 +458,7 @@ static int commit_changes(trawl_writer *w, trawl_error *err)
 	}
 	if (!rc)
 		rc = man_write(w->dir, &m, err);
-	if (!rc)
-		remove_unreferenced(w->dir, &m);
-	man_free(&m);
-	if (rc) {
-		/* a new segment or bitmap already in place would block the
-		 * next commit, which reuses its name */
-		after_failure(w);
-		return rc;
-	}
-	if ((rc = reload(w, err)))
-		w->broken = 1;
-	return rc;
+	return settle(w, &m, rc, err);
 }
 
 int trawl_writer_commit(trawl_writer *w, trawl_error *err)
@@ -555,18 +542,7 @@ static int merge_range(trawl_writer *w, size_t from, size_t to,
 			rc = man_write(w->dir, &m, err);
 	}
 	trawl_builder_free(b);
-	if (!rc)
-		remove_unreferenced(w->dir, &m);
-	man_free(&m);
-	if (rc) {
-		/* the merged segment, if it was renamed into place, is named by
-		 * no manifest: remove it now rather than at the next open */
-		after_failure(w);
-		return rc;
-	}
-	if ((rc = reload(w, err)))
-		w->broken = 1;
-	return rc;
+	return settle(w, &m, rc, err);
 }
 
 static unsigned level_of(uint32_t live)
