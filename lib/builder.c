@@ -453,6 +453,37 @@ static int on_field_token(void *ctx, const trawl_token *t)
 	return on_token(f->b, t);
 }
 
+/* Merges runs MERGE_FANIN at a time into bigger runs until at most
+ * MERGE_FANIN remain, so the final merge keeps few files open and few
+ * buffers in memory whatever the corpus size. */
+static int reduce_runs(trawl_builder *b, trawl_error *err)
+{
+	size_t serial = b->nruns;
+	while (b->nruns > MERGE_FANIN) {
+		size_t k = MERGE_FANIN;
+		char p[PATH_MAX];
+		snprintf(p, sizeof p, "%s/run-%06zu", b->tmp, serial++);
+		size_t per_run = b->budget / 4 / k;
+		if (per_run > ((size_t)1 << 20))
+			per_run = (size_t)1 << 20;
+		int rc = merge_runs_to_run(b->runs, k, p, per_run, err);
+		if (rc)
+			return rc;
+		char *path = strdup(p);
+		if (!path)
+			return tr_err(err, TRAWL_ENOMEM, "out of memory");
+		for (size_t i = 0; i < k; i++) {
+			unlink(b->runs[i]);
+			free(b->runs[i]);
+		}
+		/* the merged run holds the oldest documents: it goes first */
+		memmove(b->runs + 1, b->runs + k, (b->nruns - k) * sizeof *b->runs);
+		b->runs[0] = path;
+		b->nruns -= k - 1;
+	}
+	return TRAWL_OK;
+}
+
 static int spill(trawl_builder *b, trawl_error *err)
 {
 	if (mi_ndocs(b->mi) == 0)
@@ -988,6 +1019,8 @@ int trawl_builder_finish(trawl_builder *b, trawl_error *err)
 		snprintf(p, sizeof p, "%s/positions", b->seg);
 		rc = cfw_open(&xw, p, CF_POSITIONS, err);
 	}
+	if (!rc)
+		rc = reduce_runs(b, err);
 	if (!rc) {
 		size_t per_run = b->budget / 4 / (b->nruns ? b->nruns : 1);
 		if (per_run > ((size_t)1 << 20))

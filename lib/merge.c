@@ -2,6 +2,7 @@
  * merge.c -- run merging (see merge.h).
  */
 #include <errno.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -209,5 +210,150 @@ done:
 	buf_free(&payload);
 	postw_free(&w);
 	dictw_free(&dw);
+	return rc;
+}
+
+static void fput_varint(FILE *f, uint64_t v)
+{
+	while (v >= 0x80) {
+		putc((int)(v | 0x80) & 0xff, f);
+		v >>= 7;
+	}
+	putc((int)v, f);
+}
+
+/* Reads R's payload of the current term into P; OUT: the last docno and
+ * the payload's length in bytes without its first docno varint, whose
+ * value (the absolute first docno) goes to *first. */
+static int read_payload(run *r, buf *p, uint32_t *first, uint32_t *last,
+			size_t *rest_at, trawl_error *err)
+{
+	int rc = TRAWL_OK;
+	buf_reset(p);
+	buf_reserve(&rc, p, r->nbytes);
+	if (rc)
+		return tr_err(err, rc, "out of memory merging runs");
+	if (fread(p->p, 1, r->nbytes, r->f) != r->nbytes)
+		return tr_err(err, TRAWL_EIO, "%s: run file truncated", r->path);
+	p->n = r->nbytes;
+	rd in = { p->p, p->p + p->n };
+	uint32_t docno = UINT32_MAX;
+	for (uint64_t k = 0; k < r->df; k++) {
+		uint32_t gap, tft, tfb;
+		if (rd_varint32(&in, &gap))
+			return tr_err(err, TRAWL_EIO, "%s: bad run data", r->path);
+		if (k == 0)
+			*rest_at = (size_t)(in.p - p->p);
+		docno = docno + 1 + gap;
+		if (k == 0)
+			*first = docno;
+		if (rd_varint32(&in, &tft) || rd_varint32(&in, &tfb))
+			return tr_err(err, TRAWL_EIO, "%s: bad run data", r->path);
+		for (uint64_t i = 0; i < (uint64_t)tft + tfb; i++) {
+			uint32_t g;
+			if (rd_varint32(&in, &g))
+				return tr_err(err, TRAWL_EIO, "%s: bad run data",
+					      r->path);
+		}
+	}
+	*last = docno;
+	return TRAWL_OK;
+}
+
+int merge_runs_to_run(char **runs, size_t nruns, const char *out,
+		      size_t buf_bytes, trawl_error *err)
+{
+	int rc = TRAWL_OK;
+	run *rs = calloc(nruns ? nruns : 1, sizeof *rs);
+	buf payload, joined;
+	buf_init(&payload);
+	buf_init(&joined);
+	FILE *o = NULL;
+	char *obuf = malloc(1 << 20);
+	if (!rs || !obuf) {
+		rc = tr_err(err, TRAWL_ENOMEM, "out of memory");
+		goto done;
+	}
+	if (buf_bytes < 4096)
+		buf_bytes = 4096;
+	o = fopen(out, "wbx");
+	if (!o) {
+		rc = tr_err(err, TRAWL_EIO, "%s: %s", out, strerror(errno));
+		goto done;
+	}
+	setvbuf(o, obuf, _IOFBF, 1 << 20);
+	for (size_t i = 0; i < nruns; i++) {
+		rs[i].path = runs[i];
+		rs[i].f = fopen(runs[i], "rb");
+		rs[i].vbuf = malloc(buf_bytes);
+		if (!rs[i].f || !rs[i].vbuf) {
+			rc = tr_err(err, TRAWL_EIO, "%s: %s", runs[i],
+				    strerror(errno));
+			goto done;
+		}
+		setvbuf(rs[i].f, rs[i].vbuf, _IOFBF, buf_bytes);
+		if ((rc = advance(&rs[i], err)))
+			goto done;
+	}
+	for (;;) {
+		run *min = NULL;
+		for (size_t i = 0; i < nruns; i++)
+			if (!rs[i].eof && (!min || cmp_term(&rs[i], min) < 0))
+				min = &rs[i];
+		if (!min)
+			break;
+		char term[DICT_TERM_MAX + 1];
+		size_t len = min->len;
+		memcpy(term, min->term, len + 1);
+		uint64_t df = 0;
+		uint32_t prev_last = UINT32_MAX;
+		buf_reset(&joined);
+		/* runs hold increasing docno ranges: each payload's first
+		 * docno is re-based on the previous payload's last */
+		for (size_t i = 0; i < nruns; i++) {
+			run *r = &rs[i];
+			if (r->eof || r->len != len || memcmp(r->term, term, len))
+				continue;
+			uint32_t first = 0, last = 0;
+			size_t rest = 0;
+			if ((rc = read_payload(r, &payload, &first, &last, &rest,
+					       err)))
+				goto done;
+			if (r->df) {
+				buf_put_varint(&rc, &joined, first - prev_last - 1);
+				buf_put(&rc, &joined, payload.p + rest,
+					payload.n - rest);
+				prev_last = last;
+				df += r->df;
+			}
+			if (rc) {
+				rc = tr_err(err, rc, "out of memory merging runs");
+				goto done;
+			}
+			if ((rc = advance(r, err)))
+				goto done;
+		}
+		fput_varint(o, len);
+		fwrite(term, 1, len, o);
+		fput_varint(o, df);
+		fput_varint(o, joined.n);
+		fwrite(joined.p, 1, joined.n, o);
+	}
+	if (ferror(o))
+		rc = tr_err(err, TRAWL_EIO, "writing %s: %s", out, strerror(errno));
+done:
+	if (o && fclose(o) != 0 && !rc)
+		rc = tr_err(err, TRAWL_EIO, "writing %s: %s", out, strerror(errno));
+	if (rc && o)
+		unlink(out);
+	for (size_t i = 0; rs && i < nruns; i++) {
+		if (rs[i].f)
+			fclose(rs[i].f);
+		free(rs[i].vbuf);
+	}
+	free(rs);
+	free(obuf);
+	buf_free(&payload);
+	buf_free(&joined);
 	return rc;
 }

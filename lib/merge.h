@@ -23,4 +23,11 @@ int merge_runs(char **runs, size_t nruns, const uint8_t *dead, uint32_t ndocs,
 	       size_t buf_bytes, cfw *terms, cfw *postings, cfw *positions,
 	       merge_out *out, trawl_error *err);
 
+/* Merges NRUNS runs into one run file OUT (same format, documents kept,
+ * replaced ones included), so that a final merge never holds more than
+ * MERGE_FANIN files open however many runs a build spilled. */
+#define MERGE_FANIN 64
+int merge_runs_to_run(char **runs, size_t nruns, const char *out,
+		      size_t buf_bytes, trawl_error *err);
+
 #endif
