@@ -12,6 +12,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "testutil.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -25,27 +27,10 @@
 #include "cfile.h"
 #include "codec.h"
 
-/* Where test directories go: $TMPDIR, else tmpfs when there is one (the
- * writers fsync every file), else /tmp. */
-static const char *tmp_base(void)
-{
-	const char *t = getenv("TMPDIR");
-	if (t && *t)
-		return t;
-	return access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
-}
 
 /* ---- helpers ----------------------------------------------------------- */
 
-static uint64_t rng_state = 20251125u;
-
-static uint64_t rnd(void)
-{
-	uint64_t z = (rng_state += 0x9e3779b97f4a7c15ull);
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
+static rng rng_state = { 20251125u };
 
 typedef struct fixture {
 	char dir[256];
@@ -81,7 +66,7 @@ static uint8_t *random_bytes(size_t n)
 	uint8_t *p = malloc(n ? n : 1);
 	assert_non_null(p);
 	for (size_t i = 0; i < n; i++)
-		p[i] = (uint8_t)rnd();
+		p[i] = (uint8_t)rnd(&rng_state);
 	return p;
 }
 
@@ -95,9 +80,9 @@ static void write_cfile(const char *path, uint32_t kind, const uint8_t *data,
 	int rc = TRAWL_OK;
 	size_t at = 0;
 	while (at < n) {
-		size_t k = 1 + rnd() % 40000;
-		if (rnd() % 4 == 0)
-			k = 1 + rnd() % 8;
+		size_t k = 1 + rnd(&rng_state) % 40000;
+		if (rnd(&rng_state) % 4 == 0)
+			k = 1 + rnd(&rng_state) % 8;
 		if (k > n - at)
 			k = n - at;
 		cfw_write(&rc, &w, data + at, k);
@@ -189,8 +174,8 @@ static void round_trip(fixture *f, size_t n)
 		assert_memory_equal(p, data, n);
 	/* random sub-ranges, including ones across chunk boundaries */
 	for (int k = 0; k < 200 && n; k++) {
-		uint64_t off = rnd() % n;
-		uint64_t len = rnd() % (n - off + 1);
+		uint64_t off = rnd(&rng_state) % n;
+		uint64_t len = rnd(&rng_state) % (n - off + 1);
 		assert_int_equal(cf_range(&c, off, len, &p, &err), TRAWL_OK);
 		assert_ptr_equal(p, c.data + off);
 		if (len)

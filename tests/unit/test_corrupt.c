@@ -21,6 +21,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "testutil.h"
+
 #include <ctype.h>
 #include <ftw.h>
 #include <math.h>
@@ -35,29 +37,9 @@
 #include "dict.h"
 #include "postings.h"
 
-/* Where test directories go: $TMPDIR, else tmpfs when there is one
- * (thousands of file rewrites and fsyncs), else /tmp. */
-static const char *tmp_base(void)
-{
-	const char *t = getenv("TMPDIR");
-	if (t && *t)
-		return t;
-	return access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
-}
 
 static uint64_t seed;
 
-typedef struct rng {
-	uint64_t s;
-} rng;
-
-static uint64_t rnd(rng *r)
-{
-	uint64_t z = (r->s += 0x9e3779b97f4a7c15ull);
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
 
 enum { F_META, F_TERMS, F_POSTINGS, F_POSITIONS, F_DOCS, F_STORE, NFILES };
 static const char *const names[NFILES] = { "meta", "terms", "postings",

@@ -18,6 +18,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "testutil.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,31 +32,11 @@
 #include "dict.h"
 #include "postings.h"
 
-/* Where test directories go: $TMPDIR, else tmpfs when there is one (the
- * writers fsync every file), else /tmp. */
-static const char *tmp_base(void)
-{
-	const char *t = getenv("TMPDIR");
-	if (t && *t)
-		return t;
-	return access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
-}
 
 /* ---- generator --------------------------------------------------------- */
 
 static uint64_t seed;
 
-typedef struct rng {
-	uint64_t s;
-} rng;
-
-static uint64_t rnd(rng *r)
-{
-	uint64_t z = (r->s += 0x9e3779b97f4a7c15ull);
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
 
 #define LAST_DOCNO 0xfffffffeu /* DOC_END - 1 */
 #define MAX_POS 0x7ffffffeu

@@ -25,6 +25,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "testutil.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <ftw.h>
@@ -53,17 +55,6 @@ static const int light = 1;
 static const int light = 0;
 #endif
 
-typedef struct rng {
-	uint64_t s;
-} rng;
-
-static uint64_t rnd(rng *r)
-{
-	uint64_t z = (r->s += 0x9e3779b97f4a7c15ull);
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
 
 /* ---- fixture: a fresh directory per test -------------------------------- */
 
