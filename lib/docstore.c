@@ -35,12 +35,33 @@ static void write_block(int *rc, ds_writer *d, uint32_t first, uint32_t ndocs,
 {
 	if (*rc)
 		return;
-	uLongf clen = compressBound((uLong)raw->n);
-	buf_reset(comp);
-	buf_reserve(rc, comp, clen);
-	if (*rc)
+	z_stream z;
+	memset(&z, 0, sizeof z);
+	if (deflateInit(&z, 6) != Z_OK) {
+		*rc = TRAWL_ENOMEM;
 		return;
-	if (compress2(comp->p, &clen, raw->p, (uLong)raw->n, 6) != Z_OK) {
+	}
+	/* every block but the first starts from the first block's text */
+	int zr = Z_OK;
+	if (first != d->first_docno && d->dict_len)
+		zr = deflateSetDictionary(&z, d->dict, (uInt)d->dict_len);
+	/* deflateBound counts the dictionary id a preset dictionary adds */
+	uLong bound = deflateBound(&z, (uLong)raw->n) + 16;
+	buf_reset(comp);
+	buf_reserve(rc, comp, bound);
+	if (*rc) {
+		deflateEnd(&z);
+		return;
+	}
+	z.next_in = raw->p;
+	z.avail_in = (uInt)raw->n;
+	z.next_out = comp->p;
+	z.avail_out = (uInt)bound;
+	if (zr == Z_OK)
+		zr = deflate(&z, Z_FINISH);
+	uLong clen = z.total_out;
+	deflateEnd(&z);
+	if (zr != Z_STREAM_END) {
 		*rc = TRAWL_ENOMEM;
 		return;
 	}
@@ -122,6 +143,14 @@ static void flush(int *rc, ds_writer *d)
 {
 	if (*rc || d->ndocs == 0)
 		return;
+	if (d->nblocks == 0) {
+		/* the preset dictionary of the later blocks: the end of this
+		 * one, copied before the buffer goes to the worker */
+		size_t n = d->raw.n < DS_DICT ? d->raw.n : DS_DICT;
+		memcpy(d->dict, d->raw.p + d->raw.n - n, n);
+		d->dict_len = n;
+		d->first_docno = d->first;
+	}
 	if (!d->threaded) {
 		write_block(rc, d, d->first, d->ndocs, &d->raw, &d->comp);
 	} else {
@@ -225,7 +254,67 @@ static int tail(cfile *f, uint64_t *index_off, uint64_t *nblocks,
 	return TRAWL_OK;
 }
 
-static int load_block(cfile *f, uint64_t b, dsblock *out, trawl_error *err)
+/* Inflates COMP into RAW (RAW_LEN bytes exactly), with DICT when the
+ * stream asks for one.  Z_OK, Z_NEED_DICT (none given), or an error. */
+static int inflate_block(const uint8_t *comp, uint64_t comp_len, uint8_t *raw,
+			 uint64_t raw_len, const uint8_t *dict, size_t dict_len)
+{
+	z_stream z;
+	memset(&z, 0, sizeof z);
+	if (inflateInit(&z) != Z_OK)
+		return Z_MEM_ERROR;
+	z.next_in = (Bytef *)comp;
+	z.avail_in = (uInt)comp_len;
+	z.next_out = raw;
+	z.avail_out = (uInt)raw_len;
+	int zr = inflate(&z, Z_FINISH);
+	if (zr == Z_NEED_DICT) {
+		if (!dict) {
+			inflateEnd(&z);
+			return Z_NEED_DICT;
+		}
+		zr = inflateSetDictionary(&z, dict, (uInt)dict_len);
+		if (zr == Z_OK)
+			zr = inflate(&z, Z_FINISH);
+	}
+	int ok = zr == Z_STREAM_END && z.total_out == raw_len &&
+		 z.avail_in == 0;
+	inflateEnd(&z);
+	if (zr == Z_MEM_ERROR)
+		return Z_MEM_ERROR;
+	return ok ? Z_OK : Z_DATA_ERROR;
+}
+
+static int load_block(cfile *f, uint64_t b, dsblock *out, ds_cursor *c,
+		      trawl_error *err);
+
+static int load_block_plain(cfile *f, uint64_t b, dsblock *out,
+			    trawl_error *err)
+{
+	return load_block(f, b, out, NULL, err);
+}
+
+int ds_load_dict(cfile *f, uint8_t **dict, size_t *len, trawl_error *err)
+{
+	*dict = NULL;
+	*len = 0;
+	uint64_t index_off, nblocks;
+	int rc = tail(f, &index_off, &nblocks, err);
+	if (rc || nblocks == 0)
+		return rc;
+	dsblock b;
+	if ((rc = load_block_plain(f, 0, &b, err)))
+		return rc;
+	size_t n = b.raw_len < DS_DICT ? b.raw_len : DS_DICT;
+	memmove(b.raw, b.raw + b.raw_len - n, n);
+	*dict = b.raw;
+	*len = n;
+	return TRAWL_OK;
+}
+
+/* Loads block b; C (may be NULL) supplies or caches the dictionary. */
+static int load_block(cfile *f, uint64_t b, dsblock *out, ds_cursor *c,
+		      trawl_error *err)
 {
 	uint64_t index_off, nblocks;
 	int rc = tail(f, &index_off, &nblocks, err);
@@ -261,9 +350,35 @@ static int load_block(cfile *f, uint64_t b, dsblock *out, trawl_error *err)
 	uint8_t *raw = malloc(raw_len ? raw_len : 1);
 	if (!raw)
 		return tr_err(err, TRAWL_ENOMEM, "out of memory");
-	uLongf got = (uLongf)raw_len;
-	int z = uncompress(raw, &got, comp, (uLong)comp_len);
-	if (z != Z_OK || got != raw_len) {
+	const uint8_t *dict = NULL;
+	size_t dict_len = 0;
+	if (c && c->shared_dict) {
+		dict = c->shared_dict;
+		dict_len = c->shared_len;
+	} else if (c && c->dict) {
+		dict = c->dict;
+		dict_len = c->dict_len;
+	}
+	int z = inflate_block(comp, comp_len, raw, raw_len, dict, dict_len);
+	if (z == Z_NEED_DICT && b > 0) {
+		/* block 0's text is the dictionary: get it once */
+		uint8_t *d0;
+		size_t n0;
+		rc = ds_load_dict(f, &d0, &n0, err);
+		if (rc) {
+			free(raw);
+			return rc;
+		}
+		z = inflate_block(comp, comp_len, raw, raw_len, d0, n0);
+		if (c) {
+			free(c->dict);
+			c->dict = d0;
+			c->dict_len = n0;
+		} else {
+			free(d0);
+		}
+	}
+	if (z != Z_OK) {
 		free(raw);
 		if (z == Z_MEM_ERROR)
 			return tr_err(err, TRAWL_ENOMEM, "out of memory");
@@ -288,6 +403,7 @@ static int read_record(rd *r, const uint8_t *fp[5], uint64_t fl[5])
 void ds_cursor_free(ds_cursor *c)
 {
 	free(c->raw);
+	free(c->dict);
 	memset(c, 0, sizeof *c);
 }
 
@@ -296,7 +412,7 @@ int ds_get_cached(cfile *f, ds_cursor *c, uint32_t block, uint32_t docno,
 {
 	if (!c->valid || c->block != block) {
 		dsblock b;
-		int rc = load_block(f, block, &b, err);
+		int rc = load_block(f, block, &b, c, err);
 		if (rc)
 			return rc;
 		free(c->raw);
@@ -337,14 +453,23 @@ int ds_get_cached(cfile *f, ds_cursor *c, uint32_t block, uint32_t docno,
 	return TRAWL_OK;
 }
 
-int ds_get(cfile *f, uint32_t block, uint32_t docno, trawl_stored **out,
-	   trawl_error *err)
+int ds_get_dict(cfile *f, const uint8_t *dict, size_t dict_len,
+		uint32_t block, uint32_t docno, trawl_stored **out,
+		trawl_error *err)
 {
 	ds_cursor c;
 	memset(&c, 0, sizeof c);
+	c.shared_dict = dict;
+	c.shared_len = dict_len;
 	int rc = ds_get_cached(f, &c, block, docno, out, err);
 	ds_cursor_free(&c);
 	return rc;
+}
+
+int ds_get(cfile *f, uint32_t block, uint32_t docno, trawl_stored **out,
+	   trawl_error *err)
+{
+	return ds_get_dict(f, NULL, 0, block, docno, out, err);
 }
 
 int ds_check(cfile *f, uint64_t *ndocs, trawl_error *err)
@@ -354,30 +479,28 @@ int ds_check(cfile *f, uint64_t *ndocs, trawl_error *err)
 	if (rc)
 		return rc;
 	uint64_t n = 0;
-	for (uint64_t k = 0; k < nblocks; k++) {
+	ds_cursor dc; /* keeps the dictionary once a block needs it */
+	memset(&dc, 0, sizeof dc);
+	for (uint64_t k = 0; k < nblocks && !rc; k++) {
 		dsblock b;
-		rc = load_block(f, k, &b, err);
-		if (rc)
-			return rc;
-		if (b.first != n) {
-			free(b.raw);
-			return corrupt(f, 0, "blocks out of order", err);
-		}
+		if ((rc = load_block(f, k, &b, &dc, err)))
+			break;
 		rd r = { b.raw, b.raw + b.raw_len };
-		for (uint32_t i = 0; i < b.ndocs; i++) {
+		if (b.first != n)
+			rc = corrupt(f, 0, "blocks out of order", err);
+		for (uint32_t i = 0; !rc && i < b.ndocs; i++) {
 			const uint8_t *fp[5];
 			uint64_t fl[5];
-			if (read_record(&r, fp, fl)) {
-				free(b.raw);
-				return corrupt(f, 0, "bad document record", err);
-			}
+			if (read_record(&r, fp, fl))
+				rc = corrupt(f, 0, "bad document record", err);
 		}
-		int extra = r.p != r.end;
-		free(b.raw);
-		if (extra)
-			return corrupt(f, 0, "trailing bytes in block", err);
+		if (!rc && r.p != r.end)
+			rc = corrupt(f, 0, "trailing bytes in block", err);
 		n += b.ndocs;
+		free(b.raw);
 	}
-	*ndocs = n;
-	return TRAWL_OK;
+	ds_cursor_free(&dc);
+	if (!rc)
+		*ndocs = n;
+	return rc;
 }

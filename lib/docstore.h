@@ -9,6 +9,11 @@
  *   index   nblocks x u64 block offset
  *   tail    u64 index_off | u64 nblocks
  * record:   for id, title, date, source, body: varint len | bytes
+ *
+ * Every block after the first is deflated with a preset dictionary: the
+ * last DS_DICT bytes of block 0's uncompressed records (news text repeats
+ * itself: ~9 % smaller on Reuters).  Its zlib stream says so (FDICT), and a
+ * reader inflates block 0 once to obtain it.
  */
 #ifndef TRAWL_DOCSTORE_H
 #define TRAWL_DOCSTORE_H
@@ -20,6 +25,7 @@
 #include "cfile.h"
 
 #define DS_BLOCK (32u << 10)
+#define DS_DICT (32u << 10) /* zlib's window: the most a dictionary helps */
 #define DS_MAX_RAW (256u << 20) /* a block claiming more is damage */
 
 /* A block handed to the compressing thread. */
@@ -34,6 +40,9 @@ typedef struct ds_writer {
 	buf raw, comp, index;
 	uint32_t first, ndocs; /* of the open block */
 	uint32_t nblocks;
+	uint32_t first_docno;  /* of block 0, which has no dictionary */
+	uint8_t dict[DS_DICT]; /* the last DS_DICT bytes of block 0's records */
+	size_t dict_len;
 	/* with a worker: blocks are compressed and written by it, in order,
 	 * while the builder goes on; at most DS_QUEUE wait */
 	int threaded;
@@ -70,7 +79,21 @@ typedef struct ds_cursor {
 	uint32_t block, first, ndocs;
 	uint8_t *raw;
 	size_t raw_len;
+	uint8_t *dict;        /* the preset dictionary, once needed */
+	size_t dict_len;
+	const uint8_t *shared_dict; /* or one the caller keeps (not freed) */
+	size_t shared_len;
 } ds_cursor;
+
+/* The store's preset dictionary (block 0's tail), for readers that keep
+ * it.  OUT: *dict (free()) and *len; *dict NULL for an empty store. */
+int ds_load_dict(cfile *f, uint8_t **dict, size_t *len, trawl_error *err);
+
+/* ds_get with a dictionary from ds_load_dict (may be NULL: loaded when a
+ * block needs it). */
+int ds_get_dict(cfile *f, const uint8_t *dict, size_t dict_len,
+		uint32_t block, uint32_t docno, trawl_stored **out,
+		trawl_error *err);
 
 int ds_get_cached(cfile *f, ds_cursor *c, uint32_t block, uint32_t docno,
 		  trawl_stored **out, trawl_error *err);
