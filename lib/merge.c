@@ -70,6 +70,48 @@ static int cmp_term(const run *a, const run *b)
 	return a->len < b->len ? -1 : a->len > b->len;
 }
 
+/* Opens NRUNS run files with a BUF_BYTES read buffer each and reads each
+ * one's first term. */
+static int open_runs(run *rs, char **runs, size_t nruns, size_t buf_bytes,
+		     trawl_error *err)
+{
+	if (buf_bytes < 4096)
+		buf_bytes = 4096;
+	for (size_t i = 0; i < nruns; i++) {
+		rs[i].path = runs[i];
+		rs[i].f = fopen(runs[i], "rb");
+		rs[i].vbuf = malloc(buf_bytes);
+		if (!rs[i].f || !rs[i].vbuf)
+			return tr_err(err, TRAWL_EIO, "%s: %s", runs[i],
+				      strerror(errno));
+		setvbuf(rs[i].f, rs[i].vbuf, _IOFBF, buf_bytes);
+		int rc = advance(&rs[i], err);
+		if (rc)
+			return rc;
+	}
+	return TRAWL_OK;
+}
+
+/* The run whose current term comes first, or NULL when all are done. */
+static const run *smallest(const run *rs, size_t nruns)
+{
+	const run *min = NULL;
+	for (size_t i = 0; i < nruns; i++)
+		if (!rs[i].eof && (!min || cmp_term(&rs[i], min) < 0))
+			min = &rs[i];
+	return min;
+}
+
+static void close_runs(run *rs, size_t nruns)
+{
+	for (size_t i = 0; rs && i < nruns; i++) {
+		if (rs[i].f)
+			fclose(rs[i].f);
+		free(rs[i].vbuf);
+	}
+	free(rs);
+}
+
 /* Feeds one run's postings of the current term into W. */
 static int copy_postings(run *r, const uint8_t *dead, uint32_t ndocs,
 			 buf *payload, uint32_t **pos, size_t *pos_cap,
@@ -141,26 +183,10 @@ int merge_runs(char **runs, size_t nruns, const uint8_t *dead, uint32_t ndocs,
 		rc = tr_err(err, TRAWL_ENOMEM, "out of memory");
 		goto done;
 	}
-	if (buf_bytes < 4096)
-		buf_bytes = 4096;
-	for (size_t i = 0; i < nruns; i++) {
-		rs[i].path = runs[i];
-		rs[i].f = fopen(runs[i], "rb");
-		rs[i].vbuf = malloc(buf_bytes);
-		if (!rs[i].f || !rs[i].vbuf) {
-			rc = tr_err(err, TRAWL_EIO, "%s: %s", runs[i],
-				    strerror(errno));
-			goto done;
-		}
-		setvbuf(rs[i].f, rs[i].vbuf, _IOFBF, buf_bytes);
-		if ((rc = advance(&rs[i], err)))
-			goto done;
-	}
+	if ((rc = open_runs(rs, runs, nruns, buf_bytes, err)))
+		goto done;
 	for (;;) {
-		run *min = NULL;
-		for (size_t i = 0; i < nruns; i++)
-			if (!rs[i].eof && (!min || cmp_term(&rs[i], min) < 0))
-				min = &rs[i];
+		const run *min = smallest(rs, nruns);
 		if (!min)
 			break;
 		char term[DICT_TERM_MAX + 1];
@@ -200,12 +226,7 @@ int merge_runs(char **runs, size_t nruns, const uint8_t *dead, uint32_t ndocs,
 		rc = tr_err(err, rc, "writing the dictionary: %s",
 			    trawl_errstr(rc));
 done:
-	for (size_t i = 0; rs && i < nruns; i++) {
-		if (rs[i].f)
-			fclose(rs[i].f);
-		free(rs[i].vbuf);
-	}
-	free(rs);
+	close_runs(rs, nruns);
 	free(pos);
 	buf_free(&payload);
 	postw_free(&w);
@@ -274,32 +295,16 @@ int merge_runs_to_run(char **runs, size_t nruns, const char *out,
 		rc = tr_err(err, TRAWL_ENOMEM, "out of memory");
 		goto done;
 	}
-	if (buf_bytes < 4096)
-		buf_bytes = 4096;
 	o = fopen(out, "wbx");
 	if (!o) {
 		rc = tr_err(err, TRAWL_EIO, "%s: %s", out, strerror(errno));
 		goto done;
 	}
 	setvbuf(o, obuf, _IOFBF, 1 << 20);
-	for (size_t i = 0; i < nruns; i++) {
-		rs[i].path = runs[i];
-		rs[i].f = fopen(runs[i], "rb");
-		rs[i].vbuf = malloc(buf_bytes);
-		if (!rs[i].f || !rs[i].vbuf) {
-			rc = tr_err(err, TRAWL_EIO, "%s: %s", runs[i],
-				    strerror(errno));
-			goto done;
-		}
-		setvbuf(rs[i].f, rs[i].vbuf, _IOFBF, buf_bytes);
-		if ((rc = advance(&rs[i], err)))
-			goto done;
-	}
+	if ((rc = open_runs(rs, runs, nruns, buf_bytes, err)))
+		goto done;
 	for (;;) {
-		run *min = NULL;
-		for (size_t i = 0; i < nruns; i++)
-			if (!rs[i].eof && (!min || cmp_term(&rs[i], min) < 0))
-				min = &rs[i];
+		const run *min = smallest(rs, nruns);
 		if (!min)
 			break;
 		char term[DICT_TERM_MAX + 1];
@@ -346,12 +351,7 @@ done:
 		rc = tr_err(err, TRAWL_EIO, "writing %s: %s", out, strerror(errno));
 	if (rc && o)
 		unlink(out);
-	for (size_t i = 0; rs && i < nruns; i++) {
-		if (rs[i].f)
-			fclose(rs[i].f);
-		free(rs[i].vbuf);
-	}
-	free(rs);
+	close_runs(rs, nruns);
 	free(obuf);
 	buf_free(&payload);
 	buf_free(&joined);
