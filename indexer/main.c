@@ -1106,17 +1106,30 @@ static int cmd_merge(int argc, char **argv)
 
 /* ---- stats, check, languages ------------------------------------------- */
 
-static int cmd_stats(int argc, char **argv)
+/* The options and the one INDEX argument of stats and check, and the
+ * index opened.  Returns -1 to go on, or the exit code. */
+static int open_index_arg(int argc, char **argv, const char *usage,
+			  const char **dir, trawl_index **ix)
 {
-	int first, r = simple_opts(argc, argv, usage_stats, &first);
+	int first, r = simple_opts(argc, argv, usage, &first);
 	if (r >= 0)
 		return r;
 	if (argc - first != 1)
-		return bad_usage(usage_stats, "expected one INDEX");
-	const char *dir = argv[first];
-	trawl_index *ix = NULL;
-	if (open_index(dir, &ix) != 0)
+		return bad_usage(usage, "expected one INDEX");
+	*dir = argv[first];
+	*ix = NULL;
+	if (open_index(*dir, ix) != 0)
 		return EXIT_FAILED;
+	return -1;
+}
+
+static int cmd_stats(int argc, char **argv)
+{
+	const char *dir;
+	trawl_index *ix;
+	int r = open_index_arg(argc, argv, usage_stats, &dir, &ix);
+	if (r >= 0)
+		return r;
 	trawl_stats st;
 	memset(&st, 0, sizeof st);
 	trawl_error err;
@@ -1136,15 +1149,11 @@ static int cmd_stats(int argc, char **argv)
 
 static int cmd_check(int argc, char **argv)
 {
-	int first, r = simple_opts(argc, argv, usage_check, &first);
+	const char *dir;
+	trawl_index *ix;
+	int r = open_index_arg(argc, argv, usage_check, &dir, &ix);
 	if (r >= 0)
 		return r;
-	if (argc - first != 1)
-		return bad_usage(usage_check, "expected one INDEX");
-	const char *dir = argv[first];
-	trawl_index *ix = NULL;
-	if (open_index(dir, &ix) != 0)
-		return EXIT_FAILED;
 	trawl_error err;
 	clear_err(&err);
 	int rc = trawl_index_check(ix, &err);
