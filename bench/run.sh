@@ -94,7 +94,7 @@ say() { echo "bench: $*" >&2; }
 TRAWL_EXTRA_PKGS="libxapian-dev g++ libsqlite3-dev sqlite3 time python3" sh tools/deps.sh
 ${MAKE:-make} --no-print-directory -s all
 mkdir -p "$BIN"
-TRAWL_LDLIBS="${TRAWL_LDLIBS:--lstemmer -lutf8proc -lz -lpthread -lm}"
+TRAWL_LDLIBS="${TRAWL_LDLIBS:--lstemmer -lutf8proc -lzstd -lz -lpthread -lm}"
 HFLAGS="-O2 -g -Wall -Wextra -Iinclude -Ibench"
 # stale BINARY SOURCE: true when BINARY is missing or older than what it is
 # built from (its source, benchutil.h, libtrawl.a, trawl.h).

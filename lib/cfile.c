@@ -259,7 +259,7 @@ int cf_open(cfile *f, const char *dir, const char *name, uint32_t kind,
 		uint32_t v = get_u32le(h + 12);
 		cf_close(f);
 		return tr_err(err, TRAWL_EVERSION,
-			      "%s: format version %u, this build reads %u", path,
+			      "%s: format version %u, this build reads %u (rebuild the index)", path,
 			      v, CF_VERSION);
 	}
 	if (get_u32le(h + 8) != kind || get_u32le(h + 24) != CF_CHUNK_SHIFT) {

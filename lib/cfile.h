@@ -22,7 +22,7 @@
 #include "trawl.h"
 #include "buf.h"
 
-#define CF_VERSION 1
+#define CF_VERSION 2 /* 2: zstd store with a trained dictionary */
 #define CF_CHUNK_SHIFT 14 /* 16 KiB: a rare term verifies little */
 #define CF_CHUNK ((uint64_t)1 << CF_CHUNK_SHIFT)
 #define CF_HEADER 32

@@ -3,7 +3,9 @@
  */
 #include <stdlib.h>
 #include <string.h>
-#include <zlib.h>
+#include <zdict.h>
+#include <zstd.h>
+#include <zstd_errors.h>
 
 #include "codec.h"
 #include "docstore.h"
@@ -16,53 +18,57 @@ void dsw_init(ds_writer *d, cfw *w)
 	buf_init(&d->raw);
 	buf_init(&d->comp);
 	buf_init(&d->index);
+	buf_init(&d->sizes);
 }
 
 static void stop_thread(ds_writer *d);
 
+static void free_jobs(ds_job *j)
+{
+	while (j) {
+		ds_job *next = j->next;
+		buf_free(&j->raw);
+		free(j);
+		j = next;
+	}
+}
+
 void dsw_free(ds_writer *d)
 {
 	stop_thread(d);
+	free_jobs(d->pend_head);
+	d->pend_head = d->pend_tail = NULL;
+	ZSTD_freeCDict(d->cdict);
+	ZSTD_freeCCtx(d->cctx);
 	buf_free(&d->raw);
 	buf_free(&d->comp);
 	buf_free(&d->index);
+	buf_free(&d->sizes);
 }
 
-/* Compresses RAW and appends the block to the file (the worker's job, or
- * the builder's when there is no worker). */
-static void write_block(int *rc, ds_writer *d, uint32_t first, uint32_t ndocs,
-			const buf *raw, buf *comp)
+/* Compresses RAW with CCTX and appends the block to the file (the
+ * worker's job, or the builder's when there is no worker). */
+static void write_block(int *rc, ds_writer *d, ZSTD_CCtx *cctx,
+			uint32_t first, uint32_t ndocs, const buf *raw,
+			buf *comp)
 {
 	if (*rc)
 		return;
-	z_stream z;
-	memset(&z, 0, sizeof z);
-	if (deflateInit(&z, 6) != Z_OK) {
-		*rc = TRAWL_ENOMEM;
-		return;
-	}
-	/* every block but the first starts from the first block's text */
-	int zr = Z_OK;
-	if (first != d->first_docno && d->dict_len)
-		zr = deflateSetDictionary(&z, d->dict, (uInt)d->dict_len);
-	/* deflateBound counts the dictionary id a preset dictionary adds */
-	uLong bound = deflateBound(&z, (uLong)raw->n) + 16;
+	size_t bound = ZSTD_compressBound(raw->n);
 	buf_reset(comp);
 	buf_reserve(rc, comp, bound);
-	if (*rc) {
-		deflateEnd(&z);
+	if (*rc)
 		return;
-	}
-	z.next_in = raw->p;
-	z.avail_in = (uInt)raw->n;
-	z.next_out = comp->p;
-	z.avail_out = (uInt)bound;
-	if (zr == Z_OK)
-		zr = deflate(&z, Z_FINISH);
-	uLong clen = z.total_out;
-	deflateEnd(&z);
-	if (zr != Z_STREAM_END) {
-		*rc = TRAWL_ENOMEM;
+	/* the frame states its size and carries a checksum: a damaged block
+	 * is refused even where the file's CRCs were not checked */
+	ZSTD_CCtx_reset(cctx, ZSTD_reset_session_and_parameters);
+	ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, DS_LEVEL);
+	ZSTD_CCtx_setParameter(cctx, ZSTD_c_checksumFlag, 1);
+	if (d->cdict)
+		ZSTD_CCtx_refCDict(cctx, d->cdict);
+	size_t clen = ZSTD_compress2(cctx, comp->p, bound, raw->p, raw->n);
+	if (ZSTD_isError(clen)) {
+		*rc = TRAWL_ENOMEM; /* with a big enough output, nothing else */
 		return;
 	}
 	buf hdr;
@@ -82,6 +88,7 @@ static void *worker(void *arg)
 	ds_writer *d = arg;
 	buf comp;
 	buf_init(&comp);
+	ZSTD_CCtx *cctx = ZSTD_createCCtx();
 	pthread_mutex_lock(&d->mu);
 	for (;;) {
 		while (!d->head && !d->stop)
@@ -94,7 +101,9 @@ static void *worker(void *arg)
 			d->tail = NULL;
 		int rc = d->wrc;
 		pthread_mutex_unlock(&d->mu);
-		write_block(&rc, d, j->first, j->ndocs, &j->raw, &comp);
+		if (!cctx && !rc)
+			rc = TRAWL_ENOMEM;
+		write_block(&rc, d, cctx, j->first, j->ndocs, &j->raw, &comp);
 		buf_free(&j->raw);
 		free(j);
 		pthread_mutex_lock(&d->mu);
@@ -103,6 +112,7 @@ static void *worker(void *arg)
 		pthread_cond_broadcast(&d->cv);
 	}
 	pthread_mutex_unlock(&d->mu);
+	ZSTD_freeCCtx(cctx);
 	buf_free(&comp);
 	return NULL;
 }
@@ -139,48 +149,113 @@ static void stop_thread(ds_writer *d)
 	d->threaded = 0;
 }
 
+/* Compresses and writes J's block now or hands it to the worker; takes J. */
+static void submit(int *rc, ds_writer *d, ds_job *j)
+{
+	if (!d->threaded) {
+		if (!d->cctx && !(d->cctx = ZSTD_createCCtx()) && !*rc)
+			*rc = TRAWL_ENOMEM;
+		write_block(rc, d, d->cctx, j->first, j->ndocs, &j->raw,
+			    &d->comp);
+		buf_free(&j->raw);
+		free(j);
+		return;
+	}
+	pthread_mutex_lock(&d->mu);
+	while (d->queued >= DS_QUEUE && !d->wrc)
+		pthread_cond_wait(&d->cv, &d->mu);
+	if (d->tail)
+		d->tail->next = j;
+	else
+		d->head = j;
+	d->tail = j;
+	d->queued++;
+	if (d->wrc)
+		*rc = d->wrc;
+	pthread_cond_broadcast(&d->cv);
+	pthread_mutex_unlock(&d->mu);
+}
+
+/* Trains the dictionary on the pending records, writes it at the start
+ * of the file, then sends the pending blocks on.  Too little or too
+ * uniform text trains no dictionary; the blocks are compressed without. */
+static void train(int *rc, ds_writer *d)
+{
+	size_t nsamples = d->sizes.n / sizeof(size_t);
+	size_t cap = d->pend_bytes / 16 < DS_DICT ? d->pend_bytes / 16 : DS_DICT;
+	size_t dict_len = 0;
+	uint8_t *dict = NULL, *samples = NULL;
+	if (!*rc && cap >= 1024 && nsamples >= 8) {
+		dict = malloc(cap);
+		samples = malloc(d->pend_bytes);
+		if (!dict || !samples) {
+			*rc = TRAWL_ENOMEM;
+		} else {
+			size_t off = 0;
+			for (ds_job *j = d->pend_head; j; j = j->next) {
+				memcpy(samples + off, j->raw.p, j->raw.n);
+				off += j->raw.n;
+			}
+			size_t r = ZDICT_trainFromBuffer(dict, cap, samples,
+							 (const size_t *)d->sizes.p,
+							 (unsigned)nsamples);
+			if (!ZDICT_isError(r))
+				dict_len = r;
+		}
+		free(samples);
+	}
+	if (dict_len) {
+		d->cdict = ZSTD_createCDict(dict, dict_len, DS_LEVEL);
+		if (!d->cdict && !*rc)
+			*rc = TRAWL_ENOMEM;
+	}
+	buf hdr;
+	buf_init(&hdr);
+	buf_put_varint(rc, &hdr, dict_len);
+	cfw_write(rc, d->w, hdr.p, hdr.n);
+	cfw_write(rc, d->w, dict, dict_len);
+	buf_free(&hdr);
+	free(dict);
+	buf_free(&d->sizes);
+	d->trained = 1;
+	ds_job *j = d->pend_head;
+	d->pend_head = d->pend_tail = NULL;
+	while (j) {
+		ds_job *next = j->next;
+		j->next = NULL;
+		submit(rc, d, j);
+		j = next;
+	}
+}
+
 static void flush(int *rc, ds_writer *d)
 {
 	if (*rc || d->ndocs == 0)
 		return;
-	if (d->nblocks == 0) {
-		/* the preset dictionary of the later blocks: the end of this
-		 * one, copied before the buffer goes to the worker */
-		size_t n = d->raw.n < DS_DICT ? d->raw.n : DS_DICT;
-		memcpy(d->dict, d->raw.p + d->raw.n - n, n);
-		d->dict_len = n;
-		d->first_docno = d->first;
+	ds_job *j = malloc(sizeof *j);
+	if (!j) {
+		*rc = TRAWL_ENOMEM;
+		return;
 	}
-	if (!d->threaded) {
-		write_block(rc, d, d->first, d->ndocs, &d->raw, &d->comp);
-	} else {
-		ds_job *j = malloc(sizeof *j);
-		if (!j) {
-			*rc = TRAWL_ENOMEM;
-			return;
-		}
-		j->next = NULL;
-		j->first = d->first;
-		j->ndocs = d->ndocs;
-		j->raw = d->raw; /* the job takes the buffer */
-		buf_init(&d->raw);
-		pthread_mutex_lock(&d->mu);
-		while (d->queued >= DS_QUEUE && !d->wrc)
-			pthread_cond_wait(&d->cv, &d->mu);
-		if (d->tail)
-			d->tail->next = j;
-		else
-			d->head = j;
-		d->tail = j;
-		d->queued++;
-		if (d->wrc)
-			*rc = d->wrc;
-		pthread_cond_broadcast(&d->cv);
-		pthread_mutex_unlock(&d->mu);
-	}
-	buf_reset(&d->raw);
+	j->next = NULL;
+	j->first = d->first;
+	j->ndocs = d->ndocs;
+	j->raw = d->raw; /* the job takes the buffer */
+	buf_init(&d->raw);
 	d->ndocs = 0;
 	d->nblocks++;
+	if (d->trained) {
+		submit(rc, d, j);
+		return;
+	}
+	if (d->pend_tail)
+		d->pend_tail->next = j;
+	else
+		d->pend_head = j;
+	d->pend_tail = j;
+	d->pend_bytes += j->raw.n;
+	if (d->pend_bytes >= DS_TRAIN)
+		train(rc, d);
 }
 
 static void put_field(int *rc, buf *b, const char *s, size_t n)
@@ -196,11 +271,16 @@ void dsw_add(int *rc, ds_writer *d, uint32_t docno, const trawl_doc *doc,
 {
 	if (d->ndocs == 0)
 		d->first = docno;
+	size_t start = d->raw.n;
 	put_field(rc, &d->raw, doc->id, doc->id_len);
 	put_field(rc, &d->raw, doc->title, doc->title_len);
 	put_field(rc, &d->raw, doc->date, doc->date_len);
 	put_field(rc, &d->raw, doc->source, doc->source_len);
 	put_field(rc, &d->raw, doc->body, doc->body_len);
+	if (!d->trained) {
+		size_t n = d->raw.n - start;
+		buf_put(rc, &d->sizes, &n, sizeof n);
+	}
 	d->ndocs++;
 	*block = d->nblocks;
 	if (d->raw.n >= DS_BLOCK)
@@ -210,6 +290,8 @@ void dsw_add(int *rc, ds_writer *d, uint32_t docno, const trawl_doc *doc,
 void dsw_finish(int *rc, ds_writer *d)
 {
 	flush(rc, d);
+	if (!d->trained)
+		train(rc, d);
 	stop_thread(d);
 	if (!*rc && d->wrc)
 		*rc = d->wrc;
@@ -254,65 +336,44 @@ static int tail(cfile *f, uint64_t *index_off, uint64_t *nblocks,
 	return TRAWL_OK;
 }
 
-/* Inflates COMP into RAW (RAW_LEN bytes exactly), with DICT when the
- * stream asks for one.  Z_OK, Z_NEED_DICT (none given), or an error. */
-static int inflate_block(const uint8_t *comp, uint64_t comp_len, uint8_t *raw,
-			 uint64_t raw_len, const uint8_t *dict, size_t dict_len)
+/* The dictionary section at the start of the data. OUT: its bytes and
+ * the offset of block 0. */
+static int dict_section(cfile *f, const uint8_t **dict, uint64_t *dict_len,
+			uint64_t *blocks_off, trawl_error *err)
 {
-	z_stream z;
-	memset(&z, 0, sizeof z);
-	if (inflateInit(&z) != Z_OK)
-		return Z_MEM_ERROR;
-	z.next_in = (Bytef *)comp;
-	z.avail_in = (uInt)comp_len;
-	z.next_out = raw;
-	z.avail_out = (uInt)raw_len;
-	int zr = inflate(&z, Z_FINISH);
-	if (zr == Z_NEED_DICT) {
-		if (!dict) {
-			inflateEnd(&z);
-			return Z_NEED_DICT;
-		}
-		zr = inflateSetDictionary(&z, dict, (uInt)dict_len);
-		if (zr == Z_OK)
-			zr = inflate(&z, Z_FINISH);
-	}
-	int ok = zr == Z_STREAM_END && z.total_out == raw_len &&
-		 z.avail_in == 0;
-	inflateEnd(&z);
-	if (zr == Z_MEM_ERROR)
-		return Z_MEM_ERROR;
-	return ok ? Z_OK : Z_DATA_ERROR;
-}
-
-static int load_block(cfile *f, uint64_t b, dsblock *out, ds_cursor *c,
-		      trawl_error *err);
-
-static int load_block_plain(cfile *f, uint64_t b, dsblock *out,
-			    trawl_error *err)
-{
-	return load_block(f, b, out, NULL, err);
-}
-
-int ds_load_dict(cfile *f, uint8_t **dict, size_t *len, trawl_error *err)
-{
-	*dict = NULL;
-	*len = 0;
-	uint64_t index_off, nblocks;
-	int rc = tail(f, &index_off, &nblocks, err);
-	if (rc || nblocks == 0)
+	const uint8_t *p;
+	uint64_t n = f->data_len < 10 ? f->data_len : 10;
+	int rc = cf_range(f, 0, n, &p, err);
+	if (rc)
 		return rc;
-	dsblock b;
-	if ((rc = load_block_plain(f, 0, &b, err)))
+	rd r = { p, p + n };
+	if (rd_varint(&r, dict_len) || *dict_len > DS_DICT ||
+	    *dict_len > f->data_len - (uint64_t)(r.p - p))
+		return corrupt(f, 0, "bad store dictionary header", err);
+	uint64_t off = (uint64_t)(r.p - p);
+	if ((rc = cf_range(f, off, *dict_len, dict, err)))
 		return rc;
-	size_t n = b.raw_len < DS_DICT ? b.raw_len : DS_DICT;
-	memmove(b.raw, b.raw + b.raw_len - n, n);
-	*dict = b.raw;
-	*len = n;
+	*blocks_off = off + *dict_len;
 	return TRAWL_OK;
 }
 
-/* Loads block b; C (may be NULL) supplies or caches the dictionary. */
+int ds_load_dict(cfile *f, ZSTD_DDict **dict, trawl_error *err)
+{
+	*dict = NULL;
+	const uint8_t *p;
+	uint64_t len, blocks_off;
+	int rc = dict_section(f, &p, &len, &blocks_off, err);
+	if (rc || len == 0)
+		return rc;
+	if (ZDICT_getDictID(p, len) == 0)
+		return corrupt(f, 0, "bad store dictionary", err);
+	*dict = ZSTD_createDDict(p, len);
+	if (!*dict)
+		return tr_err(err, TRAWL_ENOMEM, "out of memory");
+	return TRAWL_OK;
+}
+
+/* Loads block b, decompressing with C's dictionary and context. */
 static int load_block(cfile *f, uint64_t b, dsblock *out, ds_cursor *c,
 		      trawl_error *err)
 {
@@ -322,6 +383,14 @@ static int load_block(cfile *f, uint64_t b, dsblock *out, ds_cursor *c,
 		return rc;
 	if (b >= nblocks)
 		return corrupt(f, index_off, "block number out of range", err);
+	if (!c->dict && !c->dict_loaded) {
+		if ((rc = ds_load_dict(f, &c->own_dict, err)))
+			return rc;
+		c->dict = c->own_dict;
+		c->dict_loaded = 1;
+	}
+	if (!c->dctx && !(c->dctx = ZSTD_createDCtx()))
+		return tr_err(err, TRAWL_ENOMEM, "out of memory");
 	const uint8_t *p;
 	rc = cf_range(f, index_off + 8 * b, 8, &p, err);
 	if (rc)
@@ -347,42 +416,22 @@ static int load_block(cfile *f, uint64_t b, dsblock *out, ds_cursor *c,
 	    first > UINT32_MAX || ndocs == 0 || ndocs > raw_len ||
 	    raw_len > DS_MAX_RAW || rd_bytes(&r, comp_len, &comp))
 		return corrupt(f, off, "bad block header", err);
+	/* the frame states its size: a lie about raw_len allocates nothing */
+	unsigned long long fsize = ZSTD_getFrameContentSize(comp, comp_len);
+	if (fsize != raw_len)
+		return corrupt(f, off, "compressed block does not match its size",
+			       err);
 	uint8_t *raw = malloc(raw_len ? raw_len : 1);
 	if (!raw)
 		return tr_err(err, TRAWL_ENOMEM, "out of memory");
-	const uint8_t *dict = NULL;
-	size_t dict_len = 0;
-	if (c && c->shared_dict) {
-		dict = c->shared_dict;
-		dict_len = c->shared_len;
-	} else if (c && c->dict) {
-		dict = c->dict;
-		dict_len = c->dict_len;
-	}
-	int z = inflate_block(comp, comp_len, raw, raw_len, dict, dict_len);
-	if (z == Z_NEED_DICT && b > 0) {
-		/* block 0's text is the dictionary: get it once */
-		uint8_t *d0;
-		size_t n0;
-		rc = ds_load_dict(f, &d0, &n0, err);
-		if (rc) {
-			free(raw);
-			return rc;
-		}
-		z = inflate_block(comp, comp_len, raw, raw_len, d0, n0);
-		if (c) {
-			free(c->dict);
-			c->dict = d0;
-			c->dict_len = n0;
-		} else {
-			free(d0);
-		}
-	}
-	if (z != Z_OK) {
+	size_t got = ZSTD_decompress_usingDDict(c->dctx, raw, raw_len, comp,
+						comp_len, c->dict);
+	if (ZSTD_isError(got) || got != raw_len) {
 		free(raw);
-		if (z == Z_MEM_ERROR)
+		if (ZSTD_getErrorCode(got) == ZSTD_error_memory_allocation)
 			return tr_err(err, TRAWL_ENOMEM, "out of memory");
-		return corrupt(f, off, "compressed block does not inflate", err);
+		return corrupt(f, off, "compressed block does not decompress",
+			       err);
 	}
 	out->first = (uint32_t)first;
 	out->ndocs = (uint32_t)ndocs;
@@ -403,7 +452,8 @@ static int read_record(rd *r, const uint8_t *fp[5], uint64_t fl[5])
 void ds_cursor_free(ds_cursor *c)
 {
 	free(c->raw);
-	free(c->dict);
+	ZSTD_freeDDict(c->own_dict);
+	ZSTD_freeDCtx(c->dctx);
 	memset(c, 0, sizeof *c);
 }
 
@@ -453,14 +503,12 @@ int ds_get_cached(cfile *f, ds_cursor *c, uint32_t block, uint32_t docno,
 	return TRAWL_OK;
 }
 
-int ds_get_dict(cfile *f, const uint8_t *dict, size_t dict_len,
-		uint32_t block, uint32_t docno, trawl_stored **out,
-		trawl_error *err)
+int ds_get_dict(cfile *f, const ZSTD_DDict *dict, uint32_t block,
+		uint32_t docno, trawl_stored **out, trawl_error *err)
 {
 	ds_cursor c;
 	memset(&c, 0, sizeof c);
-	c.shared_dict = dict;
-	c.shared_len = dict_len;
+	c.dict = dict;
 	int rc = ds_get_cached(f, &c, block, docno, out, err);
 	ds_cursor_free(&c);
 	return rc;
@@ -469,7 +517,7 @@ int ds_get_dict(cfile *f, const uint8_t *dict, size_t dict_len,
 int ds_get(cfile *f, uint32_t block, uint32_t docno, trawl_stored **out,
 	   trawl_error *err)
 {
-	return ds_get_dict(f, NULL, 0, block, docno, out, err);
+	return ds_get_dict(f, NULL, block, docno, out, err);
 }
 
 int ds_check(cfile *f, uint64_t *ndocs, trawl_error *err)
@@ -479,7 +527,7 @@ int ds_check(cfile *f, uint64_t *ndocs, trawl_error *err)
 	if (rc)
 		return rc;
 	uint64_t n = 0;
-	ds_cursor dc; /* keeps the dictionary once a block needs it */
+	ds_cursor dc; /* keeps the dictionary and context for every block */
 	memset(&dc, 0, sizeof dc);
 	for (uint64_t k = 0; k < nblocks && !rc; k++) {
 		dsblock b;

@@ -93,7 +93,7 @@ static void seg_close(segment *sg)
 	cf_close(&sg->store);
 	cf_close(&sg->ids);
 	free(sg->del);
-	free(sg->store_dict);
+	ZSTD_freeDDict(sg->store_dict);
 	free(sg->path);
 	memset(sg, 0, sizeof *sg);
 }
@@ -123,8 +123,7 @@ static int seg_open(segment *sg, const char *path, char *language,
 	if (!rc)
 		rc = cf_open(&sg->store, path, "store", CF_STORE, err);
 	if (!rc)
-		rc = ds_load_dict(&sg->store, &sg->store_dict,
-				  &sg->store_dict_len, err);
+		rc = ds_load_dict(&sg->store, &sg->store_dict, err);
 	if (!rc) {
 		trawl_error e2;
 		int r = cf_open(&sg->ids, path, "ids", CF_IDS, &e2);
@@ -447,7 +446,7 @@ int ix_find_id(trawl_index *ix, const char *id, size_t len, uint32_t *docno,
 				continue;
 			trawl_stored *d;
 			if ((rc = ds_get_dict(&sg->store, sg->store_dict,
-					      sg->store_dict_len, r.block, local,
+					      r.block, local,
 					      &d, err)))
 				return rc;
 			int same = d->id_len == len && !memcmp(d->id, id, len);
@@ -472,8 +471,7 @@ int trawl_doc_get(trawl_index *ix, uint32_t docno, trawl_stored **out,
 	int rc = seg_docrec(sg, local, &r, err);
 	if (rc)
 		return rc;
-	rc = ds_get_dict(&sg->store, sg->store_dict, sg->store_dict_len,
-			 r.block, local, out, err);
+	rc = ds_get_dict(&sg->store, sg->store_dict, r.block, local, out, err);
 	if (!rc)
 		(*out)->docno = docno;
 	return rc;

@@ -14,6 +14,8 @@
 #include <pthread.h>
 #include <stdint.h>
 
+#include <zstd.h>
+
 #include "cfile.h"
 #include "dict.h"
 #include "trawl.h"
@@ -29,8 +31,7 @@ typedef struct segment {
 	uint32_t base;       /* global docno of local docno 0 */
 	uint64_t nterms, npostings, npositions, input_bytes;
 	uint8_t *del;        /* deletion bitmap of the committed manifest, or NULL */
-	uint8_t *store_dict; /* the store's preset dictionary (docstore.h) */
-	size_t store_dict_len;
+	ZSTD_DDict *store_dict; /* the store's dictionary (docstore.h) */
 	uint32_t ndel;
 } segment;
 

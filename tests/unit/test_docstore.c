@@ -21,6 +21,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <zlib.h>
+#include <zstd.h>
 
 #include "trawl.h"
 #include "buf.h"
@@ -279,7 +280,7 @@ static void test_documents_read_back_in_any_order(void **state)
 	}
 }
 
-static void test_block_numbers_follow_the_32k_cut(void **state)
+static void test_block_numbers_follow_the_block_cut(void **state)
 {
 	fixture *f = *state;
 	gen_docs(f, 2000, seed + 3);
@@ -376,6 +377,149 @@ static void test_wrong_block_is_corrupt(void **state)
 	assert_int_equal(ds_get(&f->f, 0, UINT32_MAX, &s, &err), TRAWL_ECORRUPT);
 }
 
+/* N documents of news-like text from a small vocabulary: enough of it
+ * (over DS_TRAIN) trains a dictionary. */
+static void gen_text_docs(fixture *f, size_t n, uint64_t s)
+{
+	static const char *words[] = { "the", "bank", "said", "rates", "oil",
+		"market", "prices", "of", "in", "percent", "shares", "rose",
+		"fell", "year", "quarter", "profit", "central", "government",
+		"billion", "million", "analysts", "expected", "on", "a", "to" };
+	const size_t nw = sizeof words / sizeof *words;
+	rng r = { s };
+	f->docs = calloc(n, sizeof *f->docs);
+	assert_non_null(f->docs);
+	f->n = n;
+	for (size_t i = 0; i < n; i++) {
+		buf b[5];
+		int rc = TRAWL_OK;
+		for (int k = 0; k < 5; k++)
+			buf_init(&b[k]);
+		char id[32];
+		buf_put(&rc, &b[0], id, (size_t)snprintf(id, sizeof id, "wire-%zu", i));
+		buf_put(&rc, &b[2], "2013-05-01", 10);
+		buf_put(&rc, &b[3], "wire", 4);
+		for (int k = 1; k < 5; k += 3) {
+			size_t nwords = k == 1 ? 8 : 150 + rnd(&r) % 100;
+			for (size_t w = 0; w < nwords; w++) {
+				const char *word = words[rnd(&r) % nw];
+				buf_put(&rc, &b[k], word, strlen(word));
+				buf_putc(&rc, &b[k], ' ');
+			}
+		}
+		assert_int_equal(rc, TRAWL_OK);
+		for (int k = 0; k < 5; k++) {
+			f->docs[i].f[k].p = (char *)b[k].p;
+			f->docs[i].f[k].n = b[k].n;
+		}
+	}
+}
+
+/* The store's dictionary section. OUT: offset of its bytes, length. */
+static uint64_t dict_section(fixture *f, size_t *off)
+{
+	const uint8_t *p;
+	trawl_error err;
+	assert_int_equal(cf_range(&f->f, 0, 10, &p, &err), TRAWL_OK);
+	rd r = { p, p + 10 };
+	uint64_t len;
+	assert_int_equal(rd_varint(&r, &len), TRAWL_OK);
+	*off = (size_t)(r.p - p);
+	return len;
+}
+
+static void test_trained_dictionary_reads_back(void **state)
+{
+	fixture *f = *state;
+	gen_text_docs(f, 4000, seed + 8);
+	write_store(f);
+	size_t off;
+	uint64_t dict_len = dict_section(f, &off);
+	assert_true(dict_len >= 1024 && dict_len <= DS_DICT);
+	/* the dictionary pays: text of 25 words compresses far below 1/4 */
+	size_t raw = 0;
+	for (size_t i = 0; i < f->n; i++)
+		for (int k = 0; k < 5; k++)
+			raw += f->docs[i].f[k].n;
+	assert_true(f->f.data_len < raw / 4);
+	trawl_error err;
+	uint64_t n;
+	assert_int_equal(ds_check(&f->f, &n, &err), TRAWL_OK);
+	assert_int_equal(n, f->n);
+	for (size_t i = 0; i < f->n; i += 7) {
+		trawl_stored *s = NULL;
+		assert_int_equal(ds_get(&f->f, f->docs[i].block, (uint32_t)i, &s,
+					&err), TRAWL_OK);
+		assert_stored(s, &f->docs[i], (uint32_t)i);
+		free(s);
+	}
+	/* a cursor reading in order, with a dictionary the caller keeps */
+	ZSTD_DDict *dict;
+	assert_int_equal(ds_load_dict(&f->f, &dict, &err), TRAWL_OK);
+	assert_non_null(dict);
+	ds_cursor c;
+	memset(&c, 0, sizeof c);
+	c.dict = dict;
+	c.dict_loaded = 1;
+	for (size_t i = 0; i < f->n; i++) {
+		trawl_stored *s = NULL;
+		assert_int_equal(ds_get_cached(&f->f, &c, f->docs[i].block,
+					       (uint32_t)i, &s, &err), TRAWL_OK);
+		assert_stored(s, &f->docs[i], (uint32_t)i);
+		free(s);
+	}
+	ds_cursor_free(&c);
+	ZSTD_freeDDict(dict);
+}
+
+/* A damaged dictionary never yields wrong text: each read is right or
+ * ECORRUPT; a wrong dictionary id fails every block. */
+static void test_damaged_dictionary_is_corrupt(void **state)
+{
+	fixture *f = *state;
+	gen_text_docs(f, 3000, seed + 9);
+	write_store(f);
+	size_t off;
+	uint64_t dict_len = dict_section(f, &off);
+	assert_true(dict_len > 64);
+	const uint8_t *p;
+	trawl_error err;
+	size_t n = f->f.data_len;
+	assert_int_equal(cf_range(&f->f, 0, n, &p, &err), TRAWL_OK);
+	uint8_t *orig = malloc(n);
+	assert_non_null(orig);
+	memcpy(orig, p, n);
+	rng r = { seed + 10 };
+	int failed = 0;
+	for (int trial = 0; trial < 40; trial++) {
+		uint8_t *y = malloc(n);
+		assert_non_null(y);
+		memcpy(y, orig, n);
+		/* trial 0: the dictionary id (bytes 4..7 of a dictionary) */
+		size_t at = off + (trial == 0 ? 5 : rnd(&r) % dict_len);
+		y[at] ^= (uint8_t)(1u << (rnd(&r) % 8));
+		open_memory_store(f, y, n);
+		free(y);
+		for (size_t i = 0; i < f->n; i += 97) {
+			trawl_stored *s = NULL;
+			int rc = ds_get(&f->f, f->docs[i].block, (uint32_t)i, &s,
+					&err);
+			if (trial == 0)
+				assert_int_equal(rc, TRAWL_ECORRUPT);
+			if (rc == TRAWL_OK) {
+				assert_stored(s, &f->docs[i], (uint32_t)i);
+				free(s);
+			} else {
+				assert_int_equal(rc, TRAWL_ECORRUPT);
+				assert_non_null(strstr(err.message, "store"));
+				failed++;
+			}
+		}
+	}
+	assert_true(failed > 0);
+	free(orig);
+}
+
 /* ---- hand-built stores ------------------------------------------------- */
 
 typedef struct craft {
@@ -389,6 +533,22 @@ static void craft_init(craft *c)
 	buf_init(&c->data);
 	buf_init(&c->index);
 	c->rc = TRAWL_OK;
+	buf_put_varint(&c->rc, &c->data, 0); /* no dictionary */
+}
+
+/* RAW as one zstd frame with a checksum. OUT: *z (free()), its size. */
+static size_t zcompress(const void *raw, size_t n, uint8_t **z)
+{
+	size_t cap = ZSTD_compressBound(n);
+	*z = malloc(cap);
+	assert_non_null(*z);
+	ZSTD_CCtx *c = ZSTD_createCCtx();
+	assert_non_null(c);
+	ZSTD_CCtx_setParameter(c, ZSTD_c_checksumFlag, 1);
+	size_t r = ZSTD_compress2(c, *z, cap, raw, n);
+	ZSTD_freeCCtx(c);
+	assert_false(ZSTD_isError(r));
+	return r;
 }
 
 /* Appends a block with the given header values and stream bytes. */
@@ -408,10 +568,8 @@ static void craft_block_raw(craft *c, uint64_t first, uint64_t ndocs,
 static void craft_block(craft *c, uint64_t first, uint64_t ndocs,
 			const void *raw, size_t raw_n)
 {
-	uLongf clen = compressBound((uLong)raw_n);
-	uint8_t *z = malloc(clen);
-	assert_non_null(z);
-	assert_int_equal(compress2(z, &clen, raw, (uLong)raw_n, 6), Z_OK);
+	uint8_t *z;
+	size_t clen = zcompress(raw, raw_n, &z);
 	craft_block_raw(c, first, ndocs, raw_n, clen, z, clen);
 	free(z);
 }
@@ -535,18 +693,17 @@ static void test_bad_block_offsets_are_corrupt(void **state)
 	}
 }
 
-static void test_stream_that_does_not_inflate_is_corrupt(void **state)
+static void test_frame_that_does_not_decompress_is_corrupt(void **state)
 {
 	fixture *f = *state;
 	buf raw;
 	buf_init(&raw);
 	int rc = TRAWL_OK;
 	craft_records(&raw, &rc, 0, 40);
-	uLongf clen = compressBound((uLong)raw.n);
-	uint8_t *z = malloc(clen);
-	assert_int_equal(compress2(z, &clen, raw.p, (uLong)raw.n, 6), Z_OK);
-	/* every bit of the stream flipped in turn: ECORRUPT, or (a padding
-	 * bit after the last deflate code) the very same records */
+	uint8_t *z;
+	size_t clen = zcompress(raw.p, raw.n, &z);
+	/* every bit of the frame flipped in turn: ECORRUPT, or (a bit the
+	 * decoder ignores) the very same records */
 	int detected = 0, trials = 0;
 	for (size_t i = 0; i < clen; i++)
 		for (unsigned bit = 0; bit < 8; bit++) {
@@ -598,9 +755,8 @@ static void test_wrong_raw_length_is_corrupt(void **state)
 	buf_init(&raw);
 	int rc = TRAWL_OK;
 	craft_records(&raw, &rc, 0, 10);
-	uLongf clen = compressBound((uLong)raw.n);
-	uint8_t *z = malloc(clen);
-	assert_int_equal(compress2(z, &clen, raw.p, (uLong)raw.n, 6), Z_OK);
+	uint8_t *z;
+	size_t clen = zcompress(raw.p, raw.n, &z);
 	const uint64_t lens[] = { 0, raw.n - 1, raw.n + 1, 2 * raw.n,
 				  DS_MAX_RAW, (uint64_t)DS_MAX_RAW + 1,
 				  UINT64_MAX };
@@ -802,7 +958,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		T(test_every_document_reads_back),
 		T(test_documents_read_back_in_any_order),
-		T(test_block_numbers_follow_the_32k_cut),
+		T(test_block_numbers_follow_the_block_cut),
 		T(test_check_counts_every_document),
 		T(test_empty_store_checks_zero_documents),
 		T(test_null_fields_read_back_empty),
@@ -810,13 +966,15 @@ int main(void)
 		T(test_crafted_valid_store_reads_back),
 		T(test_bad_tail_is_corrupt),
 		T(test_bad_block_offsets_are_corrupt),
-		T(test_stream_that_does_not_inflate_is_corrupt),
+		T(test_frame_that_does_not_decompress_is_corrupt),
 		T(test_wrong_raw_length_is_corrupt),
 		T(test_bad_block_header_is_corrupt),
 		T(test_record_past_its_block_is_corrupt),
 		T(test_trailing_bytes_in_block_are_corrupt),
 		T(test_blocks_out_of_order_are_corrupt),
 		T(test_flipped_store_bytes_never_crash),
+		T(test_trained_dictionary_reads_back),
+		T(test_damaged_dictionary_is_corrupt),
 	};
 #undef T
 	return cmocka_run_group_tests(tests, group_setup, NULL);
