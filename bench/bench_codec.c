@@ -50,8 +50,33 @@ static unsigned width(const uint32_t *v, size_t n)
 	return m ? 32 - (unsigned)__builtin_clz(m) : 0;
 }
 
+/* Size of a PFor block whose exceptions are packed: 7-bit indices and
+ * high parts at one width (what a denser exception layout would cost). */
+static size_t packed_exc_size(const uint32_t *v, size_t n)
+{
+	unsigned count[33] = { 0 };
+	for (size_t i = 0; i < n; i++)
+		count[v[i] ? 32 - __builtin_clz(v[i]) : 0]++;
+	unsigned maxb = 32;
+	while (maxb > 0 && count[maxb] == 0)
+		maxb--;
+	size_t best = 2 + (n * maxb + 7) / 8, nexc = 0;
+	for (unsigned b = maxb; b-- > 0;) {
+		nexc += count[b + 1];
+		size_t size = 3 + (n * b + 7) / 8 + (nexc * 7 + 7) / 8 +
+			      (nexc * (maxb - b) + 7) / 8;
+		if (size < best)
+			best = size;
+	}
+	return best;
+}
+
 static void measure(const char *name, const stream *s)
 {
+	size_t pexc = 0;
+	for (size_t i = 0; i < s->n; i += PC_BLOCK)
+		pexc += packed_exc_size(s->v + i, s->n - i < PC_BLOCK ? s->n - i : PC_BLOCK);
+	printf("stream=%s packed_exceptions_bits=%.2f\n", name, 8.0 * pexc / s->n);
 	int rc = TRAWL_OK;
 	buf vb, fb, pb;
 	buf_init(&vb);

@@ -263,7 +263,8 @@ def main():
 
     # -- scaling
     scaling = []
-    for part, frac in (("quarter", 0.25), ("half", 0.5), (None, 1.0)):
+    whole = "largest" if os.path.exists(os.path.join(W, "stats.largest")) else None
+    for part, frac in (("quarter", 0.25), ("half", 0.5), (whole, 1.0)):
         if part:
             s = read_kv(os.path.join(W, "stats." + part))
             t = read_time(os.path.join(W, "time.scale-" + part))
@@ -439,8 +440,10 @@ def main():
     L.append(table(["part of the input", "docs", "text MB", "build wall s", "build CPU s",
                     "MB/s (wall)", "peak RSS MB", "index MB (% of text)",
                     "query median µs", "query p95 µs"], rows))
-    L.append("\nThe parts are the first quarter and half of the input, in corpus order. Query "
-             "latency is pooled over all the queries of bench/queries.txt.\n")
+    L.append("\nThe parts are the first quarter, half and all of %s, in corpus order. Query "
+             "latency is pooled over all the queries of bench/queries.txt.\n"
+             % ("the largest collection (%s)" % os.path.basename(max(o.corpora.split(), key=os.path.getsize))
+                if whole else "the input"))
 
     if warnings or flagged or any(errors.values()):
         L.append("## Warnings\n")

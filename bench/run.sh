@@ -7,8 +7,8 @@
 #   --corpus F   JSON Lines input (.jsonl or .jsonl.gz); may be repeated or
 #                hold several space-separated paths, which are concatenated.
 #                "all" means every ../shared/corpus/*.jsonl.gz.  Default:
-#                ../shared/corpus/reuters-financial-2006-2013.part1.jsonl.gz
-#                when present, else the bundled corpus/news.jsonl.
+#                all of them when ../shared/corpus/ is there, else the
+#                bundled corpus/news.jsonl.
 #   --docs N     use N documents spread evenly over the input (for a trial)
 #   --reps R     timed repetitions of each query (default 20)
 #   --warmup W   untimed passes over all queries first (default 2)
@@ -19,14 +19,13 @@
 # Steps: install missing packages, build trawl and the three harnesses,
 # write the input as one plain .jsonl, index it with each engine under
 # /usr/bin/time (wall, CPU, peak RSS), time the queries of bench/queries.txt
-# in each engine, build trawl on 1/4 and 1/2 of the input for the scaling
-# lines, and write bench/results/DATE-NAME.md and .json (bench/report.py).
+# in each engine, build trawl on 1/4, 1/2 and all of the largest collection
+# for the scaling lines, and write bench/results/DATE-NAME.md and .json (bench/report.py).
 # See bench/README.md for what the figures mean.
 set -eu
 
 cd "$(dirname "$0")/.."
 SHARED="${TRAWL_SHARED:-../shared}"
-DEFAULT_CORPUS="$SHARED/corpus/reuters-financial-2006-2013.part1.jsonl.gz"
 
 corpora=""
 docs=""
@@ -57,7 +56,7 @@ if [ "$quick" = 1 ]; then
 	corpora="corpus/news.jsonl"
 	name=bundled
 elif [ -z "$corpora" ]; then
-	if [ -f "$DEFAULT_CORPUS" ]; then corpora="$DEFAULT_CORPUS"
+	if ls "$SHARED"/corpus/*.jsonl.gz > /dev/null 2>&1; then corpora=all
 	else corpora="corpus/news.jsonl"; fi
 fi
 # shellcheck disable=SC2086,SC2116 # word splitting of $corpora is intended
@@ -132,8 +131,9 @@ say "preparing the input in $W"
 for f in $corpora; do
 	case "$f" in *.gz) gzip -dc "$f" ;; *) cat "$f" ;; esac
 done > "$W/full.jsonl"
+full_lines=$(wc -l < "$W/full.jsonl")
 if [ -n "$docs" ]; then
-	total=$(wc -l < "$W/full.jsonl")
+	total=$full_lines
 	# Every line i where floor(i*N/total) steps up: N lines, evenly spread.
 	awk -v n="$docs" -v t="$total" \
 		'int(NR * n / t) > int((NR - 1) * n / t)' "$W/full.jsonl" > "$W/input.jsonl"
@@ -141,9 +141,25 @@ if [ -n "$docs" ]; then
 else
 	mv "$W/full.jsonl" "$W/input.jsonl"
 fi
-lines=$(wc -l < "$W/input.jsonl")
-head -n $((lines / 4)) "$W/input.jsonl" > "$W/quarter.jsonl"
-head -n $((lines / 2)) "$W/input.jsonl" > "$W/half.jsonl"
+# The scaling lines: 1/4, 1/2 and all of the largest collection alone
+# (with one collection, "all" is the input itself).
+largest=$(ls -S $corpora | head -n 1)
+if [ "$ncorp" -gt 1 ]; then
+	case "$largest" in *.gz) gzip -dc "$largest" ;; *) cat "$largest" ;; esac > "$W/largest.jsonl"
+	if [ -n "$docs" ]; then
+		total=$(wc -l < "$W/largest.jsonl")
+		share=$(( docs * total / full_lines + 1 ))
+		awk -v n="$share" -v t="$total" \
+			'int(NR * n / t) > int((NR - 1) * n / t)' "$W/largest.jsonl" > "$W/largest.tmp"
+		mv "$W/largest.tmp" "$W/largest.jsonl"
+	fi
+	scale_all="$W/largest.jsonl"
+else
+	scale_all="$W/input.jsonl"
+fi
+lines=$(wc -l < "$scale_all")
+head -n $((lines / 4)) "$scale_all" > "$W/quarter.jsonl"
+head -n $((lines / 2)) "$scale_all" > "$W/half.jsonl"
 
 # Runs "$@" under /usr/bin/time; writes "wall user sys maxrss_kb" to
 # $W/time.$1-name.  Exit status 1 from trawl-index (malformed documents
@@ -182,8 +198,11 @@ say "queries: Xapian"
 say "queries: SQLite FTS5"
 "$BIN/fts5_bench" query "$W/fts5.db" $Q -s "$W/samples.fts5" > "$W/q.fts5" 2> "$W/qerr.fts5"
 
-# ---- Scaling: trawl on 1/4 and 1/2 (all = the 1-thread run above) ---------
-for part in quarter half; do
+# ---- Scaling: trawl on 1/4, 1/2 and all of the largest collection ---------
+# (all = the 1-thread run above when the input is one collection)
+parts="quarter half"
+[ "$ncorp" -gt 1 ] && parts="quarter half largest"
+for part in $parts; do
 	say "scaling: trawl on the $part"
 	timed "scale-$part" bin/trawl-index build -q -j 1 -o "$W/$part.idx" "$W/$part.jsonl"
 	"$BIN/trawl_bench" stats "$W/$part.idx" > "$W/stats.$part"

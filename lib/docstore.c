@@ -368,9 +368,16 @@ int ds_load_dict(cfile *f, ZSTD_DDict **dict, trawl_error *err)
 	if (ZDICT_getDictID(p, len) == 0)
 		return corrupt(f, 0, "bad store dictionary", err);
 	*dict = ZSTD_createDDict(p, len);
-	if (!*dict)
+	if (*dict)
+		return TRAWL_OK;
+	/* NULL means damaged tables or no memory, and zstd does not say
+	 * which: if the memory a dictionary takes (a copy and its tables)
+	 * can be had, the dictionary was the problem */
+	void *probe = malloc(len + (64u << 10));
+	if (!probe)
 		return tr_err(err, TRAWL_ENOMEM, "out of memory");
-	return TRAWL_OK;
+	free(probe);
+	return corrupt(f, 0, "bad store dictionary", err);
 }
 
 /* Loads block b, decompressing with C's dictionary and context. */
