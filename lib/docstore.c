@@ -1,5 +1,9 @@
 /*
- * docstore.c -- zlib-compressed stored documents (layout in docstore.h).
+ * docstore.c -- zstd-compressed stored documents (layout in docstore.h).
+ *
+ * The builder cuts records into blocks (dsw_add); one compressor, the
+ * worker thread or the builder itself, trains the dictionaries and
+ * compresses and writes the blocks, in order.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -15,20 +19,30 @@ void dsw_init(ds_writer *d, cfw *w)
 {
 	memset(d, 0, sizeof *d);
 	d->w = w;
+	d->train = DS_TRAIN;
+	d->epoch = DS_EPOCH;
+	d->need_dict = 1;
 	buf_init(&d->raw);
+	buf_init(&d->sizes);
 	buf_init(&d->comp);
 	buf_init(&d->index);
-	buf_init(&d->sizes);
+	buf_init(&d->dicts);
 }
 
 static void stop_thread(ds_writer *d);
+
+static void free_job(ds_job *j)
+{
+	buf_free(&j->raw);
+	buf_free(&j->sizes);
+	free(j);
+}
 
 static void free_jobs(ds_job *j)
 {
 	while (j) {
 		ds_job *next = j->next;
-		buf_free(&j->raw);
-		free(j);
+		free_job(j);
 		j = next;
 	}
 }
@@ -37,36 +51,45 @@ void dsw_free(ds_writer *d)
 {
 	stop_thread(d);
 	free_jobs(d->pend_head);
-	d->pend_head = d->pend_tail = NULL;
+	free_jobs(d->head);
+	d->pend_head = d->pend_tail = d->head = d->tail = NULL;
 	ZSTD_freeCDict(d->cdict);
 	ZSTD_freeCCtx(d->cctx);
+	d->cdict = NULL;
+	d->cctx = NULL;
 	buf_free(&d->raw);
+	buf_free(&d->sizes);
 	buf_free(&d->comp);
 	buf_free(&d->index);
-	buf_free(&d->sizes);
+	buf_free(&d->dicts);
 }
 
-/* Compresses RAW with CCTX and appends the block to the file (the
- * worker's job, or the builder's when there is no worker). */
-static void write_block(int *rc, ds_writer *d, ZSTD_CCtx *cctx,
-			uint32_t first, uint32_t ndocs, const buf *raw,
-			buf *comp)
+/* ---- the compressor: one thread at a time ---- */
+
+/* Compresses J's records with the current dictionary and appends the
+ * block to the file. */
+static void write_block(int *rc, ds_writer *d, const ds_job *j)
 {
 	if (*rc)
 		return;
-	size_t bound = ZSTD_compressBound(raw->n);
-	buf_reset(comp);
-	buf_reserve(rc, comp, bound);
+	if (!d->cctx && !(d->cctx = ZSTD_createCCtx())) {
+		*rc = TRAWL_ENOMEM;
+		return;
+	}
+	size_t bound = ZSTD_compressBound(j->raw.n);
+	buf_reset(&d->comp);
+	buf_reserve(rc, &d->comp, bound);
 	if (*rc)
 		return;
 	/* the frame states its size and carries a checksum: a damaged block
 	 * is refused even where the file's CRCs were not checked */
-	ZSTD_CCtx_reset(cctx, ZSTD_reset_session_and_parameters);
-	ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, DS_LEVEL);
-	ZSTD_CCtx_setParameter(cctx, ZSTD_c_checksumFlag, 1);
+	ZSTD_CCtx *c = d->cctx;
+	ZSTD_CCtx_reset(c, ZSTD_reset_session_and_parameters);
+	ZSTD_CCtx_setParameter(c, ZSTD_c_compressionLevel, DS_LEVEL);
+	ZSTD_CCtx_setParameter(c, ZSTD_c_checksumFlag, 1);
 	if (d->cdict)
-		ZSTD_CCtx_refCDict(cctx, d->cdict);
-	size_t clen = ZSTD_compress2(cctx, comp->p, bound, raw->p, raw->n);
+		ZSTD_CCtx_refCDict(c, d->cdict);
+	size_t clen = ZSTD_compress2(c, d->comp.p, bound, j->raw.p, j->raw.n);
 	if (ZSTD_isError(clen)) {
 		*rc = TRAWL_ENOMEM; /* with a big enough output, nothing else */
 		return;
@@ -74,46 +97,133 @@ static void write_block(int *rc, ds_writer *d, ZSTD_CCtx *cctx,
 	buf hdr;
 	buf_init(&hdr);
 	buf_put_u64le(rc, &d->index, cfw_offset(d->w));
-	buf_put_varint(rc, &hdr, first);
-	buf_put_varint(rc, &hdr, ndocs);
-	buf_put_varint(rc, &hdr, raw->n);
+	buf_put_varint(rc, &hdr, j->first);
+	buf_put_varint(rc, &hdr, j->ndocs);
+	buf_put_varint(rc, &hdr, j->raw.n);
 	buf_put_varint(rc, &hdr, clen);
 	cfw_write(rc, d->w, hdr.p, hdr.n);
-	cfw_write(rc, d->w, comp->p, clen);
+	cfw_write(rc, d->w, d->comp.p, clen);
 	buf_free(&hdr);
+	d->written++;
+	d->epoch_bytes += j->raw.n;
+}
+
+/* Trains a dictionary on the pending records and writes it, then the
+ * pending blocks with it.  Too little or too uniform text trains none:
+ * those blocks go without (a table entry of length 0 says so). */
+static void train_and_write(int *rc, ds_writer *d)
+{
+	size_t nsamples = 0;
+	for (ds_job *j = d->pend_head; j; j = j->next)
+		nsamples += j->sizes.n / sizeof(size_t);
+	size_t cap = d->pend_bytes / 16 < DS_DICT ? d->pend_bytes / 16 : DS_DICT;
+	size_t dict_len = 0;
+	uint8_t *dict = NULL, *samples = NULL;
+	size_t *sizes = NULL;
+	if (!*rc && cap >= 1024 && nsamples >= 8) {
+		dict = malloc(cap);
+		samples = malloc(d->pend_bytes);
+		sizes = malloc(nsamples * sizeof *sizes);
+		if (!dict || !samples || !sizes) {
+			*rc = TRAWL_ENOMEM;
+		} else {
+			size_t off = 0, k = 0;
+			for (ds_job *j = d->pend_head; j; j = j->next) {
+				memcpy(samples + off, j->raw.p, j->raw.n);
+				off += j->raw.n;
+				memcpy(sizes + k, j->sizes.p, j->sizes.n);
+				k += j->sizes.n / sizeof(size_t);
+			}
+			size_t r = ZDICT_trainFromBuffer(dict, cap, samples, sizes,
+							 (unsigned)nsamples);
+			if (!ZDICT_isError(r))
+				dict_len = r;
+		}
+		free(samples);
+		free(sizes);
+	}
+	ZSTD_freeCDict(d->cdict);
+	d->cdict = NULL;
+	if (dict_len && !*rc) {
+		d->cdict = ZSTD_createCDict(dict, dict_len, DS_LEVEL);
+		if (!d->cdict)
+			*rc = TRAWL_ENOMEM;
+	}
+	buf_put_u64le(rc, &d->dicts, cfw_offset(d->w));
+	buf_put_u64le(rc, &d->dicts, dict_len);
+	buf_put_u64le(rc, &d->dicts, d->written);
+	cfw_write(rc, d->w, dict, dict_len);
+	free(dict);
+	d->ndicts++;
+	d->need_dict = 0;
+	d->epoch_bytes = 0;
+	ds_job *j = d->pend_head;
+	d->pend_head = d->pend_tail = NULL;
+	d->pend_bytes = 0;
+	while (j) {
+		ds_job *next = j->next;
+		write_block(rc, d, j);
+		free_job(j);
+		j = next;
+	}
+}
+
+/* Takes one block, in order: held back while a dictionary is due,
+ * written otherwise. */
+static void compress_job(int *rc, ds_writer *d, ds_job *j)
+{
+	if (d->need_dict) {
+		j->next = NULL;
+		if (d->pend_tail)
+			d->pend_tail->next = j;
+		else
+			d->pend_head = j;
+		d->pend_tail = j;
+		d->pend_bytes += j->raw.n;
+		if (d->pend_bytes >= d->train)
+			train_and_write(rc, d);
+		return;
+	}
+	write_block(rc, d, j);
+	free_job(j);
+	if (d->epoch_bytes >= d->epoch)
+		d->need_dict = 1;
+}
+
+/* After the last block: what waits for a dictionary is written. */
+static void compress_end(int *rc, ds_writer *d)
+{
+	if (d->pend_head)
+		train_and_write(rc, d);
 }
 
 static void *worker(void *arg)
 {
 	ds_writer *d = arg;
-	buf comp;
-	buf_init(&comp);
-	ZSTD_CCtx *cctx = ZSTD_createCCtx();
 	pthread_mutex_lock(&d->mu);
 	for (;;) {
 		while (!d->head && !d->stop)
 			pthread_cond_wait(&d->cv, &d->mu);
 		ds_job *j = d->head;
-		if (!j)
+		int rc = d->wrc;
+		if (!j) {
+			pthread_mutex_unlock(&d->mu);
+			compress_end(&rc, d);
+			pthread_mutex_lock(&d->mu);
+			d->wrc = rc;
 			break;
+		}
 		d->head = j->next;
 		if (!d->head)
 			d->tail = NULL;
-		int rc = d->wrc;
 		pthread_mutex_unlock(&d->mu);
-		if (!cctx && !rc)
-			rc = TRAWL_ENOMEM;
-		write_block(&rc, d, cctx, j->first, j->ndocs, &j->raw, &comp);
-		buf_free(&j->raw);
-		free(j);
+		compress_job(&rc, d, j);
 		pthread_mutex_lock(&d->mu);
 		d->wrc = rc;
 		d->queued--;
 		pthread_cond_broadcast(&d->cv);
 	}
 	pthread_mutex_unlock(&d->mu);
-	ZSTD_freeCCtx(cctx);
-	buf_free(&comp);
 	return NULL;
 }
 
@@ -134,7 +244,7 @@ int dsw_start_thread(ds_writer *d)
 	return TRAWL_OK;
 }
 
-/* Waits for the worker to drain its queue and end; returns its error. */
+/* Lets the worker finish its queue and end (its error stays in wrc). */
 static void stop_thread(ds_writer *d)
 {
 	if (!d->threaded)
@@ -149,18 +259,16 @@ static void stop_thread(ds_writer *d)
 	d->threaded = 0;
 }
 
-/* Compresses and writes J's block now or hands it to the worker; takes J. */
-static void submit(int *rc, ds_writer *d, ds_job *j)
+/* ---- the builder's side ---- */
+
+/* Hands J to the worker, or compresses it here without one. */
+static void deliver(int *rc, ds_writer *d, ds_job *j)
 {
 	if (!d->threaded) {
-		if (!d->cctx && !(d->cctx = ZSTD_createCCtx()) && !*rc)
-			*rc = TRAWL_ENOMEM;
-		write_block(rc, d, d->cctx, j->first, j->ndocs, &j->raw,
-			    &d->comp);
-		buf_free(&j->raw);
-		free(j);
+		compress_job(rc, d, j);
 		return;
 	}
+	j->next = NULL;
 	pthread_mutex_lock(&d->mu);
 	while (d->queued >= DS_QUEUE && !d->wrc)
 		pthread_cond_wait(&d->cv, &d->mu);
@@ -176,58 +284,6 @@ static void submit(int *rc, ds_writer *d, ds_job *j)
 	pthread_mutex_unlock(&d->mu);
 }
 
-/* Trains the dictionary on the pending records, writes it at the start
- * of the file, then sends the pending blocks on.  Too little or too
- * uniform text trains no dictionary; the blocks are compressed without. */
-static void train(int *rc, ds_writer *d)
-{
-	size_t nsamples = d->sizes.n / sizeof(size_t);
-	size_t cap = d->pend_bytes / 16 < DS_DICT ? d->pend_bytes / 16 : DS_DICT;
-	size_t dict_len = 0;
-	uint8_t *dict = NULL, *samples = NULL;
-	if (!*rc && cap >= 1024 && nsamples >= 8) {
-		dict = malloc(cap);
-		samples = malloc(d->pend_bytes);
-		if (!dict || !samples) {
-			*rc = TRAWL_ENOMEM;
-		} else {
-			size_t off = 0;
-			for (ds_job *j = d->pend_head; j; j = j->next) {
-				memcpy(samples + off, j->raw.p, j->raw.n);
-				off += j->raw.n;
-			}
-			size_t r = ZDICT_trainFromBuffer(dict, cap, samples,
-							 (const size_t *)d->sizes.p,
-							 (unsigned)nsamples);
-			if (!ZDICT_isError(r))
-				dict_len = r;
-		}
-		free(samples);
-	}
-	if (dict_len) {
-		d->cdict = ZSTD_createCDict(dict, dict_len, DS_LEVEL);
-		if (!d->cdict && !*rc)
-			*rc = TRAWL_ENOMEM;
-	}
-	buf hdr;
-	buf_init(&hdr);
-	buf_put_varint(rc, &hdr, dict_len);
-	cfw_write(rc, d->w, hdr.p, hdr.n);
-	cfw_write(rc, d->w, dict, dict_len);
-	buf_free(&hdr);
-	free(dict);
-	buf_free(&d->sizes);
-	d->trained = 1;
-	ds_job *j = d->pend_head;
-	d->pend_head = d->pend_tail = NULL;
-	while (j) {
-		ds_job *next = j->next;
-		j->next = NULL;
-		submit(rc, d, j);
-		j = next;
-	}
-}
-
 static void flush(int *rc, ds_writer *d)
 {
 	if (*rc || d->ndocs == 0)
@@ -240,22 +296,13 @@ static void flush(int *rc, ds_writer *d)
 	j->next = NULL;
 	j->first = d->first;
 	j->ndocs = d->ndocs;
-	j->raw = d->raw; /* the job takes the buffer */
+	j->raw = d->raw; /* the job takes the buffers */
+	j->sizes = d->sizes;
 	buf_init(&d->raw);
+	buf_init(&d->sizes);
 	d->ndocs = 0;
 	d->nblocks++;
-	if (d->trained) {
-		submit(rc, d, j);
-		return;
-	}
-	if (d->pend_tail)
-		d->pend_tail->next = j;
-	else
-		d->pend_head = j;
-	d->pend_tail = j;
-	d->pend_bytes += j->raw.n;
-	if (d->pend_bytes >= DS_TRAIN)
-		train(rc, d);
+	deliver(rc, d, j);
 }
 
 static void put_field(int *rc, buf *b, const char *s, size_t n)
@@ -277,10 +324,8 @@ void dsw_add(int *rc, ds_writer *d, uint32_t docno, const trawl_doc *doc,
 	put_field(rc, &d->raw, doc->date, doc->date_len);
 	put_field(rc, &d->raw, doc->source, doc->source_len);
 	put_field(rc, &d->raw, doc->body, doc->body_len);
-	if (!d->trained) {
-		size_t n = d->raw.n - start;
-		buf_put(rc, &d->sizes, &n, sizeof n);
-	}
+	size_t n = d->raw.n - start;
+	buf_put(rc, &d->sizes, &n, sizeof n);
 	d->ndocs++;
 	*block = d->nblocks;
 	if (d->raw.n >= DS_BLOCK)
@@ -290,15 +335,21 @@ void dsw_add(int *rc, ds_writer *d, uint32_t docno, const trawl_doc *doc,
 void dsw_finish(int *rc, ds_writer *d)
 {
 	flush(rc, d);
-	if (!d->trained)
-		train(rc, d);
-	stop_thread(d);
-	if (!*rc && d->wrc)
-		*rc = d->wrc;
+	if (d->threaded) {
+		stop_thread(d);
+		if (!*rc && d->wrc)
+			*rc = d->wrc;
+	} else {
+		compress_end(rc, d);
+	}
+	uint64_t dicts_off = cfw_offset(d->w);
+	cfw_write(rc, d->w, d->dicts.p, d->dicts.n);
 	uint64_t index_off = cfw_offset(d->w);
 	cfw_write(rc, d->w, d->index.p, d->index.n);
 	buf t;
 	buf_init(&t);
+	buf_put_u64le(rc, &t, dicts_off);
+	buf_put_u64le(rc, &t, d->ndicts);
 	buf_put_u64le(rc, &t, index_off);
 	buf_put_u64le(rc, &t, d->nblocks);
 	cfw_write(rc, d->w, t.p, t.n);
@@ -319,56 +370,59 @@ static int corrupt(cfile *f, uint64_t off, const char *what, trawl_error *err)
 		      what, (unsigned long long)off);
 }
 
-static int tail(cfile *f, uint64_t *index_off, uint64_t *nblocks,
-		trawl_error *err)
+/* The store's tail: where the dictionary table and the block index are. */
+typedef struct ds_tail {
+	uint64_t dicts_off, ndicts, index_off, nblocks;
+} ds_tail;
+
+static int tail(cfile *f, ds_tail *t, trawl_error *err)
 {
 	const uint8_t *p;
-	if (f->data_len < 16)
+	if (f->data_len < 32)
 		return corrupt(f, 0, "store too short", err);
-	int rc = cf_range(f, f->data_len - 16, 16, &p, err);
+	int rc = cf_range(f, f->data_len - 32, 32, &p, err);
 	if (rc)
 		return rc;
-	*index_off = get_u64le(p);
-	*nblocks = get_u64le(p + 8);
-	if (*index_off > f->data_len - 16 ||
-	    (f->data_len - 16 - *index_off) != *nblocks * 8)
-		return corrupt(f, f->data_len - 16, "bad store tail", err);
+	t->dicts_off = get_u64le(p);
+	t->ndicts = get_u64le(p + 8);
+	t->index_off = get_u64le(p + 16);
+	t->nblocks = get_u64le(p + 24);
+	/* every dictionary serves at least one block */
+	if (t->index_off > f->data_len - 32 ||
+	    (f->data_len - 32 - t->index_off) / 8 != t->nblocks ||
+	    (f->data_len - 32 - t->index_off) % 8 != 0 ||
+	    t->dicts_off > t->index_off || t->ndicts > t->nblocks ||
+	    t->index_off - t->dicts_off != t->ndicts * 24)
+		return corrupt(f, f->data_len - 32, "bad store tail", err);
 	return TRAWL_OK;
 }
 
-/* The dictionary section at the start of the data. OUT: its bytes and
- * the offset of block 0. */
-static int dict_section(cfile *f, const uint8_t **dict, uint64_t *dict_len,
-			uint64_t *blocks_off, trawl_error *err)
+void ds_dicts_free(ds_dicts *dicts)
 {
-	const uint8_t *p;
-	uint64_t n = f->data_len < 10 ? f->data_len : 10;
-	int rc = cf_range(f, 0, n, &p, err);
-	if (rc)
-		return rc;
-	rd r = { p, p + n };
-	if (rd_varint(&r, dict_len) || *dict_len > DS_DICT ||
-	    *dict_len > f->data_len - (uint64_t)(r.p - p))
-		return corrupt(f, 0, "bad store dictionary header", err);
-	uint64_t off = (uint64_t)(r.p - p);
-	if ((rc = cf_range(f, off, *dict_len, dict, err)))
-		return rc;
-	*blocks_off = off + *dict_len;
-	return TRAWL_OK;
+	for (size_t i = 0; i < dicts->n; i++)
+		ZSTD_freeDDict(dicts->d[i]);
+	free(dicts->d);
+	free(dicts->first_block);
+	memset(dicts, 0, sizeof *dicts);
 }
 
-int ds_load_dict(cfile *f, ZSTD_DDict **dict, trawl_error *err)
+/* One dictionary of the table; NULL *out for an entry of length 0. */
+static int load_one(cfile *f, uint64_t off, uint64_t len, uint64_t limit,
+		    ZSTD_DDict **out, trawl_error *err)
 {
-	*dict = NULL;
+	*out = NULL;
+	if (len > DS_DICT || off > limit || len > limit - off)
+		return corrupt(f, off, "bad store dictionary entry", err);
+	if (len == 0)
+		return TRAWL_OK;
 	const uint8_t *p;
-	uint64_t len, blocks_off;
-	int rc = dict_section(f, &p, &len, &blocks_off, err);
-	if (rc || len == 0)
+	int rc = cf_range(f, off, len, &p, err);
+	if (rc)
 		return rc;
 	if (ZDICT_getDictID(p, len) == 0)
-		return corrupt(f, 0, "bad store dictionary", err);
-	*dict = ZSTD_createDDict(p, len);
-	if (*dict)
+		return corrupt(f, off, "bad store dictionary", err);
+	*out = ZSTD_createDDict(p, len);
+	if (*out)
 		return TRAWL_OK;
 	/* NULL means damaged tables or no memory, and zstd does not say
 	 * which: if the memory a dictionary takes (a copy and its tables)
@@ -377,41 +431,92 @@ int ds_load_dict(cfile *f, ZSTD_DDict **dict, trawl_error *err)
 	if (!probe)
 		return tr_err(err, TRAWL_ENOMEM, "out of memory");
 	free(probe);
-	return corrupt(f, 0, "bad store dictionary", err);
+	return corrupt(f, off, "bad store dictionary", err);
 }
 
-/* Loads block b, decompressing with C's dictionary and context. */
+int ds_load_dicts(cfile *f, ds_dicts *out, trawl_error *err)
+{
+	memset(out, 0, sizeof *out);
+	ds_tail t;
+	int rc = tail(f, &t, err);
+	if (rc || t.ndicts == 0)
+		return rc;
+	out->d = calloc(t.ndicts, sizeof *out->d);
+	out->first_block = calloc(t.ndicts, sizeof *out->first_block);
+	if (!out->d || !out->first_block) {
+		ds_dicts_free(out);
+		return tr_err(err, TRAWL_ENOMEM, "out of memory");
+	}
+	const uint8_t *p;
+	if ((rc = cf_range(f, t.dicts_off, t.ndicts * 24, &p, err))) {
+		ds_dicts_free(out);
+		return rc;
+	}
+	for (uint64_t i = 0; i < t.ndicts && !rc; i++) {
+		const uint8_t *e = p + 24 * i;
+		uint64_t first = get_u64le(e + 16);
+		/* the first from block 0, each later one from a later block */
+		if ((i == 0 && first != 0) || first >= t.nblocks ||
+		    (i > 0 && first <= out->first_block[i - 1])) {
+			rc = corrupt(f, t.dicts_off + 24 * i,
+				     "bad store dictionary entry", err);
+			break;
+		}
+		out->first_block[i] = (uint32_t)first;
+		out->n = i + 1;
+		rc = load_one(f, get_u64le(e), get_u64le(e + 8), t.dicts_off,
+			      &out->d[i], err);
+	}
+	if (rc)
+		ds_dicts_free(out);
+	return rc;
+}
+
+/* The dictionary of block B: the last one starting at or before it. */
+static const ZSTD_DDict *dict_for(const ds_dicts *dicts, uint64_t b)
+{
+	size_t lo = 0, hi = dicts->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (dicts->first_block[mid] <= b)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo ? dicts->d[lo - 1] : NULL;
+}
+
+/* Loads block b, decompressing with C's dictionaries and context. */
 static int load_block(cfile *f, uint64_t b, dsblock *out, ds_cursor *c,
 		      trawl_error *err)
 {
-	uint64_t index_off, nblocks;
-	int rc = tail(f, &index_off, &nblocks, err);
+	ds_tail t;
+	int rc = tail(f, &t, err);
 	if (rc)
 		return rc;
-	if (b >= nblocks)
-		return corrupt(f, index_off, "block number out of range", err);
-	if (!c->dict && !c->dict_loaded) {
-		if ((rc = ds_load_dict(f, &c->own_dict, err)))
+	if (b >= t.nblocks)
+		return corrupt(f, t.index_off, "block number out of range", err);
+	if (!c->dicts) {
+		if ((rc = ds_load_dicts(f, &c->own, err)))
 			return rc;
-		c->dict = c->own_dict;
-		c->dict_loaded = 1;
+		c->dicts = &c->own;
 	}
 	if (!c->dctx && !(c->dctx = ZSTD_createDCtx()))
 		return tr_err(err, TRAWL_ENOMEM, "out of memory");
 	const uint8_t *p;
-	rc = cf_range(f, index_off + 8 * b, 8, &p, err);
+	rc = cf_range(f, t.index_off + 8 * b, 8, &p, err);
 	if (rc)
 		return rc;
 	uint64_t off = get_u64le(p);
-	uint64_t end = index_off;
-	if (b + 1 < nblocks) {
-		rc = cf_range(f, index_off + 8 * (b + 1), 8, &p, err);
+	uint64_t end = t.dicts_off;
+	if (b + 1 < t.nblocks) {
+		rc = cf_range(f, t.index_off + 8 * (b + 1), 8, &p, err);
 		if (rc)
 			return rc;
 		end = get_u64le(p);
 	}
-	if (off > end || end > index_off)
-		return corrupt(f, index_off + 8 * b, "bad block offset", err);
+	if (off > end || end > t.dicts_off)
+		return corrupt(f, t.index_off + 8 * b, "bad block offset", err);
 	rc = cf_range(f, off, end - off, &p, err);
 	if (rc)
 		return rc;
@@ -424,15 +529,14 @@ static int load_block(cfile *f, uint64_t b, dsblock *out, ds_cursor *c,
 	    raw_len > DS_MAX_RAW || rd_bytes(&r, comp_len, &comp))
 		return corrupt(f, off, "bad block header", err);
 	/* the frame states its size: a lie about raw_len allocates nothing */
-	unsigned long long fsize = ZSTD_getFrameContentSize(comp, comp_len);
-	if (fsize != raw_len)
+	if (ZSTD_getFrameContentSize(comp, comp_len) != raw_len)
 		return corrupt(f, off, "compressed block does not match its size",
 			       err);
 	uint8_t *raw = malloc(raw_len ? raw_len : 1);
 	if (!raw)
 		return tr_err(err, TRAWL_ENOMEM, "out of memory");
 	size_t got = ZSTD_decompress_usingDDict(c->dctx, raw, raw_len, comp,
-						comp_len, c->dict);
+						comp_len, dict_for(c->dicts, b));
 	if (ZSTD_isError(got) || got != raw_len) {
 		free(raw);
 		if (ZSTD_getErrorCode(got) == ZSTD_error_memory_allocation)
@@ -459,7 +563,7 @@ static int read_record(rd *r, const uint8_t *fp[5], uint64_t fl[5])
 void ds_cursor_free(ds_cursor *c)
 {
 	free(c->raw);
-	ZSTD_freeDDict(c->own_dict);
+	ds_dicts_free(&c->own);
 	ZSTD_freeDCtx(c->dctx);
 	memset(c, 0, sizeof *c);
 }
@@ -510,12 +614,12 @@ int ds_get_cached(cfile *f, ds_cursor *c, uint32_t block, uint32_t docno,
 	return TRAWL_OK;
 }
 
-int ds_get_dict(cfile *f, const ZSTD_DDict *dict, uint32_t block,
+int ds_get_dict(cfile *f, const ds_dicts *dicts, uint32_t block,
 		uint32_t docno, trawl_stored **out, trawl_error *err)
 {
 	ds_cursor c;
 	memset(&c, 0, sizeof c);
-	c.dict = dict;
+	c.dicts = dicts;
 	int rc = ds_get_cached(f, &c, block, docno, out, err);
 	ds_cursor_free(&c);
 	return rc;
@@ -529,11 +633,11 @@ int ds_get(cfile *f, uint32_t block, uint32_t docno, trawl_stored **out,
 
 int ds_check(cfile *f, uint64_t *ndocs, trawl_error *err)
 {
-	uint64_t index_off, nblocks;
-	int rc = tail(f, &index_off, &nblocks, err);
+	ds_tail t;
+	int rc = tail(f, &t, err);
 	if (rc)
 		return rc;
-	uint64_t n = 0;
+	uint64_t nblocks = t.nblocks, n = 0;
 	ds_cursor dc; /* keeps the dictionary and context for every block */
 	memset(&dc, 0, sizeof dc);
 	for (uint64_t k = 0; k < nblocks && !rc; k++) {

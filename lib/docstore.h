@@ -4,20 +4,25 @@
  * reachable through its block number (kept in the per-document table).
  *
  * "store" file data:
- *   dict    varint dict_len | dict_len bytes: a zstd dictionary trained on
- *           the first DS_TRAIN bytes of records (0 bytes: none)
- *   block*  varint first docno | varint ndocs | varint raw_len |
+ *   item*   a dictionary (raw bytes), or a block:
+ *           varint first docno | varint ndocs | varint raw_len |
  *           varint comp_len | zstd frame of the records
+ *   dicts   ndicts x { u64 offset | u64 len | u64 first block }
  *   index   nblocks x u64 block offset
- *   tail    u64 index_off | u64 nblocks
+ *   tail    u64 dicts_off | u64 ndicts | u64 index_off | u64 nblocks
  * record:   for id, title, date, source, body: varint len | bytes
  *
- * Why a trained dictionary: blocks stay small for random access (a
+ * Block b is compressed with the last dictionary whose first block is
+ * <= b (len 0: none).  A dictionary is trained on the first DS_TRAIN
+ * bytes of records of each DS_EPOCH, so a collection whose text drifts
+ * (another source, another decade) keeps a dictionary that fits it.
+ *
+ * Why trained dictionaries: blocks stay small for random access (a
  * snippet decompresses one), and the dictionary gives each block the
  * collection's common phrases and record shapes from its first byte.
  * Measured on reuters-financial (215 MB of text): zlib level 6 with
- * block 0 as preset dictionary 36.1 % of the text at 16 MB/s; zstd
- * level 5 with a 110 KiB trained dictionary 34.4 % at 77 MB/s.
+ * block 0 as preset dictionary 37.2 % of the text at 16 MB/s; zstd
+ * level 6 with a 110 KiB trained dictionary 34.4 % at ~40 MB/s.
  */
 #ifndef TRAWL_DOCSTORE_H
 #define TRAWL_DOCSTORE_H
@@ -31,30 +36,36 @@
 
 #define DS_BLOCK (64u << 10)
 #define DS_DICT (110u << 10)  /* zstd's own default dictionary size */
-#define DS_TRAIN (4u << 20)   /* records the dictionary is trained on */
+#define DS_TRAIN (4u << 20)   /* records a dictionary is trained on */
+#define DS_EPOCH (64u << 20)  /* records compressed with one dictionary */
 #define DS_LEVEL 6
 #define DS_MAX_RAW (256u << 20) /* a block claiming more is damage */
 
-/* A finished block, waiting for the dictionary or the compressing thread. */
+/* A finished block on its way to the compressor. */
 typedef struct ds_job {
 	struct ds_job *next;
 	uint32_t first, ndocs;
 	buf raw;
+	buf sizes; /* size_t per record: the training samples */
 } ds_job;
 
 typedef struct ds_writer {
 	cfw *w;
-	buf raw, comp, index;
-	uint32_t first, ndocs; /* of the open block */
-	uint32_t nblocks;
-	/* until the dictionary is trained, finished blocks wait in PENDING
-	 * and SIZES holds the size of every record so far (the samples) */
-	int trained;
+	/* the builder's side: the open block */
+	buf raw, sizes;
+	uint32_t first, ndocs;
+	uint32_t nblocks;      /* block numbers handed out */
+	size_t train, epoch;   /* DS_TRAIN, DS_EPOCH (tests make them small) */
+	/* the compressor's side (the worker, or the builder without one):
+	 * blocks wait in PENDING while a dictionary is due */
+	buf comp, index, dicts;
+	uint32_t written, ndicts;
 	ds_job *pend_head, *pend_tail;
 	size_t pend_bytes;
-	buf sizes;
+	uint64_t epoch_bytes;  /* compressed with the current dictionary */
+	int need_dict;
 	ZSTD_CDict *cdict;     /* NULL: no dictionary (too little text) */
-	ZSTD_CCtx *cctx;       /* the builder's, when there is no worker */
+	ZSTD_CCtx *cctx;
 	/* with a worker: blocks are compressed and written by it, in order,
 	 * while the builder goes on; at most DS_QUEUE wait */
 	int threaded;
@@ -84,27 +95,33 @@ void dsw_finish(int *rc, ds_writer *d);
 int ds_get(cfile *f, uint32_t block, uint32_t docno, trawl_stored **out,
 	   trawl_error *err);
 
+/* The dictionaries of a store, loaded once by a reader and shared
+ * between threads. */
+typedef struct ds_dicts {
+	size_t n;
+	uint32_t *first_block;
+	ZSTD_DDict **d;        /* NULL entries: blocks without a dictionary */
+} ds_dicts;
+
+int ds_load_dicts(cfile *f, ds_dicts *out, trawl_error *err);
+void ds_dicts_free(ds_dicts *dicts);
+
 /* Keeps the last decompressed block, so reading documents in order (a
- * merge) decompresses each block once.  Zero it before use; set DICT to
- * a dictionary from ds_load_dict the caller keeps, or leave it NULL and
- * the cursor loads the store's own on first use. */
+ * merge) decompresses each block once.  Zero it before use; point DICTS
+ * at dictionaries the caller keeps, or leave it NULL and the cursor
+ * loads the store's own on first use. */
 typedef struct ds_cursor {
 	int valid;
 	uint32_t block, first, ndocs;
 	uint8_t *raw;
 	size_t raw_len;
-	const ZSTD_DDict *dict;
-	ZSTD_DDict *own_dict;
-	int dict_loaded;
+	const ds_dicts *dicts;
+	ds_dicts own;
 	ZSTD_DCtx *dctx;
 } ds_cursor;
 
-/* The store's dictionary, for readers that keep it (shareable between
- * threads).  OUT: *dict (ZSTD_freeDDict), NULL when the store has none. */
-int ds_load_dict(cfile *f, ZSTD_DDict **dict, trawl_error *err);
-
-/* ds_get with a dictionary from ds_load_dict (NULL: read from F). */
-int ds_get_dict(cfile *f, const ZSTD_DDict *dict, uint32_t block,
+/* ds_get with dictionaries from ds_load_dicts (NULL: read from F). */
+int ds_get_dict(cfile *f, const ds_dicts *dicts, uint32_t block,
 		uint32_t docno, trawl_stored **out, trawl_error *err);
 
 int ds_get_cached(cfile *f, ds_cursor *c, uint32_t block, uint32_t docno,

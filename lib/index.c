@@ -93,7 +93,7 @@ static void seg_close(segment *sg)
 	cf_close(&sg->store);
 	cf_close(&sg->ids);
 	free(sg->del);
-	ZSTD_freeDDict(sg->store_dict);
+	ds_dicts_free(&sg->store_dicts);
 	free(sg->path);
 	memset(sg, 0, sizeof *sg);
 }
@@ -123,7 +123,7 @@ static int seg_open(segment *sg, const char *path, char *language,
 	if (!rc)
 		rc = cf_open(&sg->store, path, "store", CF_STORE, err);
 	if (!rc)
-		rc = ds_load_dict(&sg->store, &sg->store_dict, err);
+		rc = ds_load_dicts(&sg->store, &sg->store_dicts, err);
 	if (!rc) {
 		trawl_error e2;
 		int r = cf_open(&sg->ids, path, "ids", CF_IDS, &e2);
@@ -445,7 +445,7 @@ int ix_find_id(trawl_index *ix, const char *id, size_t len, uint32_t *docno,
 			if (r.dead)
 				continue;
 			trawl_stored *d;
-			if ((rc = ds_get_dict(&sg->store, sg->store_dict,
+			if ((rc = ds_get_dict(&sg->store, &sg->store_dicts,
 					      r.block, local,
 					      &d, err)))
 				return rc;
@@ -471,7 +471,7 @@ int trawl_doc_get(trawl_index *ix, uint32_t docno, trawl_stored **out,
 	int rc = seg_docrec(sg, local, &r, err);
 	if (rc)
 		return rc;
-	rc = ds_get_dict(&sg->store, sg->store_dict, r.block, local, out, err);
+	rc = ds_get_dict(&sg->store, &sg->store_dicts, r.block, local, out, err);
 	if (!rc)
 		(*out)->docno = docno;
 	return rc;

@@ -14,9 +14,8 @@
 #include <pthread.h>
 #include <stdint.h>
 
-#include <zstd.h>
-
 #include "cfile.h"
+#include "docstore.h"
 #include "dict.h"
 #include "trawl.h"
 
@@ -31,7 +30,7 @@ typedef struct segment {
 	uint32_t base;       /* global docno of local docno 0 */
 	uint64_t nterms, npostings, npositions, input_bytes;
 	uint8_t *del;        /* deletion bitmap of the committed manifest, or NULL */
-	ZSTD_DDict *store_dict; /* the store's dictionary (docstore.h) */
+	ds_dicts store_dicts; /* the store's dictionaries (docstore.h) */
 	uint32_t ndel;
 } segment;
 

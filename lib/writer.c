@@ -499,8 +499,7 @@ static int merge_range(trawl_writer *w, size_t from, size_t to,
 		segment *sg = &w->ix->segs[i];
 		ds_cursor dc;
 		memset(&dc, 0, sizeof dc);
-		dc.dict = sg->store_dict;
-		dc.dict_loaded = 1;
+		dc.dicts = &sg->store_dicts;
 		for (uint32_t d = 0; d < sg->ndocs && !rc; d++) {
 			docrec r;
 			if ((rc = seg_docrec(sg, d, &r, err)) || r.dead)

@@ -46,6 +46,8 @@ typedef struct sdoc {
 } sdoc;
 
 static int small_fields; /* no field over a few KiB */
+static size_t train_bytes, epoch_bytes; /* non-zero: the writer's knobs */
+static int threaded;                    /* write through the worker */
 
 static void gen_field(rng *r, field *f, int kind_of_field)
 {
@@ -154,6 +156,7 @@ static void store_path(const fixture *f, char *p, size_t n)
 /* Writes f->docs through ds_writer and opens the file. */
 static void write_store(fixture *f)
 {
+	close_store(f);
 	char path[512];
 	store_path(f, path, sizeof path);
 	unlink(path);
@@ -162,6 +165,12 @@ static void write_store(fixture *f)
 	assert_int_equal(cfw_open(&w, path, CF_STORE, &err), TRAWL_OK);
 	ds_writer dw;
 	dsw_init(&dw, &w);
+	if (train_bytes)
+		dw.train = train_bytes;
+	if (epoch_bytes)
+		dw.epoch = epoch_bytes;
+	if (threaded)
+		assert_int_equal(dsw_start_thread(&dw), TRAWL_OK);
 	int rc = TRAWL_OK;
 	for (size_t i = 0; i < f->n; i++) {
 		trawl_doc d = as_doc(&f->docs[i]);
@@ -415,17 +424,22 @@ static void gen_text_docs(fixture *f, size_t n, uint64_t s)
 	}
 }
 
-/* The store's dictionary section. OUT: offset of its bytes, length. */
-static uint64_t dict_section(fixture *f, size_t *off)
+/* The store's dictionary table. OUT: the offset and length of entry I;
+ * returns the number of entries. */
+static uint64_t dict_entry(fixture *f, uint64_t i, size_t *off, uint64_t *len)
 {
 	const uint8_t *p;
 	trawl_error err;
-	assert_int_equal(cf_range(&f->f, 0, 10, &p, &err), TRAWL_OK);
-	rd r = { p, p + 10 };
-	uint64_t len;
-	assert_int_equal(rd_varint(&r, &len), TRAWL_OK);
-	*off = (size_t)(r.p - p);
-	return len;
+	assert_int_equal(cf_range(&f->f, f->f.data_len - 32, 32, &p, &err),
+			 TRAWL_OK);
+	uint64_t dicts_off = get_u64le(p), n = get_u64le(p + 8);
+	if (i < n) {
+		assert_int_equal(cf_range(&f->f, dicts_off + 24 * i, 24, &p, &err),
+				 TRAWL_OK);
+		*off = (size_t)get_u64le(p);
+		*len = get_u64le(p + 8);
+	}
+	return n;
 }
 
 static void test_trained_dictionary_reads_back(void **state)
@@ -434,7 +448,8 @@ static void test_trained_dictionary_reads_back(void **state)
 	gen_text_docs(f, 4000, seed + 8);
 	write_store(f);
 	size_t off;
-	uint64_t dict_len = dict_section(f, &off);
+	uint64_t dict_len;
+	assert_int_equal(dict_entry(f, 0, &off, &dict_len), 1);
 	assert_true(dict_len >= 1024 && dict_len <= DS_DICT);
 	/* the dictionary pays: text of 25 words compresses far below 1/4 */
 	size_t raw = 0;
@@ -453,14 +468,14 @@ static void test_trained_dictionary_reads_back(void **state)
 		assert_stored(s, &f->docs[i], (uint32_t)i);
 		free(s);
 	}
-	/* a cursor reading in order, with a dictionary the caller keeps */
-	ZSTD_DDict *dict;
-	assert_int_equal(ds_load_dict(&f->f, &dict, &err), TRAWL_OK);
-	assert_non_null(dict);
+	/* a cursor reading in order, with dictionaries the caller keeps */
+	ds_dicts dicts;
+	assert_int_equal(ds_load_dicts(&f->f, &dicts, &err), TRAWL_OK);
+	assert_int_equal(dicts.n, 1);
+	assert_non_null(dicts.d[0]);
 	ds_cursor c;
 	memset(&c, 0, sizeof c);
-	c.dict = dict;
-	c.dict_loaded = 1;
+	c.dicts = &dicts;
 	for (size_t i = 0; i < f->n; i++) {
 		trawl_stored *s = NULL;
 		assert_int_equal(ds_get_cached(&f->f, &c, f->docs[i].block,
@@ -469,7 +484,62 @@ static void test_trained_dictionary_reads_back(void **state)
 		free(s);
 	}
 	ds_cursor_free(&c);
-	ZSTD_freeDDict(dict);
+	ds_dicts_free(&dicts);
+}
+
+/* Small epochs: a dictionary per epoch, each from the first block after
+ * the last epoch; through the worker thread the file is the same. */
+static void test_a_dictionary_per_epoch(void **state)
+{
+	fixture *f = *state;
+	gen_text_docs(f, 3000, seed + 11);
+	train_bytes = 256u << 10;
+	epoch_bytes = 1u << 20;
+	write_store(f);
+	const uint8_t *p;
+	trawl_error err;
+	size_t n1 = f->f.data_len;
+	assert_int_equal(cf_range(&f->f, 0, n1, &p, &err), TRAWL_OK);
+	uint8_t *inline_bytes = malloc(n1);
+	assert_non_null(inline_bytes);
+	memcpy(inline_bytes, p, n1);
+	size_t raw = 0;
+	for (size_t i = 0; i < f->n; i++)
+		for (int k = 0; k < 5; k++)
+			raw += f->docs[i].f[k].n;
+	size_t off;
+	uint64_t len;
+	uint64_t n = dict_entry(f, 0, &off, &len);
+	/* an epoch is at least 1 MiB of records plus the training text */
+	assert_true(n >= raw / ((1u << 20) + (256u << 10) + DS_BLOCK));
+	assert_true(n <= raw / (1u << 20) + 1);
+	ds_dicts dicts;
+	assert_int_equal(ds_load_dicts(&f->f, &dicts, &err), TRAWL_OK);
+	assert_int_equal(dicts.n, n);
+	for (size_t i = 0; i < n; i++) {
+		assert_non_null(dicts.d[i]);
+		if (i)
+			assert_true(dicts.first_block[i] > dicts.first_block[i - 1]);
+	}
+	ds_dicts_free(&dicts);
+	uint64_t nd;
+	assert_int_equal(ds_check(&f->f, &nd, &err), TRAWL_OK);
+	assert_int_equal(nd, f->n);
+	for (size_t i = 0; i < f->n; i += 5) {
+		trawl_stored *s = NULL;
+		assert_int_equal(ds_get(&f->f, f->docs[i].block, (uint32_t)i, &s,
+					&err), TRAWL_OK);
+		assert_stored(s, &f->docs[i], (uint32_t)i);
+		free(s);
+	}
+	threaded = 1;
+	write_store(f);
+	threaded = 0;
+	train_bytes = epoch_bytes = 0;
+	assert_int_equal(f->f.data_len, n1);
+	assert_int_equal(cf_range(&f->f, 0, n1, &p, &err), TRAWL_OK);
+	assert_memory_equal(p, inline_bytes, n1);
+	free(inline_bytes);
 }
 
 /* A damaged dictionary never yields wrong text: each read is right or
@@ -480,7 +550,8 @@ static void test_damaged_dictionary_is_corrupt(void **state)
 	gen_text_docs(f, 3000, seed + 9);
 	write_store(f);
 	size_t off;
-	uint64_t dict_len = dict_section(f, &off);
+	uint64_t dict_len;
+	assert_int_equal(dict_entry(f, 0, &off, &dict_len), 1);
 	assert_true(dict_len > 64);
 	const uint8_t *p;
 	trawl_error err;
@@ -533,7 +604,6 @@ static void craft_init(craft *c)
 	buf_init(&c->data);
 	buf_init(&c->index);
 	c->rc = TRAWL_OK;
-	buf_put_varint(&c->rc, &c->data, 0); /* no dictionary */
 }
 
 /* RAW as one zstd frame with a checksum. OUT: *z (free()), its size. */
@@ -595,6 +665,9 @@ static void craft_open(fixture *f, craft *c, const uint64_t *tail)
 	uint64_t index_off = c->data.n;
 	uint64_t nblocks = c->index.n / 8;
 	buf_put(&c->rc, &c->data, c->index.p, c->index.n);
+	/* no dictionaries: an empty table just before the index */
+	buf_put_u64le(&c->rc, &c->data, tail ? tail[0] : index_off);
+	buf_put_u64le(&c->rc, &c->data, 0);
 	buf_put_u64le(&c->rc, &c->data, tail ? tail[0] : index_off);
 	buf_put_u64le(&c->rc, &c->data, tail ? tail[1] : nblocks);
 	assert_int_equal(c->rc, TRAWL_OK);
@@ -644,6 +717,64 @@ static void test_crafted_valid_store_reads_back(void **state)
 	assert_string_equal(s->id, "d4");
 	assert_string_equal(s->body, "abc");
 	free(s);
+}
+
+/* Two honest blocks of 2 documents, then the dictionary table ENTRIES
+ * (N x {offset, len, first block}) and the index. */
+static void craft_with_dicts(fixture *f, const uint64_t (*entries)[3], size_t n)
+{
+	craft c;
+	craft_init(&c);
+	buf raw;
+	buf_init(&raw);
+	for (uint32_t b = 0; b < 2; b++) {
+		buf_reset(&raw);
+		craft_records(&raw, &c.rc, 2 * b, 2);
+		craft_block(&c, 2 * b, 2, raw.p, raw.n);
+	}
+	buf_free(&raw);
+	uint64_t dicts_off = c.data.n;
+	for (size_t i = 0; i < n; i++)
+		for (int k = 0; k < 3; k++)
+			buf_put_u64le(&c.rc, &c.data, entries[i][k]);
+	uint64_t index_off = c.data.n;
+	buf_put(&c.rc, &c.data, c.index.p, c.index.n);
+	buf_put_u64le(&c.rc, &c.data, dicts_off);
+	buf_put_u64le(&c.rc, &c.data, n);
+	buf_put_u64le(&c.rc, &c.data, index_off);
+	buf_put_u64le(&c.rc, &c.data, 2);
+	assert_int_equal(c.rc, TRAWL_OK);
+	open_memory_store(f, c.data.p, c.data.n);
+	buf_free(&c.data);
+	buf_free(&c.index);
+}
+
+static void test_bad_dictionary_table_is_corrupt(void **state)
+{
+	fixture *f = *state;
+	/* entries of length 0 (no dictionary) are valid */
+	const uint64_t ok[2][3] = { { 0, 0, 0 }, { 0, 0, 1 } };
+	craft_with_dicts(f, ok, 2);
+	trawl_error err;
+	uint64_t n;
+	assert_int_equal(ds_check(&f->f, &n, &err), TRAWL_OK);
+	assert_int_equal(n, 4);
+	const uint64_t bad[][2][3] = {
+		{ { 0, 0, 1 }, { 0, 0, 1 } },          /* not from block 0 */
+		{ { 0, 0, 0 }, { 0, 0, 0 } },          /* not increasing */
+		{ { 0, 0, 0 }, { 0, 0, 2 } },          /* past the blocks */
+		{ { 0, 0, 0 }, { 0, DS_DICT + 1, 1 } }, /* too long */
+		{ { 0, 0, 0 }, { UINT64_MAX, 8, 1 } },  /* past the data */
+		{ { 0, 0, 0 }, { 0, 16, 1 } },          /* not a dictionary */
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+		craft_with_dicts(f, bad[i], 2);
+		expect_corrupt(f, 0, 0);
+	}
+	/* more dictionaries than blocks */
+	const uint64_t three[3][3] = { { 0, 0, 0 }, { 0, 0, 1 }, { 0, 0, 2 } };
+	craft_with_dicts(f, three, 3);
+	expect_corrupt(f, 0, 0);
 }
 
 static void test_bad_tail_is_corrupt(void **state)
@@ -965,6 +1096,7 @@ int main(void)
 		T(test_wrong_block_is_corrupt),
 		T(test_crafted_valid_store_reads_back),
 		T(test_bad_tail_is_corrupt),
+		T(test_bad_dictionary_table_is_corrupt),
 		T(test_bad_block_offsets_are_corrupt),
 		T(test_frame_that_does_not_decompress_is_corrupt),
 		T(test_wrong_raw_length_is_corrupt),
@@ -975,6 +1107,7 @@ int main(void)
 		T(test_flipped_store_bytes_never_crash),
 		T(test_trained_dictionary_reads_back),
 		T(test_damaged_dictionary_is_corrupt),
+		T(test_a_dictionary_per_epoch),
 	};
 #undef T
 	return cmocka_run_group_tests(tests, group_setup, NULL);
