@@ -25,15 +25,9 @@ int rd_varint(rd *r, uint64_t *v)
 	return TRAWL_ECORRUPT;
 }
 
-int rd_varint32(rd *r, uint32_t *v)
+int rd_varint32_slow(rd *r, uint32_t *v)
 {
 	const uint8_t *p = r->p;
-	/* fast path: one byte */
-	if (p < r->end && !(*p & 0x80)) {
-		*v = *p;
-		r->p = p + 1;
-		return TRAWL_OK;
-	}
 	uint32_t x = 0;
 	for (unsigned shift = 0; shift < 35; shift += 7) {
 		if (p >= r->end)
@@ -51,14 +45,6 @@ int rd_varint32(rd *r, uint32_t *v)
 	return TRAWL_ECORRUPT;
 }
 
-int rd_u8(rd *r, uint8_t *v)
-{
-	if (r->p >= r->end)
-		return TRAWL_ECORRUPT;
-	*v = *r->p++;
-	return TRAWL_OK;
-}
-
 int rd_u32le(rd *r, uint32_t *v)
 {
 	if (r->end - r->p < 4)
@@ -74,15 +60,6 @@ int rd_u64le(rd *r, uint64_t *v)
 		return TRAWL_ECORRUPT;
 	*v = get_u64le(r->p);
 	r->p += 8;
-	return TRAWL_OK;
-}
-
-int rd_bytes(rd *r, size_t n, const uint8_t **p)
-{
-	if ((size_t)(r->end - r->p) < n)
-		return TRAWL_ECORRUPT;
-	*p = r->p;
-	r->p += n;
 	return TRAWL_OK;
 }
 

@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "buf.h"
+#include "trawl.h"
 
 #define PC_BLOCK 128
 
@@ -30,12 +31,37 @@ typedef struct rd {
 /* Reads a varint of at most 10 bytes (5 for rd_varint32).
  * Returns TRAWL_OK or TRAWL_ECORRUPT (truncated or too long). */
 int rd_varint(rd *r, uint64_t *v);
-int rd_varint32(rd *r, uint32_t *v);
-int rd_u8(rd *r, uint8_t *v);
+int rd_varint32_slow(rd *r, uint32_t *v);
 int rd_u32le(rd *r, uint32_t *v);
 int rd_u64le(rd *r, uint64_t *v);
+
+/* The small readers are inline: position decoding calls them per value. */
+static inline int rd_varint32(rd *r, uint32_t *v)
+{
+	if (r->p < r->end && !(*r->p & 0x80)) {
+		*v = *r->p++;
+		return TRAWL_OK;
+	}
+	return rd_varint32_slow(r, v);
+}
+
+static inline int rd_u8(rd *r, uint8_t *v)
+{
+	if (r->p >= r->end)
+		return TRAWL_ECORRUPT;
+	*v = *r->p++;
+	return TRAWL_OK;
+}
+
 /* Points *p at the next n bytes and skips them. */
-int rd_bytes(rd *r, size_t n, const uint8_t **p);
+static inline int rd_bytes(rd *r, size_t n, const uint8_t **p)
+{
+	if ((size_t)(r->end - r->p) < n)
+		return TRAWL_ECORRUPT;
+	*p = r->p;
+	r->p += n;
+	return TRAWL_OK;
+}
 
 static inline uint32_t get_u32le(const uint8_t *p)
 {
