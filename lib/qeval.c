@@ -65,6 +65,10 @@ struct it {
 	const uint32_t **ph_pos; /* PHRASE: per word, its positions, count */
 	uint32_t *ph_n, *ph_at;  /* and scan pointer in the current document */
 	size_t *ph_ord;          /* kid index of each order[] entry */
+	/* occurrences in title and body of the document ph_doc, counted
+	 * while matching it so scoring need not scan again */
+	uint32_t ph_doc, ph_title, ph_body;
+	int ph_valid;
 	uint32_t k;
 	int ordered;
 	int or_prefix;     /* an OR over a prefix's expansions */
@@ -377,11 +381,17 @@ static uint32_t seek_phrase(it *t, uint32_t target)
 		t->doc = d;
 		t->sp_valid = 0;
 		uint32_t a = 0, b = 0;
-		long r = phrase_scan(t, 0, &a, &b, NULL);
+		/* every occurrence: a match is scored, and the count is kept */
+		long r = phrase_scan(t, 1, &a, &b, NULL);
 		if (r < 0)
 			return DOC_END;
-		if (r > 0)
+		if (r > 0) {
+			t->ph_doc = d;
+			t->ph_title = a;
+			t->ph_body = b;
+			t->ph_valid = 1;
 			return d;
+		}
 		if (d == DOC_END - 1)
 			return DOC_END;
 	}
@@ -1077,7 +1087,12 @@ static double score(it *t, const docrec *r, buf *ex, int depth)
 				   t->mtft[t->mi], t->mtfb[t->mi], t->idf, s);
 		break;
 	case IT_PHRASE: {
-		phrase_scan(t, 1, &a, &b, NULL);
+		if (t->ph_valid && t->ph_doc == t->doc) {
+			a = t->ph_title;
+			b = t->ph_body;
+		} else {
+			phrase_scan(t, 1, &a, &b, NULL);
+		}
 		s = bm25(t->q, t->idf, a, b, r);
 		if (ex)
 			buf_printf(&rc, ex, "%*sphrase: occurrences title %u body "
