@@ -28,6 +28,7 @@
 #include "analyze.h"
 #include "buf.h"
 #include "error.h"
+#include "hash.h"
 #include "tlimits.h"
 
 /* Code points one character normalises to: U+FDFA gives 18, nothing gives
@@ -222,32 +223,6 @@ void trawl_analyzer_free(trawl_analyzer *a)
 
 /* ---- Stem cache --------------------------------------------------------- */
 
-/* Tokens are at most 64 bytes: a multiply mix of eight bytes a step,
- * not a byte at a time as FNV. */
-static uint32_t hash_bytes(const uint8_t *p, size_t n)
-{
-	const uint64_t k = 0x9e3779b97f4a7c15ull;
-	uint64_t h = k ^ n, w;
-
-	while (n >= 8) {
-		memcpy(&w, p, 8);
-		h = (h ^ w) * k;
-		h ^= h >> 29;
-		p += 8;
-		n -= 8;
-	}
-	if (n) {
-		/* A byte loop: memcpy of a variable length is a libc call. */
-		w = 0;
-		for (size_t i = 0; i < n; i++)
-			w |= (uint64_t)p[i] << (8 * i);
-		h = (h ^ w) * k;
-	}
-	h ^= h >> 32;
-	h *= 0xd6e8feb86659fd93ull;
-	h ^= h >> 32;
-	return (uint32_t)h;
-}
 
 static void cache_clear(trawl_analyzer *a)
 {
@@ -267,7 +242,7 @@ static struct slot *cache_probe(trawl_analyzer *a, uint32_t h,
 		if (!s->tok_len)
 			return s;
 		if (s->hash == h && s->tok_len == n &&
-		    !memcmp(a->arena + s->off, w, n))
+		    tr_same_bytes(a->arena + s->off, w, n))
 			return s;
 		i = (i + 1) & mask;
 	}
@@ -353,7 +328,7 @@ static const char *cache_put(trawl_analyzer *a, uint32_t h,
 static int stem(trawl_analyzer *a, const uint8_t *w, size_t n,
 		const char **term, size_t *term_len)
 {
-	uint32_t h = a->max_entries ? hash_bytes(w, n) : 0;
+	uint32_t h = a->max_entries ? tr_hash_bytes(w, n) : 0;
 
 	if (a->slots && a->max_entries) {
 		struct slot *s = cache_probe(a, h, w, n);

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "error.h"
+#include "hash.h"
 #include "memindex.h"
 #include "postings.h"
 
@@ -64,27 +65,6 @@ struct memindex {
 	size_t enc_cap;
 };
 
-/* Multiply-xorshift over 8-byte words: terms are short, and a byte at a
- * time showed in profiles. */
-static uint32_t hash_bytes(const char *s, size_t n)
-{
-	uint64_t h = 0x9e3779b97f4a7c15ull ^ n;
-	while (n >= 8) {
-		uint64_t w;
-		memcpy(&w, s, 8);
-		h = (h ^ w) * 0xff51afd7ed558ccdull;
-		h ^= h >> 32;
-		s += 8;
-		n -= 8;
-	}
-	uint64_t w = 0;
-	memcpy(&w, s, n);
-	h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
-	h ^= h >> 29;
-	h *= 0xff51afd7ed558ccdull;
-	h ^= h >> 32;
-	return (uint32_t)h;
-}
 
 static void *arena_alloc(memindex *m, size_t n)
 {
@@ -196,7 +176,7 @@ static int grow_table(memindex *m)
 
 uint32_t mi_intern(memindex *m, const char *term, size_t len)
 {
-	uint32_t h = hash_bytes(term, len);
+	uint32_t h = tr_hash_bytes(term, len);
 	size_t mask = m->table_cap - 1;
 	size_t j = h & mask;
 	for (;;) {
@@ -206,7 +186,7 @@ uint32_t mi_intern(memindex *m, const char *term, size_t len)
 		if ((uint32_t)(e >> 32) == h) {
 			uint32_t i = (uint32_t)e - 1;
 			mterm *t = &m->terms[i];
-			if (t->len == len && memcmp(t->str, term, len) == 0)
+			if (t->len == len && tr_same_bytes(t->str, term, len))
 				return i;
 		}
 		j = (j + 1) & mask;
