@@ -60,6 +60,11 @@ struct trawl_builder {
 	size_t idcap, nids;
 	char **runs;
 	size_t nruns;
+	/* with two or more threads the final merge splits the terms at the
+	 * middle of the biggest run spilled (by bytes) */
+	int split_merge;
+	char split[DICT_TERM_MAX + 1];
+	size_t split_len, split_run_bytes;
 	int lock_fd;    /* flock on tmp/lock: marks the build as alive */
 	/* per-document token scratch */
 	uint32_t *tids, *tpos;
@@ -242,9 +247,10 @@ int builder_create(const char *dir, const trawl_build_opts *o,
 	if ((rc = cfw_open(&b->store_w, p, CF_STORE, err)))
 		goto fail;
 	dsw_init(&b->ds, &b->store_w);
-	/* with a second core, zlib runs beside the indexing */
+	/* with a second core, store compression runs beside the indexing */
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	int threads = o->threads > 0 ? o->threads : (ncpu > 0 ? (int)ncpu : 1);
+	b->split_merge = threads > 1;
 	if (threads > 1) {
 		dsw_start_thread(&b->ds); /* on failure it works inline */
 		if (pthread_mutex_init(&b->imu, NULL) == 0) {
@@ -498,7 +504,16 @@ static int spill(trawl_builder *b, trawl_error *err)
 	if (!b->runs[b->nruns])
 		return tr_err(err, TRAWL_ENOMEM, "out of memory");
 	b->nruns++;
-	return mi_spill(b->mi, p, err);
+	size_t bytes = mi_bytes(b->mi);
+	char mid[DICT_TERM_MAX + 1];
+	size_t mid_len = 0;
+	int rc = mi_spill(b->mi, p, mid, &mid_len, err);
+	if (!rc && mid_len && bytes > b->split_run_bytes) {
+		memcpy(b->split, mid, mid_len + 1);
+		b->split_len = mid_len;
+		b->split_run_bytes = bytes;
+	}
+	return rc;
 }
 
 static size_t fixed_bytes(const trawl_builder *b)
@@ -1025,8 +1040,10 @@ int trawl_builder_finish(trawl_builder *b, trawl_error *err)
 		size_t per_run = b->budget / 4 / (b->nruns ? b->nruns : 1);
 		if (per_run > ((size_t)1 << 20))
 			per_run = (size_t)1 << 20;
+		merge_split sp = { b->tmp, b->split,
+				   b->split_merge ? b->split_len : 0 };
 		rc = merge_runs(b->runs, b->nruns, b->ndead ? b->dead.p : NULL,
-				b->ndocs, per_run, &tw, &pw, &xw, &mo, err);
+				b->ndocs, per_run, &sp, &tw, &pw, &xw, &mo, err);
 	}
 	if (!rc)
 		rc = cfw_close(&tw, err);

@@ -67,7 +67,8 @@ int cfw_open(cfw *w, const char *path, uint32_t kind, trawl_error *err)
 		cfw_abort(w);
 		return tr_err(err, TRAWL_ENOMEM, "out of memory");
 	}
-	w->fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	/* read-write: a scratch file is read back (cfw_append_data) */
+	w->fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 	if (w->fd < 0) {
 		int e = errno;
 		free(w->path);
@@ -207,6 +208,32 @@ void cfw_abort(cfw *w)
 	free(w->out);
 	memset(w, 0, sizeof *w);
 	w->fd = -1;
+}
+
+int cfw_append_data(cfw *dst, cfw *w, trawl_error *err)
+{
+	int rc = TRAWL_OK;
+	flush_out(&rc, w);
+	uint8_t *b = rc ? NULL : malloc(CFW_BUF);
+	if (!rc && !b)
+		return tr_err(err, TRAWL_ENOMEM, "out of memory");
+	for (uint64_t off = 0; !rc && off < w->data_len;) {
+		size_t want = w->data_len - off < CFW_BUF ? (size_t)(w->data_len - off)
+							   : CFW_BUF;
+		ssize_t got = pread(w->fd, b, want, (off_t)(CF_HEADER + off));
+		if (got <= 0) {
+			free(b);
+			return tr_err(err, TRAWL_EIO, "reading %s: %s", w->path,
+				      got < 0 ? strerror(errno) : "file too short");
+		}
+		cfw_write(&rc, dst, b, (size_t)got);
+		off += (uint64_t)got;
+	}
+	free(b);
+	if (rc)
+		return tr_err(err, rc, "writing %s: %s", dst->path ? dst->path : "?",
+			      trawl_errstr(rc));
+	return TRAWL_OK;
 }
 
 /* ---- reading ---- */

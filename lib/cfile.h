@@ -64,6 +64,9 @@ uint64_t cfw_offset(const cfw *w);
 int cfw_close(cfw *w, trawl_error *err);
 /* Closes and unlinks an unfinished file.  Safe on a zeroed cfw. */
 void cfw_abort(cfw *w);
+/* Appends the data of W -- a scratch file, written out but not closed --
+ * to DST; W stays open for cfw_abort. */
+int cfw_append_data(cfw *dst, cfw *w, trawl_error *err);
 
 /* ---- reading ---- */
 

@@ -380,7 +380,8 @@ static void fput_varint(FILE *f, uint64_t v)
 	putc((int)v, f);
 }
 
-int mi_spill(memindex *m, const char *path, trawl_error *err)
+int mi_spill(memindex *m, const char *path, char *mid, size_t *mid_len,
+	     trawl_error *err)
 {
 	uint32_t *order = malloc((m->nterms ? m->nterms : 1) * sizeof *order);
 	if (!order)
@@ -397,8 +398,19 @@ int mi_spill(memindex *m, const char *path, trawl_error *err)
 		return tr_err(err, TRAWL_EIO, "%s: %s", path, strerror(e));
 	}
 	setvbuf(f, vbuf, _IOFBF, 1 << 20);
+	uint64_t total = 0, sofar = 0;
+	for (size_t i = 0; i < m->nterms; i++)
+		total += m->terms[i].nbytes;
+	if (mid_len)
+		*mid_len = 0;
 	for (size_t i = 0; i < m->nterms; i++) {
 		mterm *t = &m->terms[order[i]];
+		if (mid_len && !*mid_len && sofar >= total / 2 && i > 0) {
+			memcpy(mid, t->str, t->len);
+			mid[t->len] = '\0';
+			*mid_len = t->len;
+		}
+		sofar += t->nbytes;
 		fput_varint(f, t->len);
 		fwrite(t->str, 1, t->len, f);
 		fput_varint(f, t->df);

@@ -37,7 +37,11 @@ size_t mi_bytes(const memindex *m);
 /* Documents added since the last spill. */
 size_t mi_ndocs(const memindex *m);
 
-/* Writes the run to PATH and empties the accumulator. */
-int mi_spill(memindex *m, const char *path, trawl_error *err);
+/* Writes the run to PATH and empties the accumulator.
+ * OUT (both may be NULL): MID (DICT_TERM_MAX + 1 bytes) and *MID_LEN,
+ * the term halfway through the run's bytes (*MID_LEN 0: none), where a
+ * two-thread merge splits the work. */
+int mi_spill(memindex *m, const char *path, char *mid, size_t *mid_len,
+	     trawl_error *err);
 
 #endif

@@ -2,6 +2,8 @@
  * merge.c -- run merging (see merge.h).
  */
 #include <errno.h>
+#include <limits.h>
+#include <pthread.h>
 #include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -112,6 +114,15 @@ static void close_runs(run *rs, size_t nruns)
 	free(rs);
 }
 
+static void fput_varint(FILE *f, uint64_t v)
+{
+	while (v >= 0x80) {
+		putc((int)(v | 0x80) & 0xff, f);
+		v >>= 7;
+	}
+	putc((int)v, f);
+}
+
 /* Feeds one run's postings of the current term into W. */
 static int copy_postings(run *r, const uint8_t *dead, uint32_t ndocs,
 			 buf *payload, uint32_t **pos, size_t *pos_cap,
@@ -164,42 +175,86 @@ static int copy_postings(run *r, const uint8_t *dead, uint32_t ndocs,
 	return TRAWL_OK;
 }
 
-int merge_runs(char **runs, size_t nruns, const uint8_t *dead, uint32_t ndocs,
-	       size_t buf_bytes, cfw *terms, cfw *postings, cfw *positions,
-	       merge_out *out, trawl_error *err)
+/* Compares a run's current term with TERM (LEN bytes). */
+static int cmp_with(const run *r, const char *term, size_t len)
 {
+	size_t n = r->len < len ? r->len : len;
+	int c = memcmp(r->term, term, n);
+	if (c)
+		return c;
+	return r->len < len ? -1 : r->len > len;
+}
+
+/* Reads past the current term's postings without decoding them. */
+static int skip_postings(run *r, uint8_t *scratch, size_t scratch_n,
+			 trawl_error *err)
+{
+	for (uint64_t left = r->nbytes; left;) {
+		size_t k = left < scratch_n ? (size_t)left : scratch_n;
+		if (fread(scratch, 1, k, r->f) != k)
+			return tr_err(err, TRAWL_EIO, "%s: run file truncated",
+				      r->path);
+		left -= k;
+	}
+	return advance(r, err);
+}
+
+/* One range of terms, [lo, hi), merged by one thread.  Terms go to a
+ * dictionary writer, or (the second half of a split merge) to a file of
+ * entries the first thread adds after its own. */
+typedef struct merge_job {
+	char **runs;
+	size_t nruns;
+	const uint8_t *dead;
+	uint32_t ndocs;
+	size_t buf_bytes;
+	const char *lo, *hi; /* NULL: from the first term, to the last */
+	size_t lo_len, hi_len;
+	postw w;
+	dict_writer *dw;
+	FILE *entries;
+	const char *entries_path;
+	merge_out out;
+	int rc;
+	trawl_error *err;
+} merge_job;
+
+static int merge_range(merge_job *j)
+{
+	trawl_error *err = j->err;
 	int rc = TRAWL_OK;
-	memset(out, 0, sizeof *out);
-	run *rs = calloc(nruns ? nruns : 1, sizeof *rs);
+	run *rs = calloc(j->nruns ? j->nruns : 1, sizeof *rs);
 	buf payload;
 	buf_init(&payload);
 	uint32_t *pos = NULL;
 	size_t pos_cap = 0;
-	postw w;
-	dict_writer dw;
-	postw_init(&w, postings, positions);
-	dictw_init(&dw, terms);
-	if (!rs) {
-		rc = tr_err(err, TRAWL_ENOMEM, "out of memory");
+	if (!rs)
+		return tr_err(err, TRAWL_ENOMEM, "out of memory");
+	if ((rc = open_runs(rs, j->runs, j->nruns, j->buf_bytes, err)))
 		goto done;
+	if (j->lo) {
+		uint8_t scratch[16384];
+		for (size_t i = 0; i < j->nruns && !rc; i++)
+			while (!rc && !rs[i].eof && cmp_with(&rs[i], j->lo, j->lo_len) < 0)
+				rc = skip_postings(&rs[i], scratch, sizeof scratch, err);
+		if (rc)
+			goto done;
 	}
-	if ((rc = open_runs(rs, runs, nruns, buf_bytes, err)))
-		goto done;
 	for (;;) {
-		const run *min = smallest(rs, nruns);
-		if (!min)
+		const run *min = smallest(rs, j->nruns);
+		if (!min || (j->hi && cmp_with(min, j->hi, j->hi_len) >= 0))
 			break;
 		char term[DICT_TERM_MAX + 1];
 		size_t len = min->len;
 		memcpy(term, min->term, len + 1);
-		postw_begin(&w);
+		postw_begin(&j->w);
 		/* runs hold increasing docno ranges: visit them in order */
-		for (size_t i = 0; i < nruns; i++) {
+		for (size_t i = 0; i < j->nruns; i++) {
 			run *r = &rs[i];
 			if (r->eof || r->len != len || memcmp(r->term, term, len))
 				continue;
-			rc = copy_postings(r, dead, ndocs, &payload, &pos,
-					   &pos_cap, &w, err);
+			rc = copy_postings(r, j->dead, j->ndocs, &payload, &pos,
+					   &pos_cap, &j->w, err);
 			if (!rc)
 				rc = advance(r, err);
 			if (rc)
@@ -207,41 +262,156 @@ int merge_runs(char **runs, size_t nruns, const uint8_t *dead, uint32_t ndocs,
 		}
 		uint32_t df;
 		uint64_t post_len, pos_len;
-		uint64_t npos = w.npositions;
-		postw_end(&rc, &w, &df, &post_len, &pos_len);
-		if (df == 0)
+		uint64_t npos = j->w.npositions;
+		postw_end(&rc, &j->w, &df, &post_len, &pos_len);
+		if (df == 0 && !rc)
 			continue; /* every document of the term was replaced */
-		dictw_add(&rc, &dw, term, len, df, post_len, pos_len);
+		if (j->dw) {
+			dictw_add(&rc, j->dw, term, len, df, post_len, pos_len);
+		} else if (!rc) {
+			fput_varint(j->entries, len);
+			fwrite(term, 1, len, j->entries);
+			fput_varint(j->entries, df);
+			fput_varint(j->entries, post_len);
+			fput_varint(j->entries, pos_len);
+			if (ferror(j->entries))
+				rc = TRAWL_EIO;
+		}
 		if (rc) {
 			rc = tr_err(err, rc, "writing the index: %s",
 				    trawl_errstr(rc));
 			goto done;
 		}
-		out->terms++;
-		out->postings += df;
-		out->positions += npos;
+		j->out.terms++;
+		j->out.postings += df;
+		j->out.positions += npos;
 	}
-	dictw_finish(&rc, &dw);
-	if (rc)
-		rc = tr_err(err, rc, "writing the dictionary: %s",
-			    trawl_errstr(rc));
 done:
-	close_runs(rs, nruns);
+	close_runs(rs, j->nruns);
 	free(pos);
 	buf_free(&payload);
-	postw_free(&w);
+	return rc;
+}
+
+static void *merge_thread(void *arg)
+{
+	merge_job *j = arg;
+	j->rc = merge_range(j);
+	return NULL;
+}
+
+/* Adds the second half's dictionary entries after the first half's. */
+static int add_entries(merge_job *j, dict_writer *dw, trawl_error *err)
+{
+	if (fflush(j->entries) != 0 || fseek(j->entries, 0, SEEK_SET) != 0)
+		return tr_err(err, TRAWL_EIO, "%s: %s", j->entries_path,
+			      strerror(errno));
+	int rc = TRAWL_OK;
+	for (uint64_t k = 0; k < j->out.terms && !rc; k++) {
+		uint64_t len, df, post_len, pos_len;
+		char term[DICT_TERM_MAX + 1];
+		if (get_varint(j->entries, &len) || len > DICT_TERM_MAX ||
+		    fread(term, 1, len, j->entries) != len ||
+		    get_varint(j->entries, &df) || get_varint(j->entries, &post_len) ||
+		    get_varint(j->entries, &pos_len))
+			return tr_err(err, TRAWL_EIO, "%s: truncated", j->entries_path);
+		dictw_add(&rc, dw, term, len, (uint32_t)df, post_len, pos_len);
+	}
+	if (rc)
+		return tr_err(err, rc, "writing the dictionary: %s",
+			      trawl_errstr(rc));
+	return TRAWL_OK;
+}
+
+int merge_runs(char **runs, size_t nruns, const uint8_t *dead, uint32_t ndocs,
+	       size_t buf_bytes, const merge_split *split, cfw *terms,
+	       cfw *postings, cfw *positions, merge_out *out,
+	       trawl_error *err)
+{
+	memset(out, 0, sizeof *out);
+	dict_writer dw;
+	dictw_init(&dw, terms);
+	merge_job a, b;
+	memset(&a, 0, sizeof a);
+	memset(&b, 0, sizeof b);
+	a.runs = b.runs = runs;
+	a.nruns = b.nruns = nruns;
+	a.dead = b.dead = dead;
+	a.ndocs = b.ndocs = ndocs;
+	a.buf_bytes = b.buf_bytes = buf_bytes;
+	a.dw = &dw;
+	a.err = err;
+	postw_init(&a.w, postings, positions);
+	cfw bpost, bpos;
+	memset(&bpost, 0, sizeof bpost);
+	memset(&bpos, 0, sizeof bpos);
+	bpost.fd = bpos.fd = -1;
+	trawl_error berr;
+	memset(&berr, 0, sizeof berr);
+	char ppath[PATH_MAX], xpath[PATH_MAX], epath[PATH_MAX];
+	int rc = TRAWL_OK, threaded = 0;
+	pthread_t th;
+	if (split && split->term_len) {
+		/* the second half of the terms into scratch files, beside */
+		snprintf(ppath, sizeof ppath, "%s/merge-postings", split->dir);
+		snprintf(xpath, sizeof xpath, "%s/merge-positions", split->dir);
+		snprintf(epath, sizeof epath, "%s/merge-terms", split->dir);
+		rc = cfw_open(&bpost, ppath, CF_POSTINGS, err);
+		if (!rc)
+			rc = cfw_open(&bpos, xpath, CF_POSITIONS, err);
+		if (!rc && !(b.entries = fopen(epath, "w+bx")))
+			rc = tr_err(err, TRAWL_EIO, "%s: %s", epath, strerror(errno));
+		if (!rc) {
+			b.entries_path = epath;
+			b.lo = a.hi = split->term;
+			b.lo_len = a.hi_len = split->term_len;
+			b.err = &berr;
+			postw_init(&b.w, &bpost, &bpos);
+			if (pthread_create(&th, NULL, merge_thread, &b) == 0)
+				threaded = 1;
+			else
+				postw_free(&b.w);
+		}
+		if (!threaded) { /* one thread after all: the whole range */
+			a.hi = NULL;
+			a.hi_len = 0;
+			rc = TRAWL_OK;
+		}
+	}
+	if (!rc)
+		rc = merge_range(&a);
+	if (threaded) {
+		pthread_join(th, NULL);
+		postw_free(&b.w);
+		if (!rc && b.rc)
+			rc = tr_err(err, b.rc, "%s", berr.message);
+		if (!rc)
+			rc = cfw_append_data(postings, &bpost, err);
+		if (!rc)
+			rc = cfw_append_data(positions, &bpos, err);
+		if (!rc)
+			rc = add_entries(&b, &dw, err);
+	}
+	if (!rc) {
+		dictw_finish(&rc, &dw);
+		if (rc)
+			rc = tr_err(err, rc, "writing the dictionary: %s",
+				    trawl_errstr(rc));
+	}
+	out->terms = a.out.terms + b.out.terms;
+	out->postings = a.out.postings + b.out.postings;
+	out->positions = a.out.positions + b.out.positions;
+	if (b.entries) {
+		fclose(b.entries);
+		unlink(epath);
+	}
+	cfw_abort(&bpost);
+	cfw_abort(&bpos);
+	postw_free(&a.w);
 	dictw_free(&dw);
 	return rc;
 }
 
-static void fput_varint(FILE *f, uint64_t v)
-{
-	while (v >= 0x80) {
-		putc((int)(v | 0x80) & 0xff, f);
-		v >>= 7;
-	}
-	putc((int)v, f);
-}
 
 /* Reads R's payload of the current term into P; OUT: the last docno and
  * the payload's length in bytes without its first docno varint, whose

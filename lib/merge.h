@@ -16,12 +16,24 @@ typedef struct merge_out {
 	uint64_t terms, postings, positions;
 } merge_out;
 
+/* Where a two-thread merge splits the terms: a second thread merges the
+ * terms from TERM on into scratch files in DIR, which are appended to the
+ * first thread's output -- the same bytes as one thread would write.
+ * TERM is best the middle of a run by bytes (mi_spill gives it). */
+typedef struct merge_split {
+	const char *dir;
+	const char *term;
+	size_t term_len;   /* 0: no split */
+} merge_split;
+
 /* Merges NRUNS runs (docno ranges increasing from run to run) into the
  * three writers.  DEAD is a bitmap of docnos to drop (may be NULL),
- * NDOCS its size in bits.  BUF_BYTES bounds the read buffer per run. */
+ * NDOCS its size in bits.  BUF_BYTES bounds the read buffer per run (and
+ * thread).  SPLIT (may be NULL) uses a second thread. */
 int merge_runs(char **runs, size_t nruns, const uint8_t *dead, uint32_t ndocs,
-	       size_t buf_bytes, cfw *terms, cfw *postings, cfw *positions,
-	       merge_out *out, trawl_error *err);
+	       size_t buf_bytes, const merge_split *split, cfw *terms,
+	       cfw *postings, cfw *positions, merge_out *out,
+	       trawl_error *err);
 
 /* Merges NRUNS runs into one run file OUT (same format, documents kept,
  * replaced ones included), so that a final merge never holds more than

@@ -4,7 +4,9 @@
  * over-long tokens, empty and NULL fields, repeated ids) are built twice
  * with trawl_builder_new/add/finish -- once with a 4 MiB memory budget so
  * that several runs are spilled and merged, once with 1 GiB -- and the
- * two indexes must be byte-identical.  An independent analysis of the
+ * two indexes must be byte-identical (both with two threads, so the
+ * final merge splits its terms between them), and so must a third, built
+ * with the small budget and one thread.  An independent analysis of the
  * documents with trawl_analyze gives the expected postings (term -> docno
  * -> title positions, body positions); EVERY posting read back through the
  * dictionary iterator and postings cursors must equal it, and
@@ -298,12 +300,15 @@ static int same_files(const char *a, const char *b, const char **which)
 /* ---- building ---------------------------------------------------------- */
 
 /* Builds C at DIR; OUT: *runs, run files seen before finish. */
+static int build_threads = 2;
+
 static void build(const char *dir, const corpus *c, size_t budget, int force,
 		  size_t *runs)
 {
 	trawl_build_opts o;
 	trawl_build_opts_init(&o);
 	o.memory_budget = budget;
+	o.threads = build_threads;
 	o.force = force;
 	trawl_builder *b = NULL;
 	trawl_error err;
@@ -580,7 +585,7 @@ static void compare_postings(trawl_index *ix, const expect *e)
 
 typedef struct world {
 	char root[256];
-	char small[300], large[300];
+	char small[300], large[300], one[300];
 	corpus c;
 	expect e;
 	size_t small_runs, large_runs;
@@ -607,6 +612,10 @@ static int group_setup(void **state)
 	gen_corpus(&W->c, NDOCS, seed, "doc-");
 	build(W->small, &W->c, SMALL_BUDGET, 0, &W->small_runs);
 	build(W->large, &W->c, LARGE_BUDGET, 0, &W->large_runs);
+	snprintf(W->one, sizeof W->one, "%s/one", W->root);
+	build_threads = 1;
+	build(W->one, &W->c, SMALL_BUDGET, 0, NULL);
+	build_threads = 2;
 	compute_expect(&W->e, &W->c);
 	W->distinct_terms = 0;
 	for (size_t i = 0; i < W->e.nt; i++)
@@ -659,6 +668,14 @@ static void test_both_builds_are_byte_identical(void **state)
 	const char *which = NULL;
 	if (!same_files(W->small, W->large, &which))
 		fail_msg("file %s differs between the two budgets", which);
+}
+
+static void test_one_and_two_threads_are_byte_identical(void **state)
+{
+	(void)state;
+	const char *which = NULL;
+	if (!same_files(W->small, W->one, &which))
+		fail_msg("file %s differs between one and two threads", which);
 }
 
 static void test_every_posting_matches_independent_analysis(void **state)
@@ -1226,6 +1243,7 @@ int main(void)
 		cmocka_unit_test(test_spill_gives_back_the_term_table),
 		cmocka_unit_test(test_large_budget_spills_no_run_before_finish),
 		cmocka_unit_test(test_both_builds_are_byte_identical),
+		cmocka_unit_test(test_one_and_two_threads_are_byte_identical),
 		cmocka_unit_test(test_every_posting_matches_independent_analysis),
 		cmocka_unit_test(test_every_posting_matches_with_large_budget),
 		cmocka_unit_test(test_index_check_passes),
