@@ -147,6 +147,17 @@ def signed_pct(d):
     return "+∞%" if d is None else "%+.0f%%" % d
 
 
+def build_note(index, builds):
+    """How the build figures were chosen, with the spread of wall times."""
+    if builds <= 1:
+        return "Each build ran once."
+    spread = "; ".join("%s %s s" % (tag, "/".join(num(r["wall_s"]) for r in index[tag]["runs"]))
+                       for tag in ("trawl1", "trawlN", "xapian", "fts5"))
+    return ("Each engine built the index %d times, in rounds (each engine once a round); "
+            "the figures are each engine's median run by wall time (wall times of every "
+            "run: %s)." % (builds, spread))
+
+
 def md_escape(s):
     return s.replace("|", "\\|")
 
@@ -160,6 +171,7 @@ def main():
         ap.add_argument("--" + a, required=True)
     for a in ("threads", "reps", "warmup"):
         ap.add_argument("--" + a, type=int, required=True)
+    ap.add_argument("--builds", type=int, default=1)
     o = ap.parse_args()
     W = o.work
     today = datetime.date.today().isoformat()
@@ -189,6 +201,9 @@ def main():
         t = read_time(os.path.join(W, "time." + tag))
         t["threads"] = thr
         t["engine"] = eng
+        # every build of the engine; the one above is the median by wall time
+        runs = [os.path.join(W, "time.%s.%d" % (tag, r)) for r in range(1, o.builds + 1)]
+        t["runs"] = [read_time(r) for r in runs if os.path.exists(r)]
         t["mb_per_s_wall"] = in_mb / t["wall_s"] if t["wall_s"] else None
         t["mb_per_s_cpu"] = in_mb / t["cpu_s"] if t["cpu_s"] else None
         index[tag] = t
@@ -285,6 +300,7 @@ def main():
     # -- JSON
     meta = {"date": today, "name": o.name, "command": o.command, "corpora": o.corpora.split(),
             "commit": o.commit, "versions": o.versions, "reps": o.reps, "warmup": o.warmup,
+            "builds": o.builds,
             "threads": o.threads, "cores": os.cpu_count(),
             "cpu": cpu_model(), "loadavg_start": o.load_start, "loadavg_end": o.load_end}
     data = {"meta": meta,
@@ -361,8 +377,9 @@ def main():
              "text* takes that part out: trawl less its stored documents, Xapian less "
              "docdata.glass, FTS5 less the docs_content table — the searchable index alone. "
              "Every build is single-threaded except trawl's in the rows marked "
-             "*trawl with N threads*; their peer columns repeat the single-threaded peers."
-             % num(in_mb, " MB"))
+             "*trawl with N threads*; their peer columns repeat the single-threaded peers. "
+             "%s"
+             % (num(in_mb, " MB"), build_note(index, o.builds)))
     L.append("")
     prow = []
     for part, b in index["trawl1"]["size"]["parts"].items():

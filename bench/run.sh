@@ -13,6 +13,8 @@
 #   --reps R     timed repetitions of each query (default 20)
 #   --warmup W   untimed passes over all queries first (default 2)
 #   --threads N  trawl's multi-threaded build (default: every core)
+#   --builds B   builds by each engine, in rounds; the median is reported
+#                (default 3)
 #   --keep       keep the indexes in bench/results/tmp/NAME/ afterwards
 #   --quick      the bundled corpus/ (what `make bench-quick` runs)
 #
@@ -32,6 +34,7 @@ docs=""
 reps=20
 warmup=2
 threads=$(nproc 2>/dev/null || echo 2)
+builds=3
 keep=0
 quick=0
 usage() {
@@ -45,11 +48,14 @@ while [ $# -gt 0 ]; do
 	--reps) [ $# -ge 2 ] || usage; reps=$2; shift 2 ;;
 	--warmup) [ $# -ge 2 ] || usage; warmup=$2; shift 2 ;;
 	--threads) [ $# -ge 2 ] || usage; threads=$2; shift 2 ;;
+	--builds) [ $# -ge 2 ] || usage; builds=$2; shift 2 ;;
 	--keep) keep=1; shift ;;
 	--quick) quick=1; shift ;;
 	*) usage ;;
 	esac
 done
+
+case "$builds" in ''|*[!0-9]*|0) usage ;; esac
 
 # ---- Which input ---------------------------------------------------------
 if [ "$quick" = 1 ]; then
@@ -83,7 +89,7 @@ else
 	for f in $corpora; do repro="$repro --corpus $f"; done
 fi
 [ -n "$docs" ] && repro="$repro --docs $docs"
-repro="$repro --reps $reps --warmup $warmup --threads $threads"
+repro="$repro --reps $reps --warmup $warmup --threads $threads --builds $builds"
 
 W="bench/results/tmp/$name"
 BIN="bench/results/tmp/bin"
@@ -176,16 +182,27 @@ timed() {
 }
 
 # ---- Indexing ---------------------------------------------------------------
+# Every engine builds $builds times, in rounds (each engine once a round, so
+# that a slow spell of the shared machine falls on all of them); each
+# engine's median run by wall time is the one reported.
 cat "$W/input.jsonl" > /dev/null # same page-cache state for every engine
 load_start=$(cut -d' ' -f1-3 /proc/loadavg)
-say "indexing: trawl, 1 thread"
-timed trawl1 bin/trawl-index build -q -j 1 -o "$W/trawl1.idx" "$W/input.jsonl"
-say "indexing: trawl, $threads threads"
-timed trawlN bin/trawl-index build -q -j "$threads" -o "$W/trawlN.idx" "$W/input.jsonl"
-say "indexing: Xapian"
-timed xapian "$BIN/xapian_bench" index "$W/xapian.db" "$W/input.jsonl"
-say "indexing: SQLite FTS5"
-timed fts5 "$BIN/fts5_bench" index "$W/fts5.db" "$W/input.jsonl"
+round=1
+while [ "$round" -le "$builds" ]; do
+	say "indexing, round $round of $builds: trawl 1 thread, trawl $threads threads, Xapian, SQLite FTS5"
+	rm -rf "$W/trawl1.idx" "$W/trawlN.idx" "$W/xapian.db" "$W/fts5.db"
+	timed "trawl1.$round" bin/trawl-index build -q -j 1 -o "$W/trawl1.idx" "$W/input.jsonl"
+	timed "trawlN.$round" bin/trawl-index build -q -j "$threads" -o "$W/trawlN.idx" "$W/input.jsonl"
+	timed "xapian.$round" "$BIN/xapian_bench" index "$W/xapian.db" "$W/input.jsonl"
+	timed "fts5.$round" "$BIN/fts5_bench" index "$W/fts5.db" "$W/input.jsonl"
+	round=$((round + 1))
+done
+for tag in trawl1 trawlN xapian fts5; do
+	median=$(r=1; while [ "$r" -le "$builds" ]; do
+			echo "$(cut -d' ' -f1 "$W/time.$tag.$r") $r"; r=$((r + 1)); done |
+		sort -n | sed -n "$(( (builds + 1) / 2 ))p" | cut -d' ' -f2)
+	for f in time out err; do cp "$W/$f.$tag.$median" "$W/$f.$tag"; done
+done
 "$BIN/trawl_bench" stats "$W/trawl1.idx" > "$W/stats.trawl1"
 "$BIN/fts5_bench" stats "$W/fts5.db" > "$W/stats.fts5"
 
@@ -215,6 +232,7 @@ dirty=""
 [ -n "$(git status --porcelain -- lib include indexer query 2>/dev/null)" ] && dirty=" (with uncommitted changes in lib/ include/ indexer/ query/)"
 python3 bench/report.py --work "$W" --name "$name" --queries bench/queries.txt \
 	--out bench/results --command "$repro" --threads "$threads" --reps "$reps" \
+	--builds "$builds" \
 	--warmup "$warmup" --corpora "$(echo $corpora)" \
 	--commit "$(git rev-parse --short HEAD 2>/dev/null || echo unknown)$dirty" \
 	--load-start "$load_start" --load-end "$load_end" \
