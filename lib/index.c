@@ -7,7 +7,6 @@
 #include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
-#include <zlib.h>
 
 #include "codec.h"
 #include "docstore.h"
