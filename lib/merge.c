@@ -63,13 +63,19 @@ static int advance(run *r, trawl_error *err)
 	return TRAWL_OK;
 }
 
-static int cmp_term(const run *a, const run *b)
+/* Compares a run's current term with TERM (LEN bytes). */
+static int cmp_with(const run *r, const char *term, size_t len)
 {
-	size_t n = a->len < b->len ? a->len : b->len;
-	int c = memcmp(a->term, b->term, n);
+	size_t n = r->len < len ? r->len : len;
+	int c = memcmp(r->term, term, n);
 	if (c)
 		return c;
-	return a->len < b->len ? -1 : a->len > b->len;
+	return r->len < len ? -1 : r->len > len;
+}
+
+static int cmp_term(const run *a, const run *b)
+{
+	return cmp_with(a, b->term, b->len);
 }
 
 /* Opens NRUNS run files with a BUF_BYTES read buffer each and reads each
@@ -173,16 +179,6 @@ static int copy_postings(run *r, const uint8_t *dead, uint32_t ndocs,
 				      trawl_errstr(rc));
 	}
 	return TRAWL_OK;
-}
-
-/* Compares a run's current term with TERM (LEN bytes). */
-static int cmp_with(const run *r, const char *term, size_t len)
-{
-	size_t n = r->len < len ? r->len : len;
-	int c = memcmp(r->term, term, n);
-	if (c)
-		return c;
-	return r->len < len ? -1 : r->len > len;
 }
 
 /* Reads past the current term's postings without decoding them. */
@@ -411,7 +407,6 @@ int merge_runs(char **runs, size_t nruns, const uint8_t *dead, uint32_t ndocs,
 	dictw_free(&dw);
 	return rc;
 }
-
 
 /* Reads R's payload of the current term into P; OUT: the last docno and
  * the payload's length in bytes without its first docno varint, whose
