@@ -22,7 +22,8 @@
 #include "trawl.h"
 #include "buf.h"
 
-#define CF_VERSION 2 /* 2: zstd store with a trained dictionary */
+#define CF_VERSION 3 /* 2: zstd store with trained dictionaries; 3: Rice
+                          * blocks, tf - 1 in postings */
 #define CF_CHUNK_SHIFT 14 /* 16 KiB: a rare term verifies little */
 #define CF_CHUNK ((uint64_t)1 << CF_CHUNK_SHIFT)
 #define CF_HEADER 32

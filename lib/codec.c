@@ -6,6 +6,11 @@
 
 #include "trawl.h"
 #include "codec.h"
+#include "rice_table.h"
+
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 int rd_varint(rd *r, uint64_t *v)
 {
@@ -159,16 +164,14 @@ void pc_unpack(uint32_t *out, const uint8_t *in, size_t n, unsigned bits)
 
 /* Chooses the width that minimises packed bytes + exception bytes, from
  * a histogram of bit lengths: a value of w bits under width b costs an
- * index byte and ceil((w - b) / 7) varint bytes. */
-static unsigned choose_width(const uint32_t *v, size_t n, size_t *best_size)
+ * index byte and ceil((w - b) / 7) varint bytes.  A block without
+ * exceptions saves the count byte (PC_NOEXC). */
+static unsigned choose_width(const unsigned *count, size_t n, size_t *best_size)
 {
-	unsigned count[33] = { 0 };
-	for (size_t i = 0; i < n; i++)
-		count[bits_of(v[i])]++;
 	unsigned maxb = 32;
 	while (maxb > 0 && count[maxb] == 0)
 		maxb--;
-	size_t best = 2 + (n * maxb + 7) / 8;
+	size_t best = 1 + (n * maxb + 7) / 8;
 	unsigned bestb = maxb;
 	size_t nexc = 0;
 	for (unsigned b = maxb; b-- > 0;) {
@@ -188,26 +191,136 @@ static unsigned choose_width(const uint32_t *v, size_t n, size_t *best_size)
 	return bestb;
 }
 
-size_t pc_size(const uint32_t *v, size_t n)
+static size_t varint_len(uint64_t v)
 {
-	size_t s;
-	choose_width(v, n, &s);
-	return s;
+	size_t n = 1;
+	while (v >= 0x80) {
+		v >>= 7;
+		n++;
+	}
+	return n;
 }
 
-void pc_encode(int *rc, buf *b, const uint32_t *v, size_t n)
+/* Bytes of the unary part of a Rice block of parameter k: n + sum(v >> k)
+ * bits. */
+static size_t rice_unary_bytes(const uint32_t *v, size_t n, unsigned k)
 {
+	uint64_t bits = n;
+	for (size_t i = 0; i < n; i++)
+		bits += v[i] >> k;
+	return (size_t)((bits + 7) / 8);
+}
+
+/* Bytes of a Rice block: header, [its unary length,] low parts, unary. */
+static size_t rice_size(const uint32_t *v, size_t n, unsigned k, int skippable)
+{
+	size_t u = rice_unary_bytes(v, n, k);
+	return 1 + (skippable ? varint_len(u) : 0) + (n * k + 7) / 8 + u;
+}
+
+/* The Rice parameter that minimises the block: the optimum sits next to
+ * log2 of the mean, so only the widths around it are tried. */
+static unsigned choose_rice(const uint32_t *v, size_t n, int skippable,
+			    size_t *best_size)
+{
+	uint64_t sum = 0;
+	for (size_t i = 0; i < n; i++)
+		sum += v[i];
+	uint64_t mean = sum / n;
+	unsigned m = mean ? 64 - (unsigned)__builtin_clzll(mean) : 0;
+	unsigned lo = m > 2 ? m - 2 : 0, hi = m + 1 < 31 ? m + 1 : 31;
+	size_t best = SIZE_MAX;
+	unsigned bestk = lo;
+	for (unsigned k = lo; k <= hi; k++) {
+		size_t s = rice_size(v, n, k, skippable);
+		if (s < best) {
+			best = s;
+			bestk = k;
+		}
+	}
+	*best_size = best;
+	return bestk;
+}
+
+typedef struct choice {
+	int rice;      /* Rice, else PFor */
+	unsigned w;    /* its width or parameter */
 	size_t size;
-	unsigned w = choose_width(v, n, &size);
-	buf_reserve(rc, b, size);
+} choice;
+
+static choice choose(const uint32_t *v, size_t n, int skippable)
+{
+	unsigned count[33] = { 0 };
+	for (size_t i = 0; i < n; i++)
+		count[bits_of(v[i])]++;
+	choice c = { 0, 0, 0 };
+	c.w = choose_width(count, n, &c.size);
+	/* Rice only when strictly smaller: PFor decodes faster */
+	size_t rs;
+	unsigned k = choose_rice(v, n, skippable, &rs);
+	if (rs < c.size) {
+		c.rice = 1;
+		c.w = k;
+		c.size = rs;
+	}
+	return c;
+}
+
+size_t pc_size(const uint32_t *v, size_t n)
+{
+	return choose(v, n, 0).size;
+}
+
+/* Low parts packed as PFor packs them, then each quotient q as q zero
+ * bits and a one, LSB first.  O is zeroed by the caller. */
+static void rice_encode(uint8_t *o, const uint32_t *v, size_t n, unsigned k)
+{
+	pc_pack(o, v, n, k);
+	uint8_t *u = o + (n * k + 7) / 8;
+	uint64_t bit = 0;
+	for (size_t i = 0; i < n; i++) {
+		bit += v[i] >> k;
+		u[bit / 8] |= (uint8_t)(1u << (bit % 8));
+		bit++;
+	}
+}
+
+static void encode(int *rc, buf *b, const uint32_t *v, size_t n,
+		   int skippable)
+{
+	choice c = choose(v, n, skippable);
+	buf_reserve(rc, b, c.size);
 	if (*rc)
 		return;
 	uint8_t *o = b->p + b->n;
-	o[0] = (uint8_t)w;
+	if (c.rice) {
+		memset(o, 0, c.size);
+		if (skippable) {
+			o[0] = (uint8_t)(PC_RICE_LEN | c.w);
+			size_t u = rice_unary_bytes(v, n, c.w), at = 1;
+			for (; u >= 0x80; u >>= 7)
+				o[at++] = (uint8_t)(u | 0x80);
+			o[at++] = (uint8_t)u;
+			rice_encode(o + at, v, n, c.w);
+		} else {
+			o[0] = (uint8_t)(PC_RICE | c.w);
+			rice_encode(o + 1, v, n, c.w);
+		}
+		b->n += c.size;
+		return;
+	}
+	unsigned w = c.w;
 	size_t nexc = 0;
 	for (size_t i = 0; i < n; i++)
 		if (bits_of(v[i]) > w)
 			nexc++;
+	if (nexc == 0) {
+		o[0] = (uint8_t)(PC_NOEXC | w);
+		pc_pack(o + 1, v, n, w);
+		b->n += 1 + (n * w + 7) / 8;
+		return;
+	}
+	o[0] = (uint8_t)w;
 	o[1] = (uint8_t)nexc;
 	pc_pack(o + 2, v, n, w);
 	b->n += 2 + (n * w + 7) / 8;
@@ -218,15 +331,187 @@ void pc_encode(int *rc, buf *b, const uint32_t *v, size_t n)
 		}
 }
 
+void pc_encode(int *rc, buf *b, const uint32_t *v, size_t n)
+{
+	encode(rc, b, v, n, 0);
+}
+
+void pc_encode_skippable(int *rc, buf *b, const uint32_t *v, size_t n)
+{
+	encode(rc, b, v, n, 1);
+}
+
+/* Up to 8 bytes from p (fewer when END is nearer), little-endian. */
+static inline uint64_t load_word(const uint8_t *p, const uint8_t *end,
+				 size_t *got)
+{
+	uint64_t w = 0;
+	if (end - p >= 8) {
+		memcpy(&w, p, 8);
+		*got = 8;
+	} else {
+		*got = (size_t)(end - p);
+		for (size_t i = 0; i < *got; i++)
+			w |= (uint64_t)p[i] << 8 * i;
+		return w;
+	}
+	return le64toh(w);
+}
+
+/* Ends a Rice block at the byte of W holding its last one (bit z, already
+ * cleared from W): the bits after it in that byte must be zero. */
+static int rice_end(rd *r, const uint8_t *p, uint64_t w, unsigned z)
+{
+	unsigned bytes = z / 8 + 1;
+	if (w & (bytes < 8 ? ((uint64_t)1 << 8 * bytes) - 1 : UINT64_MAX))
+		return TRAWL_ECORRUPT;
+	r->p = p + bytes;
+	return TRAWL_OK;
+}
+
+/* Eight quotients (bytes of e) into st[0..8), unconditionally: the caller
+ * advances by the number of real ones. */
+static inline void expand8(uint32_t *st, uint64_t e)
+{
+#ifdef __SSE2__
+	__m128i x = _mm_cvtsi64_si128((long long)e), z = _mm_setzero_si128();
+	__m128i w = _mm_unpacklo_epi8(x, z);
+	_mm_storeu_si128((__m128i *)st, _mm_unpacklo_epi16(w, z));
+	_mm_storeu_si128((__m128i *)(st + 4), _mm_unpackhi_epi16(w, z));
+#else
+	for (unsigned j = 0; j < 8; j++)
+		st[j] = (uint8_t)(e >> 8 * j);
+#endif
+}
+
+/* A longer run of zeros is damage: the encoder keeps a Rice block smaller
+ * than its PFor form, which bounds every quotient far below this. */
+#define RICE_MAX_RUN ((uint64_t)1 << 24)
+
+/* The unary quotients of a Rice block: ORs q << k into out[0..n), and
+ * moves r past the byte that holds the n-th one (which holds no later
+ * one).  A byte at a time through rice_table.h, with no test per value. */
+static int rice_quotients(rd *r, uint32_t *out, size_t n, unsigned k)
+{
+	uint32_t st[PC_BLOCK + 8];
+	const uint8_t *p = r->p;
+	uint64_t carry = 0; /* zeros since the last one */
+	size_t i = 0;
+	while (i < n) {
+		if (p >= r->end || carry > RICE_MAX_RUN)
+			return TRAWL_ECORRUPT;
+		uint8_t b = *p++, m = rice_meta[b];
+		expand8(st + i, rice_q[b]);
+		/* with no one in b, st[i] is written again by the next byte */
+		st[i] += (uint32_t)carry;
+		carry = (m & 15 ? 0 : carry) + (m >> 4);
+		i += m & 15;
+	}
+	if (i > n)
+		return TRAWL_ECORRUPT;
+	/* every quotient must fit the 32 - k bits above the low part: the OR
+	 * of them all tells */
+	uint32_t all = 0;
+	size_t j = 0;
+#ifdef __SSE2__
+	__m128i acc = _mm_setzero_si128(), sh = _mm_cvtsi32_si128((int)k);
+	for (; j + 4 <= n; j += 4) {
+		__m128i q = _mm_loadu_si128((const __m128i *)(st + j));
+		__m128i o = _mm_loadu_si128((const __m128i *)(out + j));
+		acc = _mm_or_si128(acc, q);
+		_mm_storeu_si128((__m128i *)(out + j),
+				 _mm_or_si128(o, _mm_sll_epi32(q, sh)));
+	}
+	acc = _mm_or_si128(acc, _mm_srli_si128(acc, 8));
+	acc = _mm_or_si128(acc, _mm_srli_si128(acc, 4));
+	all = (uint32_t)_mm_cvtsi128_si32(acc);
+#endif
+	for (; j < n; j++) {
+		all |= st[j];
+		out[j] |= st[j] << k;
+	}
+	if (k && all >> (32 - k))
+		return TRAWL_ECORRUPT;
+	r->p = p;
+	return TRAWL_OK;
+}
+
+static inline unsigned popcount64(uint64_t w)
+{
+	/* SWAR: the baseline x86-64 has no popcnt instruction */
+	w -= (w >> 1) & 0x5555555555555555ull;
+	w = (w & 0x3333333333333333ull) + ((w >> 2) & 0x3333333333333333ull);
+	w = (w + (w >> 4)) & 0x0f0f0f0f0f0f0f0full;
+	return (unsigned)((w * 0x0101010101010101ull) >> 56);
+}
+
+/* Skips the unary part of a Rice block: counts ones a word at a time up
+ * to the word holding the n-th, with the checks decoding makes. */
+static int rice_skip(rd *r, size_t n, unsigned k)
+{
+	const uint8_t *p = r->p;
+	uint64_t q = 0, qmax = (uint64_t)1 << (32 - k);
+	size_t left = n;
+	while (p < r->end) {
+		size_t got;
+		uint64_t w = load_word(p, r->end, &got);
+		size_t ones = popcount64(w);
+		if (ones < left) {
+			/* zeros before the first one extend the carried quotient;
+			 * zeros after the last one start the next */
+			if (w) {
+				if (q + (unsigned)__builtin_ctzll(w) >= qmax)
+					return TRAWL_ECORRUPT;
+				q = (unsigned)__builtin_clzll(w) - (64 - 8 * got);
+			} else {
+				q += 8 * got;
+			}
+			if (q >= qmax)
+				return TRAWL_ECORRUPT;
+			left -= ones;
+			p += got;
+			continue;
+		}
+		/* the last one: clear the ones before it */
+		for (size_t j = 1; j < left; j++)
+			w &= w - 1;
+		unsigned z = (unsigned)__builtin_ctzll(w);
+		if (left == 1 && q + z >= qmax)
+			return TRAWL_ECORRUPT;
+		w &= w - 1;
+		return rice_end(r, p, w, z);
+	}
+	return TRAWL_ECORRUPT;
+}
+
 int pc_decode(rd *r, uint32_t *out, size_t n)
 {
-	uint8_t w, nexc;
+	uint8_t h, nexc = 0;
 	const uint8_t *packed;
-	if (n == 0 || n > PC_BLOCK)
+	if (n == 0 || n > PC_BLOCK || rd_u8(r, &h))
 		return TRAWL_ECORRUPT;
-	if (rd_u8(r, &w) || rd_u8(r, &nexc) || w > 32)
+	if (h >= PC_RICE) {
+		unsigned k = h & 31;
+		uint32_t ulen = 0;
+		if (h >= PC_RICE_LEN + 32 ||
+		    (h >= PC_RICE_LEN && rd_varint32(r, &ulen)) ||
+		    rd_bytes(r, (n * k + 7) / 8, &packed))
+			return TRAWL_ECORRUPT;
+		pc_unpack(out, packed, n, k);
+		const uint8_t *unary = r->p;
+		if (rice_quotients(r, out, n, k))
+			return TRAWL_ECORRUPT;
+		/* the stated length must be the real one */
+		if (h >= PC_RICE_LEN && (size_t)(r->p - unary) != ulen)
+			return TRAWL_ECORRUPT;
+		return TRAWL_OK;
+	}
+	unsigned w = h;
+	if (h >= PC_NOEXC)
+		w = h - PC_NOEXC;
+	else if (rd_u8(r, &nexc))
 		return TRAWL_ECORRUPT;
-	if (rd_bytes(r, (n * w + 7) / 8, &packed))
+	if (w > 32 || rd_bytes(r, (n * w + 7) / 8, &packed))
 		return TRAWL_ECORRUPT;
 	pc_unpack(out, packed, n, w);
 	for (unsigned e = 0; e < nexc; e++) {
@@ -243,11 +528,28 @@ int pc_decode(rd *r, uint32_t *out, size_t n)
 
 int pc_skip(rd *r, size_t n)
 {
-	uint8_t w, nexc;
+	uint8_t h, nexc = 0;
 	const uint8_t *packed;
-	if (rd_u8(r, &w) || rd_u8(r, &nexc) || w > 32)
+	if (n == 0 || n > PC_BLOCK || rd_u8(r, &h))
 		return TRAWL_ECORRUPT;
-	if (rd_bytes(r, (n * w + 7) / 8, &packed))
+	if (h >= PC_RICE) {
+		unsigned k = h & 31;
+		uint32_t ulen = 0;
+		if (h >= PC_RICE_LEN + 32 ||
+		    (h >= PC_RICE_LEN && rd_varint32(r, &ulen)) ||
+		    rd_bytes(r, (n * k + 7) / 8, &packed))
+			return TRAWL_ECORRUPT;
+		if (h < PC_RICE_LEN)
+			return rice_skip(r, n, k);
+		/* the length is trusted here; decoding checks it */
+		return rd_bytes(r, ulen, &packed);
+	}
+	unsigned w = h;
+	if (h >= PC_NOEXC)
+		w = h - PC_NOEXC;
+	else if (rd_u8(r, &nexc))
+		return TRAWL_ECORRUPT;
+	if (w > 32 || rd_bytes(r, (n * w + 7) / 8, &packed))
 		return TRAWL_ECORRUPT;
 	for (unsigned e = 0; e < nexc; e++) {
 		uint8_t idx;

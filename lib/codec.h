@@ -2,12 +2,25 @@
  * codec.h -- integer codecs for postings: LEB128 varints and a patched
  * frame-of-reference block codec (PFor) for runs of up to PC_BLOCK values.
  *
- * PFor block layout (n known to the caller, 1 <= n <= PC_BLOCK):
- *   u8 b        bit width of the packed low parts (0..32)
- *   u8 nexc     number of exceptions
- *   packed      ceil(n*b/8) bytes: the low b bits of each value, LSB first
- *   nexc x { u8 index, varint high }   value[index] |= high << b
- * The encoder picks the b that minimises the block's size.
+ * A block of n values (n known to the caller, 1 <= n <= PC_BLOCK) starts
+ * with a header byte h that says how it is coded:
+ *   h = b (0..32)        PFor with exceptions:
+ *       u8 nexc          number of exceptions (1..255)
+ *       packed           ceil(n*b/8) bytes: the low b bits of each value,
+ *                        LSB first
+ *       nexc x { u8 index, varint high }   value[index] |= high << b
+ *   h = PC_NOEXC + b     PFor without exceptions: just the packed bytes
+ *   h = PC_RICE + k      Rice, k = 0..31: the low k bits of each value
+ *                        packed as above, then each value's quotient
+ *                        v >> k in unary (q zero bits, then a one), LSB
+ *                        first, up to the byte holding the n-th one (the
+ *                        rest of that byte zero)
+ *   h = PC_RICE_LEN + k  the same, with a varint after h: the bytes of the
+ *                        unary part, so that a reader can skip the block
+ *                        without counting its ones (position groups)
+ * The encoder takes whichever is smallest, PFor on a tie (it decodes
+ * faster).  PFor suits flat runs; Rice suits skewed ones (gaps of rare
+ * words, frequencies), where one large value would cost PFor an exception.
  *
  * Readers are bounded: every decode checks against `end` and returns
  * TRAWL_ECORRUPT rather than read past it.
@@ -22,6 +35,9 @@
 #include "trawl.h"
 
 #define PC_BLOCK 128
+#define PC_NOEXC 0x40 /* header: PFor without exceptions */
+#define PC_RICE 0x80  /* header: Rice */
+#define PC_RICE_LEN 0xa0 /* header: Rice with its unary length */
 
 /* A bounded reader over bytes [p, end). */
 typedef struct rd {
@@ -74,11 +90,15 @@ static inline uint64_t get_u64le(const uint8_t *p)
 	return (uint64_t)get_u32le(p) | (uint64_t)get_u32le(p + 4) << 32;
 }
 
-/* Appends the PFor encoding of v[0..n), 1 <= n <= PC_BLOCK. */
+/* Appends the encoding of v[0..n), 1 <= n <= PC_BLOCK. */
 void pc_encode(int *rc, buf *b, const uint32_t *v, size_t n);
+/* The same, in a form pc_skip passes over in constant time (for blocks
+ * that readers skip more often than they decode). */
+void pc_encode_skippable(int *rc, buf *b, const uint32_t *v, size_t n);
 
 /* Decodes n values into out[0..n).  TRAWL_ECORRUPT on truncation or a
- * malformed block (bad width, exception index out of range). */
+ * malformed block (bad header, exception index out of range, a quotient
+ * past 32 bits, set bits after the last quotient). */
 int pc_decode(rd *r, uint32_t *out, size_t n);
 
 /* Skips a block of n values without decoding it. */

@@ -49,14 +49,19 @@ static void flush_block(int *rc, postw *w)
 		prev = w->docs[i];
 	}
 	uint64_t pos_rel = cfw_offset(w->pos) - w->pos_start;
+	/* tf - 1 rather than the body tf: mostly 0, where the body tf of a
+	 * title-only document would be the one 0 among 1s */
+	uint32_t tfm1[PC_BLOCK];
+	for (size_t i = 0; i < w->n; i++)
+		tfm1[i] = w->tft[i] + w->tfb[i] - 1;
 	pc_encode(rc, &w->blocks, gaps, w->n);
 	pc_encode(rc, &w->blocks, w->tft, w->n);
-	pc_encode(rc, &w->blocks, w->tfb, w->n);
+	pc_encode(rc, &w->blocks, tfm1, w->n);
 	/* positions in groups of PC_BLOCK */
 	buf_reset(&w->tmp);
 	for (size_t i = 0; i < w->nvals; i += PC_BLOCK) {
 		size_t k = w->nvals - i < PC_BLOCK ? w->nvals - i : PC_BLOCK;
-		pc_encode(rc, &w->tmp, w->vals + i, k);
+		pc_encode_skippable(rc, &w->tmp, w->vals + i, k);
 	}
 	cfw_write(rc, w->pos, w->tmp.p, w->tmp.n);
 	if (pos_rel > UINT32_MAX || w->blocks.n > UINT32_MAX) {
@@ -160,18 +165,26 @@ static int load_block(pcursor *c, uint32_t b)
 	if (pc_decode(&r, c->docs, c->n) || pc_decode(&r, c->tft, c->n) ||
 	    pc_decode(&r, c->tfb, c->n))
 		return fail(c, TRAWL_ECORRUPT, "bad document block"), -1;
-	uint32_t prev = b == 0 ? UINT32_MAX : get_u32le(c->skip + 12 * (b - 1));
+	/* gaps -> docnos; 64-bit, so damage shows as a last docno out of
+	 * range rather than wrapping (the docnos only grow) */
+	uint64_t d = b == 0 ? 0 : (uint64_t)get_u32le(c->skip + 12 * (b - 1)) + 1;
 	for (uint32_t i = 0; i < c->n; i++) {
-		/* prev == UINT32_MAX stands for -1 before the first doc */
-		uint64_t base = prev == UINT32_MAX ? 0 : (uint64_t)prev + 1;
-		uint64_t d = base + c->docs[i];
-		if (d >= DOC_END)
-			return fail(c, TRAWL_ECORRUPT, "docno out of range"), -1;
-		if (c->tft[i] + (uint64_t)c->tfb[i] == 0)
-			return fail(c, TRAWL_ECORRUPT, "empty posting"), -1;
+		d += c->docs[i];
 		c->docs[i] = (uint32_t)d;
-		prev = (uint32_t)d;
+		d++;
 	}
+	if (d - 1 >= DOC_END)
+		return fail(c, TRAWL_ECORRUPT, "docno out of range"), -1;
+	/* the third run holds tf - 1: the body tf is what the title leaves
+	 * (a tf of 2^32 would be damage) */
+	uint32_t bad = 0;
+	for (uint32_t i = 0; i < c->n; i++) {
+		uint32_t tfm1 = c->tfb[i];
+		bad |= (tfm1 == UINT32_MAX) | (c->tft[i] > tfm1 + 1);
+		c->tfb[i] = tfm1 + 1 - c->tft[i];
+	}
+	if (bad)
+		return fail(c, TRAWL_ECORRUPT, "bad term frequency"), -1;
 	if (c->skip && c->docs[c->n - 1] != get_u32le(c->skip + 12 * b))
 		return fail(c, TRAWL_ECORRUPT, "skip entry disagrees with block"), -1;
 	c->i = 0;

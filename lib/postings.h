@@ -7,16 +7,18 @@
  *              (relative to the first block), u32 start of the block's
  *              positions (relative to the term's positions) }
  *   blocks   per block of n <= PC_BLOCK documents (n = 128 but the last):
- *            PFor(docno gaps) PFor(tf in title) PFor(tf in body)
+ *            codec(docno gaps) codec(tf in title) codec(tf - 1)
+ *            (tf = title tf + body tf >= 1; codec.h picks PFor or Rice per
+ *            run)
  *            gap = docno - previous docno - 1; the first document of the
  *            term counts from -1, a block's first from the previous block's
  *            last docno (which the skip table holds, so a seek can start at
  *            any block).
  * "positions" file, per term, per block: the positions of its documents in
  * order, each document's title positions then its body positions, each
- * run as gaps (p - previous - 1, starting from -1), cut into PFor groups of
- * PC_BLOCK values.  Only documents that pass the document-level checks of
- * a query ever have their positions decoded.
+ * run as gaps (p - previous - 1, starting from -1), cut into groups of
+ * PC_BLOCK values (PFor or Rice, codec.h).  Only documents that pass the
+ * document-level checks of a query ever have their positions decoded.
  *
  * In memory a position carries its field in bit 31 (POS_BODY), so phrase
  * and proximity checks never mix fields.

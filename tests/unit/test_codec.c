@@ -1,8 +1,8 @@
 /*
- * test_codec.c -- varints, the fixed-width readers and the PFor block
- * codec of codec.h: round trips of every length 1..PC_BLOCK and every bit
- * width 0..32, exceptions, and ECORRUPT for truncated, overlong and
- * malformed input.  Encoded bytes are always copied into a malloc of
+ * test_codec.c -- varints, the fixed-width readers and the block codec
+ * of codec.h (PFor and Rice): round trips of every length 1..PC_BLOCK and
+ * every bit width 0..32, exceptions, Rice for skewed runs, and ECORRUPT
+ * for truncated, overlong and malformed input.  Encoded bytes are always copied into a malloc of
  * exactly their size, so an over-read is an ASan error, not luck.
  * Random values come from a seeded generator (TRAWL_SEED overrides it).
  */
@@ -71,15 +71,44 @@ static void encode(buf *b, const uint32_t *v, size_t n)
 	assert_int_equal(rc, TRAWL_OK);
 }
 
-/* Encodes v[0..n), checks pc_size, decodes from an exact-size copy and
- * checks every value, that decode and skip consume every byte. */
+static int header_is_valid(uint8_t h)
+{
+	return h <= 32 || (h >= PC_NOEXC && h <= PC_NOEXC + 32) ||
+	       (h >= PC_RICE && h < PC_RICE_LEN + 32);
+}
+
+static void encode_skippable(buf *b, const uint32_t *v, size_t n)
+{
+	int rc = TRAWL_OK;
+	buf_reset(b);
+	pc_encode_skippable(&rc, b, v, n);
+	assert_int_equal(rc, TRAWL_OK);
+}
+
+static void check_decodes(const buf *b, const uint32_t *v, size_t n);
+
+/* Encodes v[0..n) in both forms, checks pc_size, decodes from an
+ * exact-size copy and checks every value, that decode and skip consume
+ * every byte. */
 static void pfor_round_trip(const uint32_t *v, size_t n)
 {
 	buf b;
 	buf_init(&b);
 	encode(&b, v, n);
 	assert_int_equal(b.n, pc_size(v, n));
-	assert_true(b.p[0] <= 32);
+	assert_true(header_is_valid(b.p[0]));
+	assert_true(b.p[0] < PC_RICE_LEN);
+	check_decodes(&b, v, n);
+	encode_skippable(&b, v, n);
+	assert_true(header_is_valid(b.p[0]));
+	assert_true(b.p[0] < PC_RICE || b.p[0] >= PC_RICE_LEN);
+	check_decodes(&b, v, n);
+	buf_free(&b);
+}
+
+static void check_decodes(const buf *bp, const uint32_t *v, size_t n)
+{
+	const buf b = *bp;
 
 	uint8_t *enc = exact_copy(b.p, b.n);
 	uint32_t out[PC_BLOCK];
@@ -95,7 +124,6 @@ static void pfor_round_trip(const uint32_t *v, size_t n)
 	assert_int_equal(pc_skip(&s, n), TRAWL_OK);
 	assert_ptr_equal(s.p, enc + b.n);
 	free(enc);
-	buf_free(&b);
 }
 
 static void put_varint(uint8_t *out, size_t *len, uint64_t v)
@@ -388,7 +416,7 @@ static void test_pfor_one_outlier_in_zeros_uses_width_zero(void **state)
 	pfor_round_trip(v, PC_BLOCK);
 }
 
-static void test_pfor_all_zeros_is_two_bytes(void **state)
+static void test_pfor_all_zeros_is_one_byte(void **state)
 {
 	(void)state;
 	uint32_t v[PC_BLOCK] = { 0 };
@@ -396,9 +424,8 @@ static void test_pfor_all_zeros_is_two_bytes(void **state)
 		buf b;
 		buf_init(&b);
 		encode(&b, v, n);
-		assert_int_equal(b.n, 2);
-		assert_int_equal(b.p[0], 0);
-		assert_int_equal(b.p[1], 0);
+		assert_int_equal(b.n, 1);
+		assert_int_equal(b.p[0], PC_NOEXC);
 		buf_free(&b);
 		pfor_round_trip(v, n);
 	}
@@ -414,11 +441,164 @@ static void test_pfor_all_max_uses_width_32(void **state)
 		buf b;
 		buf_init(&b);
 		encode(&b, v, n);
-		assert_int_equal(b.p[0], 32);
-		assert_int_equal(b.p[1], 0);
-		assert_int_equal(b.n, 2 + 4 * n);
+		assert_int_equal(b.p[0], PC_NOEXC + 32);
+		assert_int_equal(b.n, 1 + 4 * n);
 		buf_free(&b);
 		pfor_round_trip(v, n);
+	}
+}
+
+/* ---- Rice -------------------------------------------------------------- */
+
+/* Mostly small values with a long tail (like docno gaps of a rare word):
+ * PFor would need a wide width or many exceptions. */
+static void skewed(uint32_t *v, size_t n, unsigned scale)
+{
+	for (size_t i = 0; i < n; i++) {
+		uint32_t x = 0;
+		while (rnd() % 3)
+			x++; /* geometric, mean 2 */
+		v[i] = (x << scale) | ((uint32_t)rnd() & ((1u << scale) - 1));
+	}
+}
+
+static void test_rice_is_chosen_for_skewed_runs_and_round_trips(void **state)
+{
+	(void)state;
+	uint32_t v[PC_BLOCK];
+	size_t rice = 0, trials = 0;
+	for (unsigned scale = 0; scale <= 20; scale++)
+		for (size_t n = 16; n <= PC_BLOCK; n += 16) {
+			skewed(v, n, scale);
+			buf b;
+			buf_init(&b);
+			encode(&b, v, n);
+			trials++;
+			if (b.p[0] >= PC_RICE) {
+				rice++;
+				/* k is near log2 of the values' spread */
+				unsigned k = b.p[0] - PC_RICE;
+				if (!(k + 3 >= scale && k <= scale + 3))
+					fail_msg("scale %u n %zu: k %u", scale, n, k);
+				/* its length byte may tip the balance to PFor */
+				encode_skippable(&b, v, n);
+				assert_true(b.p[0] == PC_RICE_LEN + k ||
+					    b.p[0] < PC_RICE);
+			}
+			buf_free(&b);
+			pfor_round_trip(v, n);
+		}
+	/* nearly always Rice: a geometric run is what it is for */
+	assert_true(rice * 10 >= trials * 9);
+}
+
+static void test_rice_smaller_than_pfor_on_skewed_runs(void **state)
+{
+	(void)state;
+	uint32_t v[PC_BLOCK];
+	size_t total = 0, widest = 0;
+	for (int trial = 0; trial < 100; trial++) {
+		skewed(v, PC_BLOCK, 4);
+		total += pc_size(v, PC_BLOCK);
+		uint32_t m = 0;
+		for (size_t i = 0; i < PC_BLOCK; i++)
+			m |= v[i];
+		widest += 1 + (PC_BLOCK * (32 - (size_t)__builtin_clz(m)) + 7) / 8;
+	}
+	/* mean ~6 bits a value against ~8-9 for plain packing */
+	assert_true(total * 100 < widest * 85);
+}
+
+/* Hand-made Rice blocks, n = 3, k = 1: values 1, 4, 3 = low bits 1 0 1,
+ * quotients 0 2 1 -> unary 1 001 01 (LSB first: 0b0101001 = 0x29). */
+static void test_rice_hand_made_block(void **state)
+{
+	(void)state;
+	uint8_t t[] = { PC_RICE + 1, 0x05, 0x29 };
+	uint32_t out[3];
+	uint8_t *e = exact_copy(t, sizeof t);
+	rd r = { e, e + sizeof t };
+	assert_int_equal(pc_decode(&r, out, 3), TRAWL_OK);
+	assert_int_equal(out[0], 1);
+	assert_int_equal(out[1], 4);
+	assert_int_equal(out[2], 3);
+	assert_ptr_equal(r.p, e + sizeof t);
+	rd s = { e, e + sizeof t };
+	assert_int_equal(pc_skip(&s, 3), TRAWL_OK);
+	assert_ptr_equal(s.p, e + sizeof t);
+	free(e);
+	/* the same with its unary length */
+	uint8_t u[] = { PC_RICE_LEN + 1, 1, 0x05, 0x29 };
+	e = exact_copy(u, sizeof u);
+	rd r2 = { e, e + sizeof u };
+	assert_int_equal(pc_decode(&r2, out, 3), TRAWL_OK);
+	assert_int_equal(out[1], 4);
+	free(e);
+}
+
+static void expect_corrupt(const uint8_t *t, size_t len, size_t n)
+{
+	uint8_t *e = exact_copy(t, len);
+	uint32_t out[PC_BLOCK];
+	rd r = { e, e + len };
+	assert_int_equal(pc_decode(&r, out, n), TRAWL_ECORRUPT);
+	free(e);
+}
+
+static void test_rice_damage_is_corrupt(void **state)
+{
+	(void)state;
+	/* a one after the last quotient in the same byte */
+	const uint8_t extra[] = { PC_RICE + 1, 0x05, 0x29 | 0x40 };
+	expect_corrupt(extra, sizeof extra, 3);
+	/* the third one never comes */
+	const uint8_t missing[] = { PC_RICE + 1, 0x05, 0x09, 0x00, 0x00 };
+	expect_corrupt(missing, sizeof missing, 3);
+	/* k = 31 leaves one bit for the quotient: 2 overflows */
+	const uint8_t wide[] = { PC_RICE + 31, 0, 0, 0, 0, 0x04 };
+	expect_corrupt(wide, sizeof wide, 1);
+	/* k = 31, quotient 1: the largest value, fine */
+	const uint8_t widest[] = { PC_RICE + 31, 0xff, 0xff, 0xff, 0x7f, 0x02 };
+	uint32_t out[1];
+	rd r = { widest, widest + sizeof widest };
+	assert_int_equal(pc_decode(&r, out, 1), TRAWL_OK);
+	assert_int_equal(out[0], UINT32_MAX);
+	/* a stated unary length that is not the real one */
+	const uint8_t len[] = { PC_RICE_LEN + 1, 2, 0x05, 0x29, 0x00 };
+	expect_corrupt(len, sizeof len, 3);
+	/* headers past the Rice range */
+	for (unsigned h = PC_RICE_LEN + 32; h < 256; h++) {
+		const uint8_t bad[] = { (uint8_t)h, 1, 0x05, 0x29, 0, 0, 0, 0 };
+		expect_corrupt(bad, sizeof bad, 3);
+	}
+	/* a long run of zeros */
+	uint8_t zeros[4096] = { PC_RICE };
+	expect_corrupt(zeros, sizeof zeros, 1);
+}
+
+static void test_rice_truncated_is_corrupt(void **state)
+{
+	(void)state;
+	uint32_t v[PC_BLOCK];
+	for (int trial = 0; trial < 100; trial++) {
+		size_t n = 1 + rnd() % PC_BLOCK;
+		skewed(v, n, (unsigned)(rnd() % 12));
+		buf b;
+		buf_init(&b);
+		if (trial & 1)
+			encode_skippable(&b, v, n);
+		else
+			encode(&b, v, n);
+		for (size_t cut = 0; cut < b.n; cut++) {
+			uint8_t *e = exact_copy(b.p, cut);
+			uint32_t out[PC_BLOCK];
+			rd r = { e, e + cut };
+			assert_int_equal(pc_decode(&r, out, n), TRAWL_ECORRUPT);
+			rd s = { e, e + cut };
+			assert_int_equal(pc_skip(&s, n), TRAWL_ECORRUPT);
+			free(e);
+		}
+		buf_free(&b);
 	}
 }
 
@@ -478,7 +658,9 @@ static void test_pfor_width_over_32_is_corrupt(void **state)
 	/* enough bytes behind the header for any width */
 	uint8_t t[2 + 1024];
 	memset(t, 0x55, sizeof t);
-	for (unsigned w = 33; w < 256; w++) {
+	for (unsigned w = 33; w < PC_RICE; w++) {
+		if (w >= PC_NOEXC && w <= PC_NOEXC + 32)
+			continue; /* PFor without exceptions */
 		t[0] = (uint8_t)w;
 		t[1] = 0;
 		uint8_t *e = exact_copy(t, sizeof t);
@@ -581,7 +763,12 @@ static void test_pc_skip_consumes_exactly_what_decode_does(void **state)
 			v[i] = value_below_width(bits);
 		if (k % 3 == 0)
 			v[rnd() % lens[k]] = (uint32_t)rnd() | 0x80000000u;
-		pc_encode(&rc, &b, v, lens[k]);
+		if (k % 4 == 1)
+			skewed(v, lens[k], (unsigned)(rnd() % 16));
+		if (k % 2)
+			pc_encode_skippable(&rc, &b, v, lens[k]);
+		else
+			pc_encode(&rc, &b, v, lens[k]);
 	}
 	assert_int_equal(rc, TRAWL_OK);
 	uint8_t *e = exact_copy(b.p, b.n);
@@ -645,8 +832,13 @@ int main(void)
 		cmocka_unit_test(test_pfor_round_trips_mixed_widths),
 		cmocka_unit_test(test_pfor_outliers_become_exceptions),
 		cmocka_unit_test(test_pfor_one_outlier_in_zeros_uses_width_zero),
-		cmocka_unit_test(test_pfor_all_zeros_is_two_bytes),
+		cmocka_unit_test(test_pfor_all_zeros_is_one_byte),
 		cmocka_unit_test(test_pfor_all_max_uses_width_32),
+		cmocka_unit_test(test_rice_is_chosen_for_skewed_runs_and_round_trips),
+		cmocka_unit_test(test_rice_smaller_than_pfor_on_skewed_runs),
+		cmocka_unit_test(test_rice_hand_made_block),
+		cmocka_unit_test(test_rice_damage_is_corrupt),
+		cmocka_unit_test(test_rice_truncated_is_corrupt),
 		cmocka_unit_test(test_pfor_appends_after_existing_bytes),
 		cmocka_unit_test(test_pfor_truncated_block_is_corrupt),
 		cmocka_unit_test(test_pfor_width_over_32_is_corrupt),

@@ -676,6 +676,56 @@ static void test_record_past_the_file_is_corrupt(void **state)
 	pcur_close(&c);
 }
 
+/* A one-document record made by hand: docno 5, title tf TFT and
+ * tf - 1 = TFM1, each run a PFor block of width 32 without exceptions. */
+static int open_hand_made(uint32_t tft, uint32_t tfm1, uint32_t *tfb)
+{
+	uint8_t rec[3 * 5];
+	const uint32_t vals[3] = { 5, tft, tfm1 };
+	for (int k = 0; k < 3; k++) {
+		rec[5 * k] = PC_NOEXC + 32;
+		for (int i = 0; i < 4; i++)
+			rec[5 * k + 1 + i] = (uint8_t)(vals[k] >> 8 * i);
+	}
+	memfile post;
+	memfile_init(&post, rec, sizeof rec, "postings");
+	dterm t;
+	memset(&t, 0, sizeof t);
+	t.df = 1;
+	t.post_len = sizeof rec;
+	pcursor c;
+	trawl_error err;
+	int rc = pcur_open(&c, &post.f, &world->pos, &t, &err);
+	if (rc == TRAWL_OK) {
+		assert_int_equal(c.docno, 5);
+		assert_int_equal(pcur_tf_title(&c), tft);
+		*tfb = pcur_tf_body(&c);
+	} else {
+		assert_non_null(strstr(err.message, "term frequency"));
+	}
+	pcur_close(&c);
+	memfile_free(&post);
+	return rc;
+}
+
+static void test_body_tf_is_tf_less_title_tf(void **state)
+{
+	(void)state;
+	uint32_t tfb = 0;
+	assert_int_equal(open_hand_made(0, 0, &tfb), TRAWL_OK);
+	assert_int_equal(tfb, 1);
+	assert_int_equal(open_hand_made(1, 0, &tfb), TRAWL_OK);
+	assert_int_equal(tfb, 0);
+	assert_int_equal(open_hand_made(2, 6, &tfb), TRAWL_OK);
+	assert_int_equal(tfb, 5);
+	assert_int_equal(open_hand_made(0, UINT32_MAX - 1, &tfb), TRAWL_OK);
+	assert_int_equal(tfb, UINT32_MAX);
+	/* more title occurrences than occurrences, or a tf of 2^32 */
+	assert_int_equal(open_hand_made(2, 0, &tfb), TRAWL_ECORRUPT);
+	assert_int_equal(open_hand_made(UINT32_MAX, 5, &tfb), TRAWL_ECORRUPT);
+	assert_int_equal(open_hand_made(0, UINT32_MAX, &tfb), TRAWL_ECORRUPT);
+}
+
 static void test_skip_table_longer_than_record_is_corrupt(void **state)
 {
 	(void)state;
@@ -804,6 +854,7 @@ int main(void)
 		cmocka_unit_test(test_term_with_no_documents_is_corrupt),
 		cmocka_unit_test(test_record_past_the_file_is_corrupt),
 		cmocka_unit_test(test_skip_table_longer_than_record_is_corrupt),
+		cmocka_unit_test(test_body_tf_is_tf_less_title_tf),
 		cmocka_unit_test(test_df_near_2_to_32_is_corrupt),
 		cmocka_unit_test(test_truncated_record_is_corrupt),
 		cmocka_unit_test(test_flipped_bytes_never_read_outside_the_record),
