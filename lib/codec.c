@@ -395,19 +395,18 @@ static int rice_quotients(rd *r, uint32_t *out, size_t n, unsigned k)
 {
 	uint32_t st[PC_BLOCK + 8];
 	const uint8_t *p = r->p;
-	uint64_t carry = 0; /* zeros since the last one */
+	uint64_t carry = 0, carries = 0; /* zeros since the last one */
 	size_t i = 0;
-	while (i < n) {
-		if (p >= r->end || carry > RICE_MAX_RUN)
-			return TRAWL_ECORRUPT;
+	while (i < n && p < r->end) {
 		uint8_t b = *p++, m = rice_meta[b];
 		expand8(st + i, rice_q[b]);
 		/* with no one in b, st[i] is written again by the next byte */
 		st[i] += (uint32_t)carry;
+		carries |= carry;
 		carry = (m & 15 ? 0 : carry) + (m >> 4);
 		i += m & 15;
 	}
-	if (i > n)
+	if (i != n || carries > RICE_MAX_RUN)
 		return TRAWL_ECORRUPT;
 	/* every quotient must fit the 32 - k bits above the low part: the OR
 	 * of them all tells */

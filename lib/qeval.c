@@ -354,12 +354,34 @@ fail:
 	return -1;
 }
 
+/* seek() for any iterator, with the common case inline: a term over both
+ * fields whose target lies in the block already decoded (a conjunction
+ * visits most documents of its operands this way). */
+static inline uint32_t seek_fast(it *t, uint32_t target)
+{
+	if (t->started && t->doc >= target)
+		return t->doc;
+	pcursor *c = &t->cur;
+	if (t->kind == IT_TERM && t->fields == TR_FIELD_ANY && t->started &&
+	    c->docno != DOC_END && target <= c->docs[c->n - 1]) {
+		uint32_t i = c->i;
+		while (c->docs[i] < target)
+			i++;
+		c->i = i;
+		c->docno = c->docs[i];
+		t->sp_valid = 0;
+		t->doc = c->docno;
+		return t->doc;
+	}
+	return seek(t, target);
+}
+
 /* The first document >= d on which every one of the N iterators stands
  * (each moved there through its skip data), or DOC_END. */
 static uint32_t leapfrog(it **kids, size_t n, uint32_t d)
 {
 	for (size_t i = 0; i < n;) {
-		uint32_t kd = seek(kids[i], d);
+		uint32_t kd = seek_fast(kids[i], d);
 		if (kd == DOC_END)
 			return DOC_END;
 		if (kd > d) {
