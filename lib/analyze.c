@@ -65,6 +65,7 @@ struct slot {
 	uint32_t off;
 	uint8_t tok_len;
 	uint8_t stem_len;
+	uint32_t memo[2];	/* the caller's, see an_token_memo() */
 };
 
 struct trawl_analyzer {
@@ -78,6 +79,7 @@ struct trawl_analyzer {
 	uint32_t nslots;
 	uint32_t nused;
 	uint32_t max_entries;	/* 0: no cache */
+	struct slot *cur;	/* the slot of the token being emitted */
 	uint8_t *arena;
 	size_t arena_n, arena_cap;
 	an_stats stats;
@@ -315,6 +317,8 @@ static const char *cache_put(trawl_analyzer *a, uint32_t h,
 	s->off = (uint32_t)a->arena_n;
 	s->tok_len = (uint8_t)n;
 	s->stem_len = (uint8_t)sn;
+	s->memo[0] = s->memo[1] = 0;
+	a->cur = s;
 	memcpy(a->arena + a->arena_n, w, n);
 	memcpy(a->arena + a->arena_n + n, stem, sn);
 	a->arena[a->arena_n + n + sn] = '\0';
@@ -330,9 +334,12 @@ static int stem(trawl_analyzer *a, const uint8_t *w, size_t n,
 {
 	uint32_t h = a->max_entries ? tr_hash_bytes(w, n) : 0;
 
+	a->cur = NULL;
+
 	if (a->slots && a->max_entries) {
 		struct slot *s = cache_probe(a, h, w, n);
 		if (s->tok_len) {
+			a->cur = s;
 			a->stats.hits++;
 			*term = (const char *)a->arena + s->off + n;
 			*term_len = s->stem_len;
@@ -350,6 +357,11 @@ static int stem(trawl_analyzer *a, const uint8_t *w, size_t n,
 	*term = c ? c : (const char *)r;
 	*term_len = (size_t)rn;
 	return TRAWL_OK;
+}
+
+uint32_t *an_token_memo(trawl_analyzer *a)
+{
+	return a->cur ? a->cur->memo : NULL;
 }
 
 /* Fast paths off (ON = 0) or on; see analyze.h. */
@@ -583,6 +595,7 @@ static int emit(trawl_analyzer *a, struct scan *s)
 	a->tok[s->tok_n] = '\0';
 	t.token = (const char *)a->tok;
 	t.token_len = s->tok_n;
+	a->cur = NULL;
 	if (s->tok_n > TR_MAX_TOKEN_BYTES) {
 		t.term = NULL;
 		t.term_len = 0;

@@ -28,6 +28,14 @@ void an_set_fast_paths(trawl_analyzer *a, int on);
  * is emptied now.  A test shrinks it to watch it fill and clear. */
 void an_set_cache_limit(trawl_analyzer *a, uint32_t max_entries);
 
+/* During a token callback: two words kept with the stem cache's entry
+ * for the token, for the caller to remember what it derived from the
+ * stem (the builder keeps the term's id and the epoch of its in-memory
+ * index, so a repeated word skips the term lookup).  Zero in a new entry;
+ * NULL when the token's stem is not in the cache.  Valid until the
+ * callback returns. */
+uint32_t *an_token_memo(trawl_analyzer *a);
+
 /* OUT: *st, the counters since the analyser was created. */
 void an_get_stats(const trawl_analyzer *a, an_stats *st);
 

@@ -21,6 +21,7 @@
 #include <pthread.h>
 #include <unistd.h>
 
+#include "analyze.h"
 #include "buf.h"
 #include "cfile.h"
 #include "docstore.h"
@@ -50,6 +51,8 @@ struct trawl_builder {
 	char language[32];
 	trawl_analyzer *an;
 	memindex *mi;
+	uint32_t mi_epoch; /* changes when a spill empties mi: its term ids
+			      are kept in the stem cache (an_token_memo) */
 	cfw store_w;
 	ds_writer ds;
 	buf docs;       /* 16-byte records */
@@ -202,6 +205,7 @@ int builder_create(const char *dir, const trawl_build_opts *o,
 		tr_err(err, rc, "out of memory");
 		goto fail;
 	}
+	b->mi_epoch = 1; /* a new memo holds 0 */
 	b->dir = strdup(dir);
 	size_t n = strlen(dir);
 	while (n > 1 && dir[n - 1] == '/')
@@ -438,11 +442,22 @@ static int on_token(void *ctx, const trawl_token *t)
 		b->tpos = a;
 		b->tok_cap = cap;
 	}
-	uint32_t id = mi_intern(b->mi, t->term,
-				t->term_len > DICT_TERM_MAX ? DICT_TERM_MAX
-							    : t->term_len);
-	if (id == UINT32_MAX)
-		return TRAWL_ENOMEM;
+	/* A word seen since the last spill has its term id in the stem
+	 * cache: one hash lookup per token instead of two. */
+	uint32_t *memo = an_token_memo(b->an), id;
+	if (memo && memo[1] == b->mi_epoch) {
+		id = memo[0];
+	} else {
+		id = mi_intern(b->mi, t->term,
+			       t->term_len > DICT_TERM_MAX ? DICT_TERM_MAX
+							   : t->term_len);
+		if (id == UINT32_MAX)
+			return TRAWL_ENOMEM;
+		if (memo) {
+			memo[0] = id;
+			memo[1] = b->mi_epoch;
+		}
+	}
 	b->tids[b->ntok] = id;
 	b->tpos[b->ntok] = t->position | b->field_bit;
 	b->ntok++;
@@ -508,6 +523,9 @@ static int spill(trawl_builder *b, trawl_error *err)
 	char mid[DICT_TERM_MAX + 1];
 	size_t mid_len = 0;
 	int rc = mi_spill(b->mi, p, mid, &mid_len, err);
+	/* whatever happened, the term ids are gone (0 is a new memo) */
+	if (++b->mi_epoch == 0)
+		b->mi_epoch = 1;
 	if (!rc && mid_len && bytes > b->split_run_bytes) {
 		memcpy(b->split, mid, mid_len + 1);
 		b->split_len = mid_len;

@@ -836,6 +836,55 @@ static char *word_list(size_t words, size_t *len)
 	return s;
 }
 
+/* an_token_memo: per word, what the callback stored there on an earlier
+ * token comes back; a new word's cell is zero; no cache, no cell. */
+struct memo_ctx {
+	trawl_analyzer *a;
+	uint32_t seen[8];  /* the memo's first word, per token */
+	int null[8];
+	size_t n;
+};
+
+static int memo_cb(void *ctx, const trawl_token *t)
+{
+	struct memo_ctx *m = ctx;
+	uint32_t *memo = an_token_memo(m->a);
+	m->null[m->n] = memo == NULL;
+	m->seen[m->n] = memo ? memo[0] : 0;
+	if (memo && !memo[0])
+		memo[0] = 100 + t->position; /* first sight of the word */
+	m->n++;
+	return 0;
+}
+
+static void test_token_memo_follows_the_word(void **state)
+{
+	(void)state;
+	trawl_analyzer *a;
+	assert_int_equal(trawl_analyzer_new("english", &a, NULL), TRAWL_OK);
+	struct memo_ctx m = { a, { 0 }, { 0 }, 0 };
+	const char *text = "oil Gas oil gas rate oil";
+	assert_int_equal(trawl_analyze(a, text, strlen(text), memo_cb, &m),
+			 TRAWL_OK);
+	assert_int_equal(m.n, 6);
+	const uint32_t want[6] = { 0, 0, 100, 101, 0, 100 };
+	for (size_t i = 0; i < 6; i++) {
+		assert_false(m.null[i]);
+		assert_int_equal(m.seen[i], want[i]);
+	}
+	/* emptied with the cache */
+	an_set_cache_limit(a, 100);
+	m.n = 0;
+	assert_int_equal(trawl_analyze(a, "oil", 3, memo_cb, &m), TRAWL_OK);
+	assert_int_equal(m.seen[0], 0);
+	/* no cache: no memo */
+	an_set_cache_limit(a, 0);
+	m.n = 0;
+	assert_int_equal(trawl_analyze(a, "oil oil", 7, memo_cb, &m), TRAWL_OK);
+	assert_true(m.null[0] && m.null[1]);
+	trawl_analyzer_free(a);
+}
+
 /* Results with a tiny cache that fills and clears many times equal the
  * results with no cache at all. */
 static void test_cache_clear_keeps_results(void **state)
@@ -983,6 +1032,7 @@ int main(void)
 		cmocka_unit_test(test_unknown_language_is_einval),
 		cmocka_unit_test(test_every_listed_language_works),
 		cmocka_unit_test(test_stemmer_aliases_accepted),
+		cmocka_unit_test(test_token_memo_follows_the_word),
 		cmocka_unit_test(test_cache_clear_keeps_results),
 		cmocka_unit_test(test_default_cache_fills_and_clears),
 		cmocka_unit_test(test_fast_path_matches_unicode_path),
