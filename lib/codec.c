@@ -163,14 +163,12 @@ void pc_unpack(uint32_t *out, const uint8_t *in, size_t n, unsigned bits)
 }
 
 /* Chooses the width that minimises packed bytes + exception bytes, from
- * a histogram of bit lengths: a value of w bits under width b costs an
- * index byte and ceil((w - b) / 7) varint bytes.  A block without
- * exceptions saves the count byte (PC_NOEXC). */
-static unsigned choose_width(const unsigned *count, size_t n, size_t *best_size)
+ * a histogram of bit lengths (MAXB the largest): a value of w bits under
+ * width b costs an index byte and ceil((w - b) / 7) varint bytes.  A block
+ * without exceptions saves the count byte (PC_NOEXC). */
+static unsigned choose_width(const unsigned *count, unsigned maxb, size_t n,
+			     size_t *best_size)
 {
-	unsigned maxb = 32;
-	while (maxb > 0 && count[maxb] == 0)
-		maxb--;
 	size_t best = 1 + (n * maxb + 7) / 8;
 	unsigned bestb = maxb;
 	size_t nexc = 0;
@@ -211,30 +209,33 @@ static size_t rice_unary_bytes(const uint32_t *v, size_t n, unsigned k)
 	return (size_t)((bits + 7) / 8);
 }
 
-/* Bytes of a Rice block: header, [its unary length,] low parts, unary. */
-static size_t rice_size(const uint32_t *v, size_t n, unsigned k, int skippable)
+/* The Rice parameter that minimises the block, given the values' SUM: the
+ * optimum sits next to log2 of the mean, so only the four parameters
+ * around it are tried, in one pass. */
+static unsigned choose_rice(const uint32_t *v, size_t n, uint64_t sum,
+			    int skippable, size_t *best_size)
 {
-	size_t u = rice_unary_bytes(v, n, k);
-	return 1 + (skippable ? varint_len(u) : 0) + (n * k + 7) / 8 + u;
-}
-
-/* The Rice parameter that minimises the block: the optimum sits next to
- * log2 of the mean, so only the widths around it are tried. */
-static unsigned choose_rice(const uint32_t *v, size_t n, int skippable,
-			    size_t *best_size)
-{
-	uint64_t sum = 0;
-	for (size_t i = 0; i < n; i++)
-		sum += v[i];
 	uint64_t mean = sum / n;
 	unsigned m = mean ? 64 - (unsigned)__builtin_clzll(mean) : 0;
-	unsigned lo = m > 2 ? m - 2 : 0, hi = m + 1 < 31 ? m + 1 : 31;
+	unsigned lo = m > 2 ? m - 2 : 0;
+	if (lo > 28)
+		lo = 28;
+	uint64_t q[4] = { n, n, n, n }; /* unary bits under lo .. lo + 3 */
+	for (size_t i = 0; i < n; i++) {
+		uint32_t x = v[i] >> lo;
+		q[0] += x;
+		q[1] += x >> 1;
+		q[2] += x >> 2;
+		q[3] += x >> 3;
+	}
 	size_t best = SIZE_MAX;
 	unsigned bestk = lo;
-	for (unsigned k = lo; k <= hi; k++) {
-		size_t s = rice_size(v, n, k, skippable);
-		if (s < best) {
-			best = s;
+	for (unsigned j = 0; j < 4; j++) {
+		unsigned k = lo + j;
+		size_t u = (size_t)((q[j] + 7) / 8);
+		size_t sz = 1 + (skippable ? varint_len(u) : 0) + (n * k + 7) / 8 + u;
+		if (sz < best) {
+			best = sz;
 			bestk = k;
 		}
 	}
@@ -251,13 +252,18 @@ typedef struct choice {
 static choice choose(const uint32_t *v, size_t n, int skippable)
 {
 	unsigned count[33] = { 0 };
-	for (size_t i = 0; i < n; i++)
+	uint32_t all = 0;
+	uint64_t sum = 0;
+	for (size_t i = 0; i < n; i++) {
 		count[bits_of(v[i])]++;
+		all |= v[i];
+		sum += v[i];
+	}
 	choice c = { 0, 0, 0 };
-	c.w = choose_width(count, n, &c.size);
+	c.w = choose_width(count, bits_of(all), n, &c.size);
 	/* Rice only when strictly smaller: PFor decodes faster */
 	size_t rs;
-	unsigned k = choose_rice(v, n, skippable, &rs);
+	unsigned k = choose_rice(v, n, sum, skippable, &rs);
 	if (rs < c.size) {
 		c.rice = 1;
 		c.w = k;
