@@ -11,6 +11,7 @@
  * the "static linking" APIs (stable since 1.3.6) */
 #define ZDICT_STATIC_LINKING_ONLY
 #include <zdict.h>
+#define ZSTD_STATIC_LINKING_ONLY /* ZSTD_createCDict_advanced */
 #include <zstd.h>
 #include <zstd_errors.h>
 
@@ -128,6 +129,21 @@ static ZDICT_fastCover_params_t train_params(void)
 	return p;
 }
 
+/* Compression parameters of blocks with a dictionary: level 6's for a
+ * 64 KiB input and this dictionary, but the greedy strategy with a
+ * deeper search (5) and matches of at least 6 bytes.  All four shared
+ * collections, one thread: 34.5 % of the text in 12.5 s of build, where
+ * ZSTD_createCDict(level 6) gave 34.8 % in 14.0 s. */
+static ZSTD_compressionParameters block_params(size_t dict_len)
+{
+	ZSTD_compressionParameters p =
+		ZSTD_getCParams(DS_LEVEL, DS_BLOCK, dict_len);
+	p.strategy = ZSTD_greedy;
+	p.searchLog = 5;
+	p.minMatch = 6;
+	return p;
+}
+
 /* Trains a dictionary on the pending records and writes it, then the
  * pending blocks with it.  Too little or too uniform text trains none:
  * those blocks go without (a table entry of length 0 says so). */
@@ -166,7 +182,11 @@ static void train_and_write(int *rc, ds_writer *d)
 	ZSTD_freeCDict(d->cdict);
 	d->cdict = NULL;
 	if (dict_len && !*rc) {
-		d->cdict = ZSTD_createCDict(dict, dict_len, DS_LEVEL);
+		d->cdict = ZSTD_createCDict_advanced(dict, dict_len,
+						     ZSTD_dlm_byCopy,
+						     ZSTD_dct_auto,
+						     block_params(dict_len),
+						     ZSTD_defaultCMem);
 		if (!d->cdict)
 			*rc = TRAWL_ENOMEM;
 	}
