@@ -40,6 +40,13 @@ typedef struct idslot {
 	uint64_t off; /* into ids arena: varint len | bytes */
 } idslot;
 
+/* A term id the indexing thread derived from a stem cache entry, valid
+ * while both the entry (key) and the memindex (epoch) last. */
+typedef struct wmemo {
+	uint64_t key;
+	uint32_t id, epoch;
+} wmemo;
+
 struct trawl_builder {
 	char *dir;      /* target */
 	char *tmp;      /* temporary directory beside it (holds the lock) */
@@ -53,6 +60,9 @@ struct trawl_builder {
 	memindex *mi;
 	uint32_t mi_epoch; /* changes when a spill empties mi: its term ids
 			      are kept in the stem cache (an_token_memo) */
+	wmemo *wm;      /* the indexing thread's term ids by stem cache
+			   slot (an_token_key) */
+	size_t wm_cap;
 	cfw store_w;
 	ds_writer ds;
 	buf docs;       /* 16-byte records */
@@ -396,12 +406,14 @@ typedef struct ijob {
 	size_t ntok;
 	buf terms;      /* per token: u8 length | bytes */
 	uint32_t *pos;  /* per token: position | field bit */
+	uint64_t *key;  /* per token: an_token_key(), 0 for none */
 	size_t pos_cap;
 } ijob;
 
 #define IQUEUE 256 /* jobs waiting for the indexing thread */
 
-static int job_token(ijob *j, const trawl_token *t, uint32_t field_bit)
+static int job_token(ijob *j, const trawl_token *t, uint32_t field_bit,
+		     uint64_t key)
 {
 	int rc = TRAWL_OK;
 	size_t len = t->term_len > DICT_TERM_MAX ? DICT_TERM_MAX : t->term_len;
@@ -411,12 +423,17 @@ static int job_token(ijob *j, const trawl_token *t, uint32_t field_bit)
 		if (!p)
 			return TRAWL_ENOMEM;
 		j->pos = p;
+		uint64_t *k = realloc(j->key, cap * sizeof *k);
+		if (!k)
+			return TRAWL_ENOMEM;
+		j->key = k;
 		j->pos_cap = cap;
 	}
 	buf_putc(&rc, &j->terms, (uint8_t)len);
 	buf_put(&rc, &j->terms, t->term, len);
 	if (rc)
 		return rc;
+	j->key[j->ntok] = key;
 	j->pos[j->ntok++] = t->position | field_bit;
 	return TRAWL_OK;
 }
@@ -429,7 +446,7 @@ static int on_token(void *ctx, const trawl_token *t)
 	if (!t->term)
 		return 0; /* over 64 bytes: takes its position, not indexed */
 	if (b->cur)
-		return job_token(b->cur, t, b->field_bit);
+		return job_token(b->cur, t, b->field_bit, an_token_key(b->an));
 	if (b->ntok == b->tok_cap) {
 		size_t cap = b->tok_cap ? b->tok_cap * 2 : 4096;
 		uint32_t *a = realloc(b->tids, cap * sizeof *a);
@@ -536,8 +553,11 @@ static int spill(trawl_builder *b, trawl_error *err)
 
 static size_t fixed_bytes(const trawl_builder *b)
 {
+	/* wm, the indexing thread's, at its bound: read here by the other
+	 * thread, it is counted at most, not as it grows */
 	return b->docs.cap + b->dead.cap + b->ids.cap +
-	       b->idcap * sizeof(idslot) + b->tok_cap * 8 + 2 * DS_BLOCK;
+	       b->idcap * sizeof(idslot) + b->tok_cap * 8 + 2 * DS_BLOCK +
+	       (b->threaded ? 2 * (size_t)AN_CACHE_ENTRIES * sizeof(wmemo) : 0);
 }
 
 /* Room the memindex may fill before a spill.  The per-document tables
@@ -547,6 +567,22 @@ static size_t fixed_bytes(const trawl_builder *b)
 static size_t postings_room(const trawl_builder *b, size_t fixed)
 {
 	return fixed < b->budget / 2 ? b->budget - fixed : b->budget / 2;
+}
+
+/* Grows the indexing thread's table of term ids by stem cache slot to
+ * hold SLOT (bounded by twice the cache's entries). */
+static int wm_grow(trawl_builder *b, uint32_t slot)
+{
+	size_t cap = b->wm_cap ? b->wm_cap : 4096;
+	while (cap <= slot)
+		cap *= 2;
+	wmemo *w = realloc(b->wm, cap * sizeof *w);
+	if (!w)
+		return TRAWL_ENOMEM;
+	memset(w + b->wm_cap, 0, (cap - b->wm_cap) * sizeof *w);
+	b->wm = w;
+	b->wm_cap = cap;
+	return TRAWL_OK;
 }
 
 /* Interns a job's terms and adds it to the memindex (the indexing
@@ -566,10 +602,29 @@ static int index_job(trawl_builder *b, ijob *j, trawl_error *err)
 		const uint8_t *t = NULL;
 		if (rd_u8(&r, &len) || rd_bytes(&r, len, &t))
 			return tr_err(err, TRAWL_EINVAL, "internal: bad job");
+		/* the word's stem cache key, when this thread has seen it
+		 * since the last spill, gives the term id without a lookup */
+		uint64_t key = j->key[i];
+		wmemo *w = NULL;
+		if (key) {
+			uint32_t slot = (uint32_t)key - 1;
+			if (slot >= b->wm_cap && wm_grow(b, slot))
+				return tr_err(err, TRAWL_ENOMEM, "out of memory");
+			w = &b->wm[slot];
+			if (w->key == key && w->epoch == b->mi_epoch) {
+				b->jids[i] = w->id;
+				continue;
+			}
+		}
 		uint32_t id = mi_intern(b->mi, (const char *)t, len);
 		if (id == UINT32_MAX)
 			return tr_err(err, TRAWL_ENOMEM, "out of memory");
 		b->jids[i] = id;
+		if (w) {
+			w->key = key;
+			w->id = id;
+			w->epoch = b->mi_epoch;
+		}
 	}
 	int rc = mi_add_doc(b->mi, j->docno, b->jids, j->pos, j->ntok);
 	if (rc)
@@ -635,6 +690,7 @@ static void free_jobs(ijob *j)
 		ijob *n = j->next;
 		buf_free(&j->terms);
 		free(j->pos);
+		free(j->key);
 		free(j);
 		j = n;
 	}
@@ -1129,6 +1185,7 @@ void trawl_builder_free(trawl_builder *b)
 		close(b->lock_fd);
 	trawl_analyzer_free(b->an);
 	mi_free(b->mi);
+	free(b->wm);
 	buf_free(&b->docs);
 	buf_free(&b->dead);
 	buf_free(&b->ids);
