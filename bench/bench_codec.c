@@ -1,11 +1,12 @@
 /*
  * bench_codec.c -- measures the postings codecs on a real index: for every
  * term's docno gaps, frequencies and position gaps, the bytes taken by
- * LEB128 varints, plain frame-of-reference bit packing (FOR) and patched
- * FOR (PFor, what the index uses), and the decode speed of each, in blocks
- * of 128 values.  Prints one key=value line per result.
+ * LEB128 varints, plain frame-of-reference bit packing (FOR) and the
+ * index's own block codec (PFor or Rice, whichever is smaller, reported as
+ * pfor_*), and the decode speed of each, in blocks of 128 values.  Prints
+ * one key=value line per result.  Built by bench/run.sh:
  *
- *   build/bench/bench_codec INDEX
+ *   bench/results/tmp/bin/bench_codec INDEX
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -162,7 +163,8 @@ int main(int argc, char **argv)
 		for (; c.docno != DOC_END; pcur_next(&c)) {
 			push(&gaps, c.docno - prev - 1);
 			prev = c.docno;
-			push(&tfs, pcur_tf_body(&c));
+			/* as the index stores it: tf - 1 */
+			push(&tfs, pcur_tf_title(&c) + pcur_tf_body(&c) - 1);
 			const uint32_t *p;
 			uint32_t n;
 			pcur_positions(&c, &p, &n);
@@ -177,10 +179,10 @@ int main(int argc, char **argv)
 		}
 		pcur_close(&c);
 	}
-	printf("# bench_codec %s (reproduce: build/bench/bench_codec %s)\n",
+	printf("# bench_codec %s (reproduce: bench/results/tmp/bin/bench_codec %s)\n",
 	       argv[1], argv[1]);
 	measure("docno_gaps", &gaps);
-	measure("tf_body", &tfs);
+	measure("tf_minus_1", &tfs);
 	measure("position_gaps", &pos);
 	free(gaps.v);
 	free(tfs.v);

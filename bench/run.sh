@@ -115,6 +115,11 @@ if stale "$BIN/trawl_bench" bench/trawl_bench.c; then
 	cc -std=c11 -D_GNU_SOURCE $HFLAGS -o "$BIN/trawl_bench" bench/trawl_bench.c \
 		build/libtrawl.a $TRAWL_LDLIBS
 fi
+if stale "$BIN/bench_codec" bench/bench_codec.c; then
+	say "building bench_codec"
+	cc -std=c11 -D_GNU_SOURCE $HFLAGS -Ilib -o "$BIN/bench_codec" bench/bench_codec.c \
+		build/libtrawl.a $TRAWL_LDLIBS
+fi
 if stale "$BIN/fts5_bench" bench/fts5_bench.c; then
 	say "building fts5_bench"
 	cc -std=c11 -D_GNU_SOURCE $HFLAGS $(pkg-config --cflags sqlite3) \
