@@ -1067,15 +1067,26 @@ int qe_rc(const qeval *q)
 
 /* ---- scoring ---- */
 
-static double bm25(const qeval *q, double idf, double tft, double tfb,
-		   const docrec *r)
+/* A document's length normalisation per field, the same for every term
+ * of the query: computed once per scored document. */
+typedef struct docnorm {
+	double nt, nb;
+} docnorm;
+
+static docnorm doc_norm(const qeval *q, const docrec *r)
 {
 	const trawl_index *ix = q->ix;
-	double nt = 1.0 - BM25_B_TITLE +
-		    BM25_B_TITLE * (ix->avg_title > 0 ? r->title_len / ix->avg_title : 0);
-	double nb = 1.0 - BM25_B_BODY +
-		    BM25_B_BODY * (ix->avg_body > 0 ? r->body_len / ix->avg_body : 0);
-	double tf = BM25_W_TITLE * tft / nt + BM25_W_BODY * tfb / nb;
+	docnorm n;
+	n.nt = 1.0 - BM25_B_TITLE +
+	       BM25_B_TITLE * (ix->avg_title > 0 ? r->title_len / ix->avg_title : 0);
+	n.nb = 1.0 - BM25_B_BODY +
+	       BM25_B_BODY * (ix->avg_body > 0 ? r->body_len / ix->avg_body : 0);
+	return n;
+}
+
+static double bm25(double idf, double tft, double tfb, const docnorm *n)
+{
+	double tf = BM25_W_TITLE * tft / n->nt + BM25_W_BODY * tfb / n->nb;
 	return idf * tf * (BM25_K1 + 1) / (BM25_K1 + tf);
 }
 
@@ -1087,7 +1098,7 @@ static void tf_sum(it *t, uint32_t *a, uint32_t *b)
 	}
 }
 
-static double score(it *t, const docrec *r, buf *ex, int depth)
+static double score(it *t, const docnorm *r, buf *ex, int depth)
 {
 	int rc = TRAWL_OK;
 	double s = 0;
@@ -1095,14 +1106,14 @@ static double score(it *t, const docrec *r, buf *ex, int depth)
 	switch (t->kind) {
 	case IT_TERM:
 		tf_sum(t, &a, &b);
-		s = bm25(t->q, t->idf, a, b, r);
+		s = bm25(t->idf, a, b, r);
 		if (ex)
 			buf_printf(&rc, ex, "%*sterm \"%s\": tf title %u body %u, "
 				   "idf %.3f -> %.3f\n", depth * 2, "",
 				   t->label, a, b, t->idf, s);
 		break;
 	case IT_PREFIX:
-		s = bm25(t->q, t->idf, t->mtft[t->mi], t->mtfb[t->mi], r);
+		s = bm25(t->idf, t->mtft[t->mi], t->mtfb[t->mi], r);
 		if (ex)
 			buf_printf(&rc, ex, "%*sprefix: tf title %u body %u, idf "
 				   "%.3f -> %.3f\n", depth * 2, "",
@@ -1115,7 +1126,7 @@ static double score(it *t, const docrec *r, buf *ex, int depth)
 		} else {
 			phrase_scan(t, 1, &a, &b, NULL);
 		}
-		s = bm25(t->q, t->idf, a, b, r);
+		s = bm25(t->idf, a, b, r);
 		if (ex)
 			buf_printf(&rc, ex, "%*sphrase: occurrences title %u body "
 				   "%u, idf %.3f -> %.3f\n", depth * 2, "", a, b,
@@ -1127,7 +1138,7 @@ static double score(it *t, const docrec *r, buf *ex, int depth)
 			for (size_t i = 0; i < t->nkids; i++)
 				if (t->kids[i]->doc == t->doc)
 					tf_sum(t->kids[i], &a, &b);
-			s = bm25(t->q, t->idf, a, b, r);
+			s = bm25(t->idf, a, b, r);
 			if (ex)
 				buf_printf(&rc, ex, "%*sprefix: tf title %u body "
 					   "%u, idf %.3f -> %.3f\n", depth * 2,
@@ -1161,7 +1172,8 @@ static double score(it *t, const docrec *r, buf *ex, int depth)
 
 double qe_score(qeval *q, const docrec *r, buf *explain)
 {
-	double s = score(q->root, r, explain, 1);
+	docnorm n = doc_norm(q, r);
+	double s = score(q->root, &n, explain, 1);
 	if (explain) {
 		int rc = TRAWL_OK;
 		buf_printf(&rc, explain, "  = %.4f\n", s);
