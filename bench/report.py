@@ -62,11 +62,11 @@ def read_queries(path):
     return qs
 
 
-def read_results(work, tag):
-    """q.TAG and samples.TAG -> list of {median_us, p95_us, count, samples}."""
+def read_round(work, suffix):
+    """q.SUFFIX and samples.SUFFIX -> list of {median_us, p95_us, count, samples}."""
     res = []
-    with open(os.path.join(work, "q." + tag)) as f, \
-            open(os.path.join(work, "samples." + tag)) as s:
+    with open(os.path.join(work, "q." + suffix)) as f, \
+            open(os.path.join(work, "samples." + suffix)) as s:
         for line, sline in zip(f, s):
             med, p95, cnt = line.split()
             if med in ("n/a", "err"):
@@ -74,6 +74,26 @@ def read_results(work, tag):
             else:
                 res.append({"status": "ok", "median_us": float(med), "p95_us": float(p95),
                             "count": int(cnt), "samples": [float(x) for x in sline.split()]})
+    return res
+
+
+def read_results(work, tag):
+    """The query results of TAG: one run (q.TAG), or rounds (q.TAG.1, q.TAG.2,
+    ...) whose samples are pooled, median and p95 taken over all of them."""
+    if os.path.exists(os.path.join(work, "q." + tag)):
+        return read_round(work, tag)
+    rounds = []
+    while os.path.exists(os.path.join(work, "q.%s.%d" % (tag, len(rounds) + 1))):
+        rounds.append(read_round(work, "%s.%d" % (tag, len(rounds) + 1)))
+    res = []
+    for i, first in enumerate(rounds[0]):
+        if first["status"] != "ok" or any(r[i]["status"] != "ok" for r in rounds):
+            res.append({"status": first["status"] if first["status"] != "ok" else "err"})
+            continue
+        s = sorted(x for r in rounds for x in r[i]["samples"])
+        p95 = s[max(0, -(-95 * len(s) // 100) - 1)]
+        res.append({"status": "ok", "median_us": statistics.median(s), "p95_us": p95,
+                    "count": first["count"], "samples": s})
     return res
 
 
@@ -330,7 +350,8 @@ def main():
              "(other work on the machine makes wall times noisy: CPU seconds are steadier)"
              % (meta["cpu"], meta["cores"] or 0, o.load_start, o.load_end))
     L.append("- queries: %d in bench/queries.txt; each run = parse + top 10 by BM25 + exact count; "
-             "%d warm-up pass(es), then %d timed runs of each query" % (len(qs), o.warmup, o.reps))
+             "%d timed runs of each query in all, in %d round(s) (each engine once a round, "
+             "%d warm-up pass(es) first in each)" % (len(qs), o.reps, o.builds, o.warmup))
     L.append("")
 
     L.append("## Indexing and index size\n")

@@ -212,13 +212,25 @@ done
 "$BIN/fts5_bench" stats "$W/fts5.db" > "$W/stats.fts5"
 
 # ---- Queries ----------------------------------------------------------------
-Q="-q bench/queries.txt -r $reps -w $warmup"
-say "queries: trawl"
-"$BIN/trawl_bench" query "$W/trawl1.idx" $Q -s "$W/samples.trawl" > "$W/q.trawl" 2> "$W/qerr.trawl"
-say "queries: Xapian"
-"$BIN/xapian_bench" query "$W/xapian.db" $Q -s "$W/samples.xapian" > "$W/q.xapian" 2> "$W/qerr.xapian"
-say "queries: SQLite FTS5"
-"$BIN/fts5_bench" query "$W/fts5.db" $Q -s "$W/samples.fts5" > "$W/q.fts5" 2> "$W/qerr.fts5"
+# In rounds, like the builds: the timed runs of each query are split over
+# $builds rounds, each engine once a round (with its own warm-up), so that
+# a slow spell of the machine falls on every engine alike.  report.py
+# pools the rounds' samples (q.ENGINE.R, samples.ENGINE.R).
+qreps=$(( (reps + builds - 1) / builds ))
+Q="-q bench/queries.txt -r $qreps -w $warmup"
+rm -f "$W"/q.trawl* "$W"/q.xapian* "$W"/q.fts5* "$W"/samples.trawl* \
+	"$W"/samples.xapian* "$W"/samples.fts5*
+r=1
+while [ "$r" -le "$builds" ]; do
+	say "queries, round $r of $builds: trawl, Xapian, SQLite FTS5"
+	"$BIN/trawl_bench" query "$W/trawl1.idx" $Q -s "$W/samples.trawl.$r" \
+		> "$W/q.trawl.$r" 2> "$W/qerr.trawl"
+	"$BIN/xapian_bench" query "$W/xapian.db" $Q -s "$W/samples.xapian.$r" \
+		> "$W/q.xapian.$r" 2> "$W/qerr.xapian"
+	"$BIN/fts5_bench" query "$W/fts5.db" $Q -s "$W/samples.fts5.$r" \
+		> "$W/q.fts5.$r" 2> "$W/qerr.fts5"
+	r=$((r + 1))
+done
 
 # ---- Scaling: trawl on 1/4, 1/2 and all of the largest collection ---------
 # (all = the 1-thread run above when the input is one collection)
@@ -236,7 +248,7 @@ load_end=$(cut -d' ' -f1-3 /proc/loadavg)
 dirty=""
 [ -n "$(git status --porcelain -- lib include indexer query 2>/dev/null)" ] && dirty=" (with uncommitted changes in lib/ include/ indexer/ query/)"
 python3 bench/report.py --work "$W" --name "$name" --queries bench/queries.txt \
-	--out bench/results --command "$repro" --threads "$threads" --reps "$reps" \
+	--out bench/results --command "$repro" --threads "$threads" --reps "$((qreps * builds))" \
 	--builds "$builds" \
 	--warmup "$warmup" --corpora "$(echo $corpora)" \
 	--commit "$(git rev-parse --short HEAD 2>/dev/null || echo unknown)$dirty" \
