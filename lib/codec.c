@@ -489,37 +489,59 @@ static int rice_skip(rd *r, size_t n, unsigned k)
 	return TRAWL_ECORRUPT;
 }
 
-int pc_decode(rd *r, uint32_t *out, size_t n)
+/* A block's header, read by both decode and skip. */
+typedef struct block_head {
+	int rice;
+	unsigned w;          /* PFor width or Rice parameter */
+	unsigned nexc;       /* PFor exceptions */
+	int has_len;         /* Rice with its unary length */
+	uint32_t ulen;
+	const uint8_t *packed; /* the packed low parts, ceil(n*w/8) bytes */
+} block_head;
+
+/* Reads the header and steps over the packed low parts; r is then at the
+ * exceptions (PFor) or the unary part (Rice). */
+static int read_head(rd *r, size_t n, block_head *b)
 {
 	uint8_t h, nexc = 0;
-	const uint8_t *packed;
 	if (n == 0 || n > PC_BLOCK || rd_u8(r, &h))
 		return TRAWL_ECORRUPT;
-	if (h >= PC_RICE) {
-		unsigned k = h & 31;
-		uint32_t ulen = 0;
+	b->rice = h >= PC_RICE;
+	b->has_len = h >= PC_RICE_LEN;
+	b->ulen = 0;
+	if (b->rice) {
+		b->w = h & 31;
 		if (h >= PC_RICE_LEN + 32 ||
-		    (h >= PC_RICE_LEN && rd_varint32(r, &ulen)) ||
-		    rd_bytes(r, (n * k + 7) / 8, &packed))
+		    (b->has_len && rd_varint32(r, &b->ulen)))
 			return TRAWL_ECORRUPT;
-		pc_unpack(out, packed, n, k);
+	} else {
+		b->w = h >= PC_NOEXC ? h - PC_NOEXC : h;
+		if (h < PC_NOEXC && rd_u8(r, &nexc))
+			return TRAWL_ECORRUPT;
+	}
+	b->nexc = nexc;
+	if (b->w > 32 || rd_bytes(r, (n * b->w + 7) / 8, &b->packed))
+		return TRAWL_ECORRUPT;
+	return TRAWL_OK;
+}
+
+int pc_decode(rd *r, uint32_t *out, size_t n)
+{
+	block_head b;
+	if (read_head(r, n, &b))
+		return TRAWL_ECORRUPT;
+	pc_unpack(out, b.packed, n, b.w);
+	if (b.rice) {
 		const uint8_t *unary = r->p;
-		if (rice_quotients(r, out, n, k))
+		if (rice_quotients(r, out, n, b.w))
 			return TRAWL_ECORRUPT;
 		/* the stated length must be the real one */
-		if (h >= PC_RICE_LEN && (size_t)(r->p - unary) != ulen)
+		if (b.has_len && (size_t)(r->p - unary) != b.ulen)
 			return TRAWL_ECORRUPT;
 		return TRAWL_OK;
 	}
-	unsigned w = h;
-	if (h >= PC_NOEXC)
-		w = h - PC_NOEXC;
-	else if (rd_u8(r, &nexc))
-		return TRAWL_ECORRUPT;
-	if (w > 32 || rd_bytes(r, (n * w + 7) / 8, &packed))
-		return TRAWL_ECORRUPT;
-	pc_unpack(out, packed, n, w);
-	for (unsigned e = 0; e < nexc; e++) {
+	unsigned w = b.w;
+	for (unsigned e = 0; e < b.nexc; e++) {
 		uint8_t idx;
 		uint32_t high;
 		if (rd_u8(r, &idx) || idx >= n || rd_varint32(r, &high))
@@ -533,30 +555,15 @@ int pc_decode(rd *r, uint32_t *out, size_t n)
 
 int pc_skip(rd *r, size_t n)
 {
-	uint8_t h, nexc = 0;
-	const uint8_t *packed;
-	if (n == 0 || n > PC_BLOCK || rd_u8(r, &h))
+	block_head b;
+	const uint8_t *skipped;
+	if (read_head(r, n, &b))
 		return TRAWL_ECORRUPT;
-	if (h >= PC_RICE) {
-		unsigned k = h & 31;
-		uint32_t ulen = 0;
-		if (h >= PC_RICE_LEN + 32 ||
-		    (h >= PC_RICE_LEN && rd_varint32(r, &ulen)) ||
-		    rd_bytes(r, (n * k + 7) / 8, &packed))
-			return TRAWL_ECORRUPT;
-		if (h < PC_RICE_LEN)
-			return rice_skip(r, n, k);
-		/* the length is trusted here; decoding checks it */
-		return rd_bytes(r, ulen, &packed);
-	}
-	unsigned w = h;
-	if (h >= PC_NOEXC)
-		w = h - PC_NOEXC;
-	else if (rd_u8(r, &nexc))
-		return TRAWL_ECORRUPT;
-	if (w > 32 || rd_bytes(r, (n * w + 7) / 8, &packed))
-		return TRAWL_ECORRUPT;
-	for (unsigned e = 0; e < nexc; e++) {
+	if (b.rice && !b.has_len)
+		return rice_skip(r, n, b.w);
+	if (b.rice) /* the length is trusted here; decoding checks it */
+		return rd_bytes(r, b.ulen, &skipped);
+	for (unsigned e = 0; e < b.nexc; e++) {
 		uint8_t idx;
 		uint32_t high;
 		if (rd_u8(r, &idx) || rd_varint32(r, &high))

@@ -126,6 +126,21 @@ static void check_decodes(const buf *bp, const uint32_t *v, size_t n)
 	free(enc);
 }
 
+/* Every proper prefix of the encoded block B (of N values) is refused by
+ * both decode and skip. */
+static void expect_every_cut_corrupt(const buf *b, size_t n)
+{
+	for (size_t cut = 0; cut < b->n; cut++) {
+		uint8_t *e = exact_copy(b->p, cut);
+		uint32_t out[PC_BLOCK];
+		rd r = { e, e + cut };
+		assert_int_equal(pc_decode(&r, out, n), TRAWL_ECORRUPT);
+		rd s = { e, e + cut };
+		assert_int_equal(pc_skip(&s, n), TRAWL_ECORRUPT);
+		free(e);
+	}
+}
+
 static void put_varint(uint8_t *out, size_t *len, uint64_t v)
 {
 	int rc = TRAWL_OK;
@@ -589,15 +604,7 @@ static void test_rice_truncated_is_corrupt(void **state)
 			encode_skippable(&b, v, n);
 		else
 			encode(&b, v, n);
-		for (size_t cut = 0; cut < b.n; cut++) {
-			uint8_t *e = exact_copy(b.p, cut);
-			uint32_t out[PC_BLOCK];
-			rd r = { e, e + cut };
-			assert_int_equal(pc_decode(&r, out, n), TRAWL_ECORRUPT);
-			rd s = { e, e + cut };
-			assert_int_equal(pc_skip(&s, n), TRAWL_ECORRUPT);
-			free(e);
-		}
+		expect_every_cut_corrupt(&b, n);
 		buf_free(&b);
 	}
 }
@@ -639,15 +646,7 @@ static void test_pfor_truncated_block_is_corrupt(void **state)
 		buf b;
 		buf_init(&b);
 		encode(&b, v, n);
-		for (size_t cut = 0; cut < b.n; cut++) {
-			uint8_t *e = exact_copy(b.p, cut);
-			uint32_t out[PC_BLOCK];
-			rd r = { e, e + cut };
-			assert_int_equal(pc_decode(&r, out, n), TRAWL_ECORRUPT);
-			rd s = { e, e + cut };
-			assert_int_equal(pc_skip(&s, n), TRAWL_ECORRUPT);
-			free(e);
-		}
+		expect_every_cut_corrupt(&b, n);
 		buf_free(&b);
 	}
 }
