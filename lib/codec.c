@@ -347,34 +347,6 @@ void pc_encode_skippable(int *rc, buf *b, const uint32_t *v, size_t n)
 	encode(rc, b, v, n, 1);
 }
 
-/* Up to 8 bytes from p (fewer when END is nearer), little-endian. */
-static inline uint64_t load_word(const uint8_t *p, const uint8_t *end,
-				 size_t *got)
-{
-	uint64_t w = 0;
-	if (end - p >= 8) {
-		memcpy(&w, p, 8);
-		*got = 8;
-	} else {
-		*got = (size_t)(end - p);
-		for (size_t i = 0; i < *got; i++)
-			w |= (uint64_t)p[i] << 8 * i;
-		return w;
-	}
-	return le64toh(w);
-}
-
-/* Ends a Rice block at the byte of W holding its last one (bit z, already
- * cleared from W): the bits after it in that byte must be zero. */
-static int rice_end(rd *r, const uint8_t *p, uint64_t w, unsigned z)
-{
-	unsigned bytes = z / 8 + 1;
-	if (w & (bytes < 8 ? ((uint64_t)1 << 8 * bytes) - 1 : UINT64_MAX))
-		return TRAWL_ECORRUPT;
-	r->p = p + bytes;
-	return TRAWL_OK;
-}
-
 /* Eight quotients (bytes of e) into st[0..8), unconditionally: the caller
  * advances by the number of real ones. */
 static inline void expand8(uint32_t *st, uint64_t e)
@@ -439,54 +411,6 @@ static int rice_quotients(rd *r, uint32_t *out, size_t n, unsigned k)
 		return TRAWL_ECORRUPT;
 	r->p = p;
 	return TRAWL_OK;
-}
-
-static inline unsigned popcount64(uint64_t w)
-{
-	/* SWAR: the baseline x86-64 has no popcnt instruction */
-	w -= (w >> 1) & 0x5555555555555555ull;
-	w = (w & 0x3333333333333333ull) + ((w >> 2) & 0x3333333333333333ull);
-	w = (w + (w >> 4)) & 0x0f0f0f0f0f0f0f0full;
-	return (unsigned)((w * 0x0101010101010101ull) >> 56);
-}
-
-/* Skips the unary part of a Rice block: counts ones a word at a time up
- * to the word holding the n-th, with the checks decoding makes. */
-static int rice_skip(rd *r, size_t n, unsigned k)
-{
-	const uint8_t *p = r->p;
-	uint64_t q = 0, qmax = (uint64_t)1 << (32 - k);
-	size_t left = n;
-	while (p < r->end) {
-		size_t got;
-		uint64_t w = load_word(p, r->end, &got);
-		size_t ones = popcount64(w);
-		if (ones < left) {
-			/* zeros before the first one extend the carried quotient;
-			 * zeros after the last one start the next */
-			if (w) {
-				if (q + (unsigned)__builtin_ctzll(w) >= qmax)
-					return TRAWL_ECORRUPT;
-				q = (unsigned)__builtin_clzll(w) - (64 - 8 * got);
-			} else {
-				q += 8 * got;
-			}
-			if (q >= qmax)
-				return TRAWL_ECORRUPT;
-			left -= ones;
-			p += got;
-			continue;
-		}
-		/* the last one: clear the ones before it */
-		for (size_t j = 1; j < left; j++)
-			w &= w - 1;
-		unsigned z = (unsigned)__builtin_ctzll(w);
-		if (left == 1 && q + z >= qmax)
-			return TRAWL_ECORRUPT;
-		w &= w - 1;
-		return rice_end(r, p, w, z);
-	}
-	return TRAWL_ECORRUPT;
 }
 
 /* A block's header, read by both decode and skip. */
@@ -559,8 +483,12 @@ int pc_skip(rd *r, size_t n)
 	const uint8_t *skipped;
 	if (read_head(r, n, &b))
 		return TRAWL_ECORRUPT;
-	if (b.rice && !b.has_len)
-		return rice_skip(r, n, b.w);
+	if (b.rice && !b.has_len) {
+		/* without a stated length the ones must be counted: decode
+		 * them (such blocks are decoded whole in practice) */
+		uint32_t scratch[PC_BLOCK] = { 0 };
+		return rice_quotients(r, scratch, n, b.w);
+	}
 	if (b.rice) /* the length is trusted here; decoding checks it */
 		return rd_bytes(r, b.ulen, &skipped);
 	for (unsigned e = 0; e < b.nexc; e++) {

@@ -101,7 +101,9 @@ void pc_encode_skippable(int *rc, buf *b, const uint32_t *v, size_t n);
  * past 32 bits, set bits after the last quotient). */
 int pc_decode(rd *r, uint32_t *out, size_t n);
 
-/* Skips a block of n values without decoding it. */
+/* Skips a block of n values without decoding it, but for a plain Rice
+ * block, whose ones are counted by decoding (pc_encode_skippable writes
+ * the form that states its length). */
 int pc_skip(rd *r, size_t n);
 
 /* Bytes pc_encode would write for v[0..n) (for measurement). */

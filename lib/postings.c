@@ -244,7 +244,7 @@ void pcur_close(pcursor *c)
 	c->grp_done = NULL;
 }
 
-uint32_t pcur_seek(pcursor *c, uint32_t target)
+uint32_t pcur_seek_slow(pcursor *c, uint32_t target)
 {
 	if (c->docno == DOC_END || c->rc)
 		return DOC_END;

@@ -100,9 +100,25 @@ typedef struct pcursor {
 int pcur_open(pcursor *c, cfile *postf, cfile *posf, const dterm *t,
 	      trawl_error *err);
 void pcur_close(pcursor *c);
+/* pcur_seek() past the decoded block, at the end or after an error. */
+uint32_t pcur_seek_slow(pcursor *c, uint32_t target);
 /* Moves to the first document >= target (target > current); returns the
- * docno, DOC_END at the end or on error (c->rc says which). */
-uint32_t pcur_seek(pcursor *c, uint32_t target);
+ * docno, DOC_END at the end or on error (c->rc says which).  Inline for
+ * the common case, a target inside the decoded block (an error leaves
+ * docno at DOC_END, so it always takes the slow path). */
+static inline uint32_t pcur_seek(pcursor *c, uint32_t target)
+{
+	if (c->docno != DOC_END && target > c->docno &&
+	    target <= c->docs[c->n - 1]) {
+		uint32_t i = c->i;
+		while (c->docs[i] < target)
+			i++;
+		c->i = i;
+		c->docno = c->docs[i];
+		return c->docno;
+	}
+	return pcur_seek_slow(c, target);
+}
 static inline uint32_t pcur_next(pcursor *c)
 {
 	return pcur_seek(c, c->docno + 1);

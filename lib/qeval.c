@@ -355,23 +355,21 @@ fail:
 }
 
 /* seek() for any iterator, with the common case inline: a term over both
- * fields whose target lies in the block already decoded (a conjunction
- * visits most documents of its operands this way). */
+ * fields goes straight to its cursor (no field check: every posting has a
+ * tf of at least 1), whose seek inside the decoded block is inline too.
+ * A conjunction visits most documents of its operands this way. */
 static inline uint32_t seek_fast(it *t, uint32_t target)
 {
 	if (t->started && t->doc >= target)
 		return t->doc;
-	pcursor *c = &t->cur;
 	if (t->kind == IT_TERM && t->fields == TR_FIELD_ANY && t->started &&
-	    c->docno != DOC_END && target <= c->docs[c->n - 1]) {
-		uint32_t i = c->i;
-		while (c->docs[i] < target)
-			i++;
-		c->i = i;
-		c->docno = c->docs[i];
-		t->sp_valid = 0;
-		t->doc = c->docno;
-		return t->doc;
+	    !t->q->rc) {
+		uint32_t d = pcur_seek(&t->cur, target);
+		if (t->cur.rc && !t->q->rc)
+			t->q->rc = t->cur.rc;
+		t->sp_valid = 0; /* d > the old doc: target is */
+		t->doc = d;
+		return d;
 	}
 	return seek(t, target);
 }
