@@ -37,8 +37,10 @@ typedef struct mterm {
 	uint32_t last_doc;  /* last document seen, for slots */
 	uint32_t prev_doc;  /* last document written, for gaps */
 	uint32_t slot;
+	uint32_t room;      /* free bytes at wp, in the tail slice */
 	uint64_t nbytes;
 	slice *head, *tail;
+	uint8_t *wp;        /* next byte to write in the tail slice */
 } mterm;
 
 typedef struct page {
@@ -217,11 +219,11 @@ uint32_t mi_intern(memindex *m, const char *term, size_t len)
 	return (uint32_t)m->nterms - 1;
 }
 
-static int append(memindex *m, mterm *t, const uint8_t *p, size_t n)
+/* append() past the tail slice: fills it, then chains new ones. */
+static int append_slow(memindex *m, mterm *t, const uint8_t *p, size_t n)
 {
-	t->nbytes += n;
 	while (n) {
-		if (!t->tail || t->tail->used == t->tail->cap) {
+		if (!t->room) {
 			uint32_t cap = t->tail ? t->tail->cap * 2 : SLICE_MIN;
 			if (cap > SLICE_MAX)
 				cap = SLICE_MAX;
@@ -231,20 +233,42 @@ static int append(memindex *m, mterm *t, const uint8_t *p, size_t n)
 			s->next = NULL;
 			s->cap = cap;
 			s->used = 0;
-			if (t->tail)
+			if (t->tail) {
+				t->tail->used = t->tail->cap;
 				t->tail->next = s;
-			else
+			} else {
 				t->head = s;
+			}
 			t->tail = s;
+			t->wp = s->data;
+			t->room = cap;
 		}
-		size_t k = t->tail->cap - t->tail->used;
-		if (k > n)
-			k = n;
-		memcpy(t->tail->data + t->tail->used, p, k);
-		t->tail->used += (uint32_t)k;
+		size_t k = t->room < n ? t->room : n;
+		memcpy(t->wp, p, k);
+		t->wp += k;
+		t->room -= (uint32_t)k;
 		p += k;
 		n -= k;
 	}
+	return TRAWL_OK;
+}
+
+/* Appends N bytes to T's chain.  The write position and room live in the
+ * term, so the common case never loads the slice: its line is only
+ * stored to, which does not stall on a cache miss.  P must be readable
+ * for 16 bytes. */
+static inline int append(memindex *m, mterm *t, const uint8_t *p, size_t n)
+{
+	t->nbytes += n;
+	if (n <= 16 && t->room >= 16) {
+		memcpy(t->wp, p, 16); /* the bytes past n are overwritten later */
+	} else if (n <= t->room) {
+		memcpy(t->wp, p, n);
+	} else {
+		return append_slow(m, t, p, n);
+	}
+	t->wp += n;
+	t->room -= (uint32_t)n;
 	return TRAWL_OK;
 }
 
@@ -321,7 +345,7 @@ int mi_add_doc(memindex *m, uint32_t docno, const uint32_t *ids,
 		mterm *t = &m->terms[m->slot_term[s]];
 		uint32_t cnt = m->slot_count[s];
 		const uint32_t *p = m->scatter + m->slot_start[s] - cnt;
-		size_t need = 15 + (size_t)cnt * 5;
+		size_t need = 16 + (size_t)cnt * 5; /* append() reads 16 */
 		if (need > m->enc_cap) {
 			size_t cap = m->enc_cap ? m->enc_cap : 1024;
 			while (cap < need)
@@ -415,6 +439,8 @@ int mi_spill(memindex *m, const char *path, char *mid, size_t *mid_len,
 		fwrite(t->str, 1, t->len, f);
 		fput_varint(f, t->df);
 		fput_varint(f, t->nbytes);
+		if (t->tail)
+			t->tail->used = t->tail->cap - t->room;
 		for (slice *s = t->head; s; s = s->next)
 			fwrite(s->data, 1, s->used, f);
 	}
