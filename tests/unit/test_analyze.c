@@ -939,6 +939,46 @@ static void test_cache_clear_keeps_results(void **state)
 	free(s);
 }
 
+/* The cache keeps a token's first 12 bytes in its slot and the rest in
+ * its arena: words that differ only in their last byte, at every length
+ * from 1 to 20 bytes, are told apart (cached = uncached), and a second
+ * pass over them is all hits. */
+static void test_cache_tells_near_words_apart(void **state)
+{
+	static const char base[] = "internationalisers";
+	trawl_analyzer *a, *none;
+	struct toks x, y;
+	an_stats st;
+	char s[2048];
+	size_t len = 0, words = 0;
+
+	(void)state;
+	for (size_t n = 1; n <= 20; n++)
+		for (const char *last = "sxz"; *last; last++) {
+			for (size_t i = 0; i + 1 < n; i++)
+				s[len++] = base[i % (sizeof base - 1)];
+			s[len++] = *last;
+			s[len++] = ' ';
+			words++;
+		}
+	assert_int_equal(trawl_analyzer_new("english", &a, NULL), TRAWL_OK);
+	assert_int_equal(trawl_analyzer_new("english", &none, NULL), TRAWL_OK);
+	an_set_cache_limit(none, 0);
+	for (int pass = 0; pass < 2; pass++) {
+		analyze_into(a, s, len, &x);
+		analyze_into(none, s, len, &y);
+		assert_int_equal(x.n, words);
+		assert_true(toks_equal(&x, &y));
+		toks_free(&x);
+		toks_free(&y);
+	}
+	an_get_stats(a, &st);
+	assert_int_equal(st.misses, words);
+	assert_int_equal(st.hits, words);
+	trawl_analyzer_free(a);
+	trawl_analyzer_free(none);
+}
+
 /* The default cache grows through its sizes, fills, clears and fills
  * again with what came after the clear. */
 static void test_default_cache_fills_and_clears(void **state)
@@ -1046,6 +1086,7 @@ int main(void)
 		cmocka_unit_test(test_stemmer_aliases_accepted),
 		cmocka_unit_test(test_token_memo_follows_the_word),
 		cmocka_unit_test(test_cache_clear_keeps_results),
+		cmocka_unit_test(test_cache_tells_near_words_apart),
 		cmocka_unit_test(test_default_cache_fills_and_clears),
 		cmocka_unit_test(test_fast_path_matches_unicode_path),
 	};
