@@ -211,7 +211,7 @@ int builder_create(const char *dir, const trawl_build_opts *o,
 	int rc = trawl_analyzer_new(b->language, &b->an, err);
 	if (rc)
 		goto fail;
-	if ((rc = mi_new(&b->mi))) {
+	if ((rc = mi_new(&b->mi, b->budget))) {
 		tr_err(err, rc, "out of memory");
 		goto fail;
 	}

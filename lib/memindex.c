@@ -2,8 +2,9 @@
  * memindex.c -- in-memory postings accumulator (see memindex.h).
  *
  * Each term's postings grow as a chain of slices (16 bytes, doubling to
- * 8 KiB) carved from 1 MiB pages, so a million rare terms cost no
- * per-term malloc and a common term does not copy as it grows.
+ * 8 KiB) carved from 2 MiB pages (1 MiB under a small budget), so a
+ * million rare terms cost no per-term malloc and a common term does not
+ * copy as it grows.
  * A document's tokens are grouped by term with a counting sort over
  * per-document slots: O(tokens), no comparison sort.
  */
@@ -11,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "error.h"
@@ -18,7 +20,11 @@
 #include "memindex.h"
 #include "postings.h"
 
-#define PAGE (1u << 20)
+/* The arena's unit, aligned, header included: 2 MiB, one transparent
+ * huge page (see page_map), but 1 MiB under a small budget, where a few
+ * pages must fit. */
+#define PAGE_HUGE ((size_t)1 << 21)
+#define PAGE_SMALL ((size_t)1 << 20)
 #define SLICE_MIN 16
 #define SLICE_MAX 8192
 #define TABLE_MIN ((size_t)1 << 16)
@@ -45,13 +51,14 @@ typedef struct mterm {
 
 typedef struct page {
 	struct page *next;
-	size_t used;
+	size_t used, cap;  /* of data */
 	uint8_t data[];
 } page;
 
 struct memindex {
 	page *pages;
 	size_t npages;
+	size_t page;     /* PAGE_HUGE or PAGE_SMALL */
 	mterm *terms;
 	size_t nterms, terms_cap;
 	uint64_t *table; /* hash << 32 | (term index + 1); 0 = empty: the
@@ -68,29 +75,59 @@ struct memindex {
 };
 
 
+/* A page of at least N bytes of data, mapped on its own (so a spill
+ * gives it back to the system at once) and aligned to PAGE.  Slices are
+ * written all over the arena, a posting at a time: on 4 KiB pages most
+ * of those writes would also miss the TLB, so the pages are advised to
+ * be huge where the system allows it. */
+static page *page_map(size_t n, size_t unit)
+{
+	size_t len = (sizeof(page) + n + unit - 1) & ~(unit - 1);
+	uint8_t *p = mmap(NULL, len + unit, PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+	uint8_t *a = (uint8_t *)(((uintptr_t)p + unit - 1) & ~(uintptr_t)(unit - 1));
+	if (a > p)
+		munmap(p, (size_t)(a - p));
+	munmap(a + len, (size_t)(p + unit - a));
+#ifdef MADV_HUGEPAGE
+	madvise(a, len, MADV_HUGEPAGE); /* advice: failure is harmless */
+#endif
+	page *pg = (page *)a;
+	pg->next = NULL;
+	pg->used = 0;
+	pg->cap = len - sizeof(page);
+	return pg;
+}
+
+static void page_unmap(page *pg)
+{
+	munmap(pg, pg->cap + sizeof(page));
+}
+
 static void *arena_alloc(memindex *m, size_t n)
 {
 	n = (n + 7) & ~(size_t)7;
-	if (!m->pages || m->pages->used + n > PAGE) {
-		size_t sz = n > PAGE ? n : PAGE;
-		page *p = malloc(sizeof *p + sz);
+	if (!m->pages || m->pages->used + n > m->pages->cap) {
+		page *p = page_map(n, m->page);
 		if (!p)
 			return NULL;
 		p->next = m->pages;
-		p->used = 0;
 		m->pages = p;
-		m->npages += (sz + PAGE - 1) / PAGE;
+		m->npages += (p->cap + sizeof(page)) / m->page;
 	}
 	void *r = m->pages->data + m->pages->used;
 	m->pages->used += n;
 	return r;
 }
 
-int mi_new(memindex **out)
+int mi_new(memindex **out, size_t budget)
 {
 	memindex *m = calloc(1, sizeof *m);
 	if (!m)
 		return TRAWL_ENOMEM;
+	m->page = budget >= 32 * PAGE_HUGE ? PAGE_HUGE : PAGE_SMALL;
 	m->table_cap = TABLE_MIN;
 	m->table = calloc(m->table_cap, sizeof *m->table);
 	if (!m->table) {
@@ -105,7 +142,7 @@ static void reset(memindex *m)
 {
 	while (m->pages) {
 		page *n = m->pages->next;
-		free(m->pages);
+		page_unmap(m->pages);
 		m->pages = n;
 	}
 	m->npages = 0;
@@ -147,7 +184,7 @@ void mi_free(memindex *m)
 
 size_t mi_bytes(const memindex *m)
 {
-	return m->npages * PAGE + m->terms_cap * sizeof(mterm) +
+	return m->npages * m->page + m->terms_cap * sizeof(mterm) +
 	       m->table_cap * sizeof *m->table +
 	       (m->slots_cap * 3 + m->scatter_cap + m->tok_cap) *
 		       sizeof(uint32_t) + m->enc_cap;

@@ -20,7 +20,8 @@
 
 typedef struct memindex memindex;
 
-int mi_new(memindex **out);
+/* BUDGET: about the bytes the caller lets it grow to (sizes its pages). */
+int mi_new(memindex **out, size_t budget);
 void mi_free(memindex *m);
 
 /* The id of TERM (len <= 255), adding it if new; UINT32_MAX on ENOMEM. */
