@@ -29,6 +29,7 @@
 #include "buf.h"
 #include "error.h"
 #include "hash.h"
+#include "hugealloc.h"
 #include "tlimits.h"
 
 /* Code points one character normalises to: U+FDFA gives 18, nothing gives
@@ -295,7 +296,7 @@ static int cache_grow(trawl_analyzer *a)
 	uint32_t oldn = a->nslots;
 
 	/* line-aligned, so no slot straddles two lines */
-	nw = aligned_alloc(64, (size_t)ns * sizeof *nw);
+	nw = tr_alloc_table((size_t)ns * sizeof *nw);
 	if (!nw)
 		return -1;
 	memset(nw, 0, (size_t)ns * sizeof *nw);

@@ -17,6 +17,7 @@
 
 #include "error.h"
 #include "hash.h"
+#include "hugealloc.h"
 #include "memindex.h"
 #include "postings.h"
 
@@ -232,9 +233,12 @@ uint32_t mi_intern(memindex *m, const char *term, size_t len)
 	}
 	if (m->nterms == m->terms_cap) {
 		size_t cap = m->terms_cap ? m->terms_cap * 2 : 4096;
-		mterm *t = realloc(m->terms, cap * sizeof *t);
+		mterm *t = tr_alloc_table(cap * sizeof *t);
 		if (!t)
 			return UINT32_MAX;
+		if (m->nterms)
+			memcpy(t, m->terms, m->nterms * sizeof *t);
+		free(m->terms);
 		m->terms = t;
 		m->terms_cap = cap;
 	}
