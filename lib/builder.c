@@ -411,6 +411,7 @@ typedef struct ijob {
 } ijob;
 
 #define IQUEUE 256 /* jobs waiting for the indexing thread */
+#define IWAKE 32   /* jobs queued before the thread is woken */
 
 static int job_token(ijob *j, const trawl_token *t, uint32_t field_bit,
 		     uint64_t key)
@@ -726,7 +727,10 @@ static void put_job(trawl_builder *b, ijob *j)
 		b->ihead = j;
 	b->itail = j;
 	b->iqueued++;
-	pthread_cond_broadcast(&b->icv);
+	/* The indexing thread, faster than the analysis, would otherwise
+	 * sleep and be woken once a document: wake it for a batch. */
+	if (b->iqueued >= IWAKE)
+		pthread_cond_broadcast(&b->icv);
 	pthread_mutex_unlock(&b->imu);
 }
 
