@@ -557,7 +557,8 @@ static size_t fixed_bytes(const trawl_builder *b)
 	/* wm, the indexing thread's, at its bound: read here by the other
 	 * thread, it is counted at most, not as it grows */
 	return b->docs.cap + b->dead.cap + b->ids.cap +
-	       b->idcap * sizeof(idslot) + b->tok_cap * 8 + 2 * DS_BLOCK +
+	       b->idcap * sizeof(idslot) + b->tok_cap * 8 +
+	       (b->ds.threaded ? DS_QUEUE + 2 : 2) * (size_t)DS_BLOCK +
 	       (b->threaded ? 2 * (size_t)AN_CACHE_ENTRIES * sizeof(wmemo) : 0);
 }
 

@@ -79,7 +79,9 @@ typedef struct ds_writer {
 	int wrc;               /* the worker's sticky error */
 } ds_writer;
 
-#define DS_QUEUE 4
+/* 2 MiB of blocks: enough to ride out the worker's pauses (training a
+ * dictionary, losing its core for a while) without stopping the builder */
+#define DS_QUEUE 16
 
 /* THREADED: compress in a background thread (returns ENOMEM or EIO if it
  * cannot start one, and the writer then works inline). */
