@@ -41,8 +41,8 @@
 #define CACHE_SLOTS_MIN 1024u
 #define CACHE_ARENA_MIN 16384u
 /* Tokens and stems of up to 64 bytes average far less; a cache that fills
- * its arena first is cleared like one that runs out of entries. */
-#define CACHE_ARENA_MAX (8u << 20)
+ * its arena (AN_CACHE_ARENA_MAX) first is cleared like one that runs out
+ * of entries. */
 
 /* Normalisations remembered per analyser: text in one script repeats a
  * small alphabet, and without the memo utf8proc's lookups take about
@@ -340,7 +340,7 @@ static const char *cache_put(trawl_analyzer *a, uint32_t h,
 	if (a->arena_cap - a->arena_n < need) {
 		size_t cap = a->arena_cap ? a->arena_cap * 2 : CACHE_ARENA_MIN;
 		uint8_t *p = NULL;
-		if (cap <= CACHE_ARENA_MAX)
+		if (cap <= AN_CACHE_ARENA_MAX)
 			p = realloc(a->arena, cap);
 		if (p) {
 			a->arena = p;

@@ -12,6 +12,9 @@
 
 /* Stem cache entries kept before the cache is cleared (the default). */
 #define AN_CACHE_ENTRIES 65536u
+/* Bytes of tokens and stems the cache keeps at most before it is cleared:
+ * a bound on what a caller keeps per entry, too. */
+#define AN_CACHE_ARENA_MAX (8u << 20)
 
 typedef struct an_stats {
 	uint64_t hits;   /* tokens whose stem came from the cache */

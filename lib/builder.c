@@ -40,11 +40,13 @@ typedef struct idslot {
 	uint64_t off; /* into ids arena: varint len | bytes */
 } idslot;
 
-/* A term id the indexing thread derived from a stem cache entry, valid
- * while both the entry (key) and the memindex (epoch) last. */
+/* The indexing thread's copy of a stem cache entry (key): its term's
+ * bytes (in wstr) and id, the id valid while the memindex (epoch) lasts. */
 typedef struct wmemo {
 	uint64_t key;
 	uint32_t id, epoch;
+	uint32_t off;   /* of the term in wstr */
+	uint32_t len;
 } wmemo;
 
 struct trawl_builder {
@@ -60,9 +62,11 @@ struct trawl_builder {
 	memindex *mi;
 	uint32_t mi_epoch; /* changes when a spill empties mi: its term ids
 			      are kept in the stem cache (an_token_memo) */
-	wmemo *wm;      /* the indexing thread's term ids by stem cache
-			   slot (an_token_key) */
+	wmemo *wm;      /* the indexing thread's terms by stem cache slot
+			   (an_token_key) */
 	size_t wm_cap;
+	buf wstr;       /* their bytes, for the cache generation wgen */
+	uint32_t wgen;
 	cfw store_w;
 	ds_writer ds;
 	buf docs;       /* 16-byte records */
@@ -204,6 +208,7 @@ int builder_create(const char *dir, const trawl_build_opts *o,
 	snprintf(b->language, sizeof b->language, "%s",
 		 o->language ? o->language : "english");
 	buf_init(&b->docs);
+	buf_init(&b->wstr);
 	buf_init(&b->dead);
 	buf_init(&b->ids);
 	b->store_w.fd = -1;
@@ -399,22 +404,29 @@ static int id_put(trawl_builder *b, const char *id, size_t n, uint32_t docno,
 	return TRAWL_OK;
 }
 
-/* One analysed document on its way to the indexing thread. */
+/* One analysed document on its way to the indexing thread.  A term's
+ * bytes travel once per stem cache entry: the thread keeps them by key,
+ * so later tokens of the entry send the key alone. */
 typedef struct ijob {
 	struct ijob *next;
 	uint32_t docno;
 	size_t ntok;
-	buf terms;      /* per token: u8 length | bytes */
+	buf terms;      /* per token with KEY_BYTES: u8 length | bytes */
 	uint32_t *pos;  /* per token: position | field bit */
-	uint64_t *key;  /* per token: an_token_key(), 0 for none */
+	uint64_t *key;  /* per token: an_token_key() (0 for none), with
+			   KEY_BYTES when the term's bytes follow */
 	size_t pos_cap;
 } ijob;
+
+#define KEY_BYTES ((uint64_t)1 << 63)
 
 #define IQUEUE 256 /* jobs waiting for the indexing thread */
 #define IWAKE 32   /* jobs queued before the thread is woken */
 
+/* Adds a token to J: its cache KEY, and the term's bytes unless SENT (the
+ * stem cache entry's memo, or NULL) says this key already took them. */
 static int job_token(ijob *j, const trawl_token *t, uint32_t field_bit,
-		     uint64_t key)
+		     uint64_t key, uint32_t *sent)
 {
 	int rc = TRAWL_OK;
 	size_t len = t->term_len > DICT_TERM_MAX ? DICT_TERM_MAX : t->term_len;
@@ -430,10 +442,18 @@ static int job_token(ijob *j, const trawl_token *t, uint32_t field_bit,
 		j->key = k;
 		j->pos_cap = cap;
 	}
-	buf_putc(&rc, &j->terms, (uint8_t)len);
-	buf_put(&rc, &j->terms, t->term, len);
-	if (rc)
-		return rc;
+	/* sent holds the generation + 1 whose key took the bytes: a rehash
+	 * keeps the memo but makes new keys */
+	uint32_t mark = (uint32_t)(key >> 32) + 1;
+	if (!key || !sent || *sent != mark) {
+		buf_putc(&rc, &j->terms, (uint8_t)len);
+		buf_put(&rc, &j->terms, t->term, len);
+		if (rc)
+			return rc;
+		if (key && sent)
+			*sent = mark;
+		key |= KEY_BYTES;
+	}
 	j->key[j->ntok] = key;
 	j->pos[j->ntok++] = t->position | field_bit;
 	return TRAWL_OK;
@@ -446,8 +466,13 @@ static int on_token(void *ctx, const trawl_token *t)
 		return TRAWL_ELIMIT;
 	if (!t->term)
 		return 0; /* over 64 bytes: takes its position, not indexed */
-	if (b->cur)
-		return job_token(b->cur, t, b->field_bit, an_token_key(b->an));
+	if (b->cur) {
+		/* the memo's first word, unused with a thread, marks the key
+		 * whose bytes went out */
+		uint32_t *memo = an_token_memo(b->an);
+		return job_token(b->cur, t, b->field_bit, an_token_key(b->an),
+				 memo);
+	}
 	if (b->ntok == b->tok_cap) {
 		size_t cap = b->tok_cap ? b->tok_cap * 2 : 4096;
 		uint32_t *a = realloc(b->tids, cap * sizeof *a);
@@ -554,12 +579,13 @@ static int spill(trawl_builder *b, trawl_error *err)
 
 static size_t fixed_bytes(const trawl_builder *b)
 {
-	/* wm, the indexing thread's, at its bound: read here by the other
-	 * thread, it is counted at most, not as it grows */
+	/* wm and wstr, the indexing thread's, at their bounds: read here by
+	 * the other thread, they are counted at most, not as they grow */
 	return b->docs.cap + b->dead.cap + b->ids.cap +
 	       b->idcap * sizeof(idslot) + b->tok_cap * 8 +
 	       (b->ds.threaded ? DS_QUEUE + 2 : 2) * (size_t)DS_BLOCK +
-	       (b->threaded ? 2 * (size_t)AN_CACHE_ENTRIES * sizeof(wmemo) : 0);
+	       (b->threaded ? 2 * (size_t)AN_CACHE_ENTRIES * sizeof(wmemo) +
+			       AN_CACHE_ARENA_MAX : 0);
 }
 
 /* Room the memindex may fill before a spill.  The per-document tables
@@ -600,30 +626,52 @@ static int index_job(trawl_builder *b, ijob *j, trawl_error *err)
 	}
 	rd r = { j->terms.p, j->terms.p + j->terms.n };
 	for (size_t i = 0; i < j->ntok; i++) {
+		uint64_t key = j->key[i] & ~KEY_BYTES;
 		uint8_t len = 0;
 		const uint8_t *t = NULL;
-		if (rd_u8(&r, &len) || rd_bytes(&r, len, &t))
+		if ((j->key[i] & KEY_BYTES) &&
+		    (rd_u8(&r, &len) || rd_bytes(&r, len, &t)))
 			return tr_err(err, TRAWL_EINVAL, "internal: bad job");
-		/* the word's stem cache key, when this thread has seen it
-		 * since the last spill, gives the term id without a lookup */
-		uint64_t key = j->key[i];
 		wmemo *w = NULL;
 		if (key) {
 			uint32_t slot = (uint32_t)key - 1;
 			if (slot >= b->wm_cap && wm_grow(b, slot))
 				return tr_err(err, TRAWL_ENOMEM, "out of memory");
 			w = &b->wm[slot];
-			if (w->key == key && w->epoch == b->mi_epoch) {
+			if (t) {
+				/* a new entry; a new generation drops the
+				 * bytes of the old one's */
+				uint32_t gen = (uint32_t)(key >> 32);
+				if (gen != b->wgen) {
+					buf_reset(&b->wstr);
+					b->wgen = gen;
+				}
+				int rc = TRAWL_OK;
+				w->key = key;
+				w->off = (uint32_t)b->wstr.n;
+				w->len = len;
+				w->epoch = 0; /* no id yet */
+				buf_put(&rc, &b->wstr, t, len);
+				if (rc)
+					return tr_err(err, rc, "out of memory");
+			} else if (w->key != key) {
+				return tr_err(err, TRAWL_EINVAL, "internal: bad job key");
+			}
+			/* seen since the last spill: the id without a lookup */
+			if (w->epoch == b->mi_epoch) {
 				b->jids[i] = w->id;
 				continue;
 			}
+			t = b->wstr.p + w->off;
+			len = (uint8_t)w->len;
+		} else if (!t) {
+			return tr_err(err, TRAWL_EINVAL, "internal: bad job");
 		}
 		uint32_t id = mi_intern(b->mi, (const char *)t, len);
 		if (id == UINT32_MAX)
 			return tr_err(err, TRAWL_ENOMEM, "out of memory");
 		b->jids[i] = id;
 		if (w) {
-			w->key = key;
 			w->id = id;
 			w->epoch = b->mi_epoch;
 		}
@@ -1191,6 +1239,7 @@ void trawl_builder_free(trawl_builder *b)
 	trawl_analyzer_free(b->an);
 	mi_free(b->mi);
 	free(b->wm);
+	buf_free(&b->wstr);
 	buf_free(&b->docs);
 	buf_free(&b->dead);
 	buf_free(&b->ids);
