@@ -271,7 +271,11 @@ int builder_create(const char *dir, const trawl_build_opts *o,
 	int threads = o->threads > 0 ? o->threads : (ncpu > 0 ? (int)ncpu : 1);
 	b->split_merge = threads > 1;
 	if (threads > 1) {
-		dsw_start_thread(&b->ds); /* on failure it works inline */
+		/* a sixteenth of the budget (16 MiB of the default 256M)
+		 * rides out the compressor's dictionary training */
+		size_t q = b->budget / 16 / DS_BLOCK;
+		dsw_start_thread(&b->ds, q > 128 ? 128 : (unsigned)q);
+		/* on failure it works inline */
 		if (pthread_mutex_init(&b->imu, NULL) == 0) {
 			if (pthread_cond_init(&b->icv, NULL) == 0) {
 				b->imu_ready = 1;
@@ -583,7 +587,7 @@ static size_t fixed_bytes(const trawl_builder *b)
 	 * the other thread, they are counted at most, not as they grow */
 	return b->docs.cap + b->dead.cap + b->ids.cap +
 	       b->idcap * sizeof(idslot) + b->tok_cap * 8 +
-	       (b->ds.threaded ? DS_QUEUE + 2 : 2) * (size_t)DS_BLOCK +
+	       (b->ds.threaded ? b->ds.max_queued + 2 : 2) * (size_t)DS_BLOCK +
 	       (b->threaded ? 2 * (size_t)AN_CACHE_ENTRIES * sizeof(wmemo) +
 			       AN_CACHE_ARENA_MAX : 0);
 }

@@ -273,8 +273,9 @@ static void *worker(void *arg)
 	return NULL;
 }
 
-int dsw_start_thread(ds_writer *d)
+int dsw_start_thread(ds_writer *d, unsigned max_queued)
 {
+	d->max_queued = max_queued < 4 ? 4 : max_queued;
 	if (pthread_mutex_init(&d->mu, NULL))
 		return TRAWL_ENOMEM;
 	if (pthread_cond_init(&d->cv, NULL)) {
@@ -316,7 +317,7 @@ static void deliver(int *rc, ds_writer *d, ds_job *j)
 	}
 	j->next = NULL;
 	pthread_mutex_lock(&d->mu);
-	while (d->queued >= DS_QUEUE && !d->wrc)
+	while (d->queued >= d->max_queued && !d->wrc)
 		pthread_cond_wait(&d->cv, &d->mu);
 	if (d->tail)
 		d->tail->next = j;

@@ -68,8 +68,9 @@ typedef struct ds_writer {
 	ZSTD_CDict *cdict;     /* NULL: no dictionary (too little text) */
 	ZSTD_CCtx *cctx;
 	/* with a worker: blocks are compressed and written by it, in order,
-	 * while the builder goes on; at most DS_QUEUE wait */
+	 * while the builder goes on; at most max_queued wait */
 	int threaded;
+	unsigned max_queued;
 	pthread_t thread;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
@@ -79,14 +80,12 @@ typedef struct ds_writer {
 	int wrc;               /* the worker's sticky error */
 } ds_writer;
 
-/* 2 MiB of blocks: enough to ride out the worker's pauses (training a
- * dictionary, losing its core for a while) without stopping the builder */
-#define DS_QUEUE 16
-
-/* THREADED: compress in a background thread (returns ENOMEM or EIO if it
- * cannot start one, and the writer then works inline). */
+/* Compresses in a background thread, with up to MAX_QUEUED blocks (at
+ * least 4) waiting for it: the builder goes on through the worker's
+ * pauses (training a dictionary takes a while) as long as they fit.
+ * Returns ENOMEM if it cannot start one; the writer then works inline. */
 void dsw_init(ds_writer *d, cfw *w);
-int dsw_start_thread(ds_writer *d);
+int dsw_start_thread(ds_writer *d, unsigned max_queued);
 void dsw_free(ds_writer *d);
 /* Adds DOCNO (consecutive from 0); OUT: *block, its block number. */
 void dsw_add(int *rc, ds_writer *d, uint32_t docno, const trawl_doc *doc,

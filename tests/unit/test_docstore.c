@@ -170,7 +170,7 @@ static void write_store(fixture *f)
 	if (epoch_bytes)
 		dw.epoch = epoch_bytes;
 	if (threaded)
-		assert_int_equal(dsw_start_thread(&dw), TRAWL_OK);
+		assert_int_equal(dsw_start_thread(&dw, 4), TRAWL_OK);
 	int rc = TRAWL_OK;
 	for (size_t i = 0; i < f->n; i++) {
 		trawl_doc d = as_doc(&f->docs[i]);
