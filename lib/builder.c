@@ -49,6 +49,12 @@ typedef struct wmemo {
 	uint32_t len;
 } wmemo;
 
+/* Jobs waiting for the indexing thread: 256, fewer under a small budget
+ * (one per 256 KiB of it: a job's arrays grow to its longest document). */
+#define IQUEUE 256
+#define IQUEUE_MIN 32
+#define IWAKE 32   /* jobs queued before the thread is woken */
+
 struct trawl_builder {
 	char *dir;      /* target */
 	char *tmp;      /* temporary directory beside it (holds the lock) */
@@ -98,7 +104,7 @@ struct trawl_builder {
 	pthread_mutex_t imu;
 	pthread_cond_t icv;
 	struct ijob *ihead, *itail, *ifree;
-	unsigned iqueued;
+	unsigned iqueued, iqueue_max;
 	int istop;
 	int irc;                 /* the thread's sticky error */
 	trawl_error ierr;
@@ -273,6 +279,8 @@ int builder_create(const char *dir, const trawl_build_opts *o,
 	if (threads > 1) {
 		/* a sixteenth of the budget (16 MiB of the default 256M)
 		 * rides out the compressor's dictionary training */
+		size_t jq = b->budget >> 18;
+		b->iqueue_max = jq > IQUEUE ? IQUEUE : jq < IQUEUE_MIN ? IQUEUE_MIN : (unsigned)jq;
 		size_t q = b->budget / 16 / DS_BLOCK;
 		dsw_start_thread(&b->ds, q > 128 ? 128 : (unsigned)q);
 		/* on failure it works inline */
@@ -424,8 +432,6 @@ typedef struct ijob {
 
 #define KEY_BYTES ((uint64_t)1 << 63)
 
-#define IQUEUE 256 /* jobs waiting for the indexing thread */
-#define IWAKE 32   /* jobs queued before the thread is woken */
 
 /* Adds a token to J: its cache KEY, and the term's bytes unless SENT (the
  * stem cache entry's memo, or NULL) says this key already took them. */
@@ -755,7 +761,7 @@ static void free_jobs(ijob *j)
 static ijob *take_job(trawl_builder *b)
 {
 	pthread_mutex_lock(&b->imu);
-	while (b->iqueued >= IQUEUE && !b->irc)
+	while (b->iqueued >= b->iqueue_max && !b->irc)
 		pthread_cond_wait(&b->icv, &b->imu);
 	ijob *j = b->ifree;
 	if (j)
@@ -880,7 +886,7 @@ int trawl_builder_add(trawl_builder *b, const trawl_doc *d, trawl_error *err)
 	size_t fixed = fixed_bytes(b);
 	if (b->threaded) {
 		/* the thread spills; queued jobs count against the budget */
-		__atomic_store_n(&b->fixed_snapshot, fixed + IQUEUE * 4096,
+		__atomic_store_n(&b->fixed_snapshot, fixed + b->iqueue_max * 4096,
 				 __ATOMIC_RELAXED);
 		return replaced;
 	}
