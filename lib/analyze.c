@@ -40,9 +40,6 @@
  * stays small, and doubles up to AN_CACHE_ENTRIES * 2 slots (load 1/2). */
 #define CACHE_SLOTS_MIN 1024u
 #define CACHE_ARENA_MIN 16384u
-/* Tokens and stems of up to 64 bytes average far less; a cache that fills
- * its arena (AN_CACHE_ARENA_MAX) first is cleared like one that runs out
- * of entries. */
 
 /* Normalisations remembered per analyser: text in one script repeats a
  * small alphabet, and without the memo utf8proc's lookups take about
@@ -269,10 +266,9 @@ static void cache_clear(trawl_analyzer *a)
 }
 
 static struct slot *cache_probe(trawl_analyzer *a, uint32_t h,
-				const uint8_t *w, size_t n)
+				struct tok_key k, const uint8_t *w, size_t n)
 {
 	uint32_t mask = a->nslots - 1, i = h & mask;
-	struct tok_key k = tok_key(w, n);
 
 	for (;;) {
 		struct slot *s = &a->slots[i];
@@ -319,7 +315,7 @@ static int cache_grow(trawl_analyzer *a)
  * stem, or NULL when it was not cached (cache off, stem too long, no
  * memory); a full cache is emptied first. */
 static const char *cache_put(trawl_analyzer *a, uint32_t h,
-			     const uint8_t *w, size_t n,
+			     struct tok_key k, const uint8_t *w, size_t n,
 			     const uint8_t *stem, size_t sn)
 {
 	size_t need = n + sn + 1;
@@ -352,8 +348,7 @@ static const char *cache_put(trawl_analyzer *a, uint32_t h,
 				return NULL;
 		}
 	}
-	struct slot *s = cache_probe(a, h, w, n);
-	struct tok_key k = tok_key(w, n);
+	struct slot *s = cache_probe(a, h, k, w, n);
 	s->key0 = k.k0;
 	s->key1 = k.k1;
 	s->hash = h;
@@ -376,11 +371,12 @@ static int stem(trawl_analyzer *a, const uint8_t *w, size_t n,
 		const char **term, size_t *term_len)
 {
 	uint32_t h = a->max_entries ? tr_hash_bytes(w, n) : 0;
+	struct tok_key k = tok_key(w, n);
 
 	a->cur = NULL;
 
 	if (a->slots && a->max_entries) {
-		struct slot *s = cache_probe(a, h, w, n);
+		struct slot *s = cache_probe(a, h, k, w, n);
 		if (s->tok_len) {
 			a->cur = s;
 			a->stats.hits++;
@@ -394,7 +390,7 @@ static int stem(trawl_analyzer *a, const uint8_t *w, size_t n,
 		return TRAWL_ENOMEM;
 	int rn = sb_stemmer_length(a->stemmer);
 	a->stats.misses++;
-	const char *c = cache_put(a, h, w, n, r, (size_t)rn);
+	const char *c = cache_put(a, h, k, w, n, r, (size_t)rn);
 	/* Uncached, libstemmer's own buffer serves: it ends in a NUL and
 	 * lives until the next stem call, after the callback. */
 	*term = c ? c : (const char *)r;

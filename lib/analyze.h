@@ -12,8 +12,10 @@
 
 /* Stem cache entries kept before the cache is cleared (the default). */
 #define AN_CACHE_ENTRIES 65536u
-/* Bytes of tokens and stems the cache keeps at most before it is cleared:
- * a bound on what a caller keeps per entry, too. */
+/* Bytes of tokens and stems the cache keeps at most: one that fills
+ * this arena first is cleared like one that runs out of entries (tokens
+ * and stems of up to 64 bytes average far less).  A bound on what a
+ * caller keeps per entry, too. */
 #define AN_CACHE_ARENA_MAX (8u << 20)
 
 typedef struct an_stats {

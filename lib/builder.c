@@ -277,13 +277,14 @@ int builder_create(const char *dir, const trawl_build_opts *o,
 	int threads = o->threads > 0 ? o->threads : (ncpu > 0 ? (int)ncpu : 1);
 	b->split_merge = threads > 1;
 	if (threads > 1) {
+		size_t jobs = b->budget >> 18;
+		b->iqueue_max = jobs > IQUEUE ? IQUEUE :
+				jobs < IQUEUE_MIN ? IQUEUE_MIN : (unsigned)jobs;
 		/* a sixteenth of the budget (16 MiB of the default 256M)
 		 * rides out the compressor's dictionary training */
-		size_t jq = b->budget >> 18;
-		b->iqueue_max = jq > IQUEUE ? IQUEUE : jq < IQUEUE_MIN ? IQUEUE_MIN : (unsigned)jq;
-		size_t q = b->budget / 16 / DS_BLOCK;
-		dsw_start_thread(&b->ds, q > 128 ? 128 : (unsigned)q);
+		size_t blocks = b->budget / 16 / DS_BLOCK;
 		/* on failure it works inline */
+		dsw_start_thread(&b->ds, blocks > 128 ? 128 : (unsigned)blocks);
 		if (pthread_mutex_init(&b->imu, NULL) == 0) {
 			if (pthread_cond_init(&b->icv, NULL) == 0) {
 				b->imu_ready = 1;
@@ -431,7 +432,6 @@ typedef struct ijob {
 } ijob;
 
 #define KEY_BYTES ((uint64_t)1 << 63)
-
 
 /* Adds a token to J: its cache KEY, and the term's bytes unless SENT (the
  * stem cache entry's memo, or NULL) says this key already took them. */

@@ -77,7 +77,7 @@ struct memindex {
 
 
 /* A page of at least N bytes of data, mapped on its own (so a spill
- * gives it back to the system at once) and aligned to PAGE.  Slices are
+ * gives it back to the system at once) and aligned to UNIT.  Slices are
  * written all over the arena, a posting at a time: on 4 KiB pages most
  * of those writes would also miss the TLB, so the pages are advised to
  * be huge where the system allows it. */
