@@ -274,12 +274,7 @@ uint32_t pcur_seek_slow(pcursor *c, uint32_t target)
 		if (load_block(c, lo) < 0)
 			return DOC_END;
 	}
-	uint32_t i = c->i;
-	while (c->docs[i] < target)
-		i++;
-	c->i = i;
-	c->docno = c->docs[i];
-	return c->docno;
+	return pcur_seek_in_block(c, target);
 }
 
 /* Prepares the current block's positions: offsets per document, the

@@ -106,17 +106,22 @@ uint32_t pcur_seek_slow(pcursor *c, uint32_t target);
  * docno, DOC_END at the end or on error (c->rc says which).  Inline for
  * the common case, a target inside the decoded block (an error leaves
  * docno at DOC_END, so it always takes the slow path). */
+/* The seek's last step, shared with pcur_seek_slow(): the first document
+ * >= target in the decoded block, which must hold one. */
+static inline uint32_t pcur_seek_in_block(pcursor *c, uint32_t target)
+{
+	uint32_t i = c->i;
+	while (c->docs[i] < target)
+		i++;
+	c->i = i;
+	c->docno = c->docs[i];
+	return c->docno;
+}
 static inline uint32_t pcur_seek(pcursor *c, uint32_t target)
 {
 	if (c->docno != DOC_END && target > c->docno &&
-	    target <= c->docs[c->n - 1]) {
-		uint32_t i = c->i;
-		while (c->docs[i] < target)
-			i++;
-		c->i = i;
-		c->docno = c->docs[i];
-		return c->docno;
-	}
+	    target <= c->docs[c->n - 1])
+		return pcur_seek_in_block(c, target);
 	return pcur_seek_slow(c, target);
 }
 static inline uint32_t pcur_next(pcursor *c)
