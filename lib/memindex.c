@@ -73,6 +73,7 @@ struct memindex {
 	size_t tok_cap;
 	uint8_t *enc;
 	size_t enc_cap;
+	uint32_t *order; /* term indexes in byte order (mi_sort) */
 };
 
 
@@ -148,6 +149,8 @@ static void reset(memindex *m)
 	}
 	m->npages = 0;
 	m->nterms = 0;
+	free(m->order);
+	m->order = NULL;
 	m->ndocs = 0;
 	/* give the term array and a grown table back: mi_bytes() counts
 	 * them, and a spill that kept them would leave the accumulator over
@@ -445,47 +448,83 @@ static void fput_varint(FILE *f, uint64_t v)
 	putc((int)v, f);
 }
 
+int mi_sort(memindex *m, char *mid, size_t *mid_len, trawl_error *err)
+{
+	free(m->order);
+	m->order = malloc((m->nterms ? m->nterms : 1) * sizeof *m->order);
+	if (!m->order)
+		return tr_err(err, TRAWL_ENOMEM, "out of memory sorting terms");
+	for (size_t i = 0; i < m->nterms; i++)
+		m->order[i] = (uint32_t)i;
+	qsort_r(m->order, m->nterms, sizeof *m->order, cmp_terms, m);
+	uint64_t total = 0, sofar = 0;
+	for (size_t i = 0; i < m->nterms; i++) {
+		mterm *t = &m->terms[i];
+		total += t->nbytes;
+		if (t->tail) /* readers walk slices by their used bytes */
+			t->tail->used = t->tail->cap - t->room;
+	}
+	if (mid_len)
+		*mid_len = 0;
+	for (size_t i = 0; mid_len && i < m->nterms; i++) {
+		const mterm *t = &m->terms[m->order[i]];
+		if (sofar >= total / 2 && i > 0) {
+			memcpy(mid, t->str, t->len);
+			mid[t->len] = '\0';
+			*mid_len = t->len;
+			break;
+		}
+		sofar += t->nbytes;
+	}
+	return TRAWL_OK;
+}
+
+size_t mi_nterms(const memindex *m)
+{
+	return m->nterms;
+}
+
+void mi_term(const memindex *m, size_t i, const char **str, size_t *len,
+	     uint32_t *df, uint64_t *nbytes)
+{
+	const mterm *t = &m->terms[m->order[i]];
+	*str = t->str;
+	*len = t->len;
+	*df = t->df;
+	*nbytes = t->nbytes;
+}
+
+void mi_payload(const memindex *m, size_t i, uint8_t *dst)
+{
+	for (const slice *s = m->terms[m->order[i]].head; s; s = s->next) {
+		memcpy(dst, s->data, s->used);
+		dst += s->used;
+	}
+}
+
 int mi_spill(memindex *m, const char *path, char *mid, size_t *mid_len,
 	     trawl_error *err)
 {
-	uint32_t *order = malloc((m->nterms ? m->nterms : 1) * sizeof *order);
-	if (!order)
-		return tr_err(err, TRAWL_ENOMEM, "out of memory sorting terms");
-	for (size_t i = 0; i < m->nterms; i++)
-		order[i] = (uint32_t)i;
-	qsort_r(order, m->nterms, sizeof *order, cmp_terms, m);
+	int rc = mi_sort(m, mid, mid_len, err);
+	if (rc)
+		return rc;
 	char *vbuf = malloc(1 << 20);
 	FILE *f = vbuf ? fopen(path, "wbx") : NULL;
 	if (!f) {
 		int e = vbuf ? errno : ENOMEM;
-		free(order);
 		free(vbuf);
 		return tr_err(err, TRAWL_EIO, "%s: %s", path, strerror(e));
 	}
 	setvbuf(f, vbuf, _IOFBF, 1 << 20);
-	uint64_t total = 0, sofar = 0;
-	for (size_t i = 0; i < m->nterms; i++)
-		total += m->terms[i].nbytes;
-	if (mid_len)
-		*mid_len = 0;
 	for (size_t i = 0; i < m->nterms; i++) {
-		mterm *t = &m->terms[order[i]];
-		if (mid_len && !*mid_len && sofar >= total / 2 && i > 0) {
-			memcpy(mid, t->str, t->len);
-			mid[t->len] = '\0';
-			*mid_len = t->len;
-		}
-		sofar += t->nbytes;
+		const mterm *t = &m->terms[m->order[i]];
 		fput_varint(f, t->len);
 		fwrite(t->str, 1, t->len, f);
 		fput_varint(f, t->df);
 		fput_varint(f, t->nbytes);
-		if (t->tail)
-			t->tail->used = t->tail->cap - t->room;
-		for (slice *s = t->head; s; s = s->next)
+		for (const slice *s = t->head; s; s = s->next)
 			fwrite(s->data, 1, s->used, f);
 	}
-	free(order);
 	int bad = ferror(f);
 	int e = errno;
 	if (fclose(f) != 0 && !bad) {

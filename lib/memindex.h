@@ -38,7 +38,19 @@ size_t mi_bytes(const memindex *m);
 /* Documents added since the last spill. */
 size_t mi_ndocs(const memindex *m);
 
-/* Writes the run to PATH and empties the accumulator.
+/* Sorts the terms into byte order, for mi_term() and mi_payload() (no
+ * mi_add_doc() after it but through mi_spill()).  MID and MID_LEN as
+ * for mi_spill(). */
+int mi_sort(memindex *m, char *mid, size_t *mid_len, trawl_error *err);
+size_t mi_nterms(const memindex *m);
+/* The I-th term in byte order: its bytes, documents and payload bytes
+ * (the run file's payload, below). */
+void mi_term(const memindex *m, size_t i, const char **str, size_t *len,
+	     uint32_t *df, uint64_t *nbytes);
+/* Copies the I-th term's payload (NBYTES of mi_term()) to DST. */
+void mi_payload(const memindex *m, size_t i, uint8_t *dst);
+
+/* Sorts, writes the run to PATH and empties the accumulator.
  * OUT (both may be NULL): MID (DICT_TERM_MAX + 1 bytes) and *MID_LEN,
  * the term halfway through the run's bytes (*MID_LEN 0: none), where a
  * two-thread merge splits the work. */

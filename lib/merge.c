@@ -12,12 +12,17 @@
 #include "codec.h"
 #include "dict.h"
 #include "error.h"
+#include "memindex.h"
 #include "merge.h"
 #include "postings.h"
 
+/* A sorted source of postings: a run file, or the memindex itself
+ * (sorted by mi_sort()) when its last documents were never spilled. */
 typedef struct run {
 	FILE *f;
 	char *vbuf;
+	const memindex *mem;
+	size_t mem_at;     /* mi_term() index of the current term, plus one */
 	const char *path;
 	int eof;
 	char term[DICT_TERM_MAX + 1];
@@ -44,6 +49,19 @@ static int get_varint(FILE *f, uint64_t *v)
 /* Reads the next term header of R; sets eof at a clean end. */
 static int advance(run *r, trawl_error *err)
 {
+	if (r->mem) {
+		if (r->mem_at == mi_nterms(r->mem)) {
+			r->eof = 1;
+			return TRAWL_OK;
+		}
+		const char *str;
+		uint32_t df;
+		mi_term(r->mem, r->mem_at++, &str, &r->len, &df, &r->nbytes);
+		memcpy(r->term, str, r->len);
+		r->term[r->len] = '\0';
+		r->df = df;
+		return TRAWL_OK;
+	}
 	uint64_t len;
 	int c = getc(r->f);
 	if (c == EOF) {
@@ -78,11 +96,18 @@ static int cmp_term(const run *a, const run *b)
 	return cmp_with(a, b->term, b->len);
 }
 
-/* Opens NRUNS run files with a BUF_BYTES read buffer each and reads each
- * one's first term. */
-static int open_runs(run *rs, char **runs, size_t nruns, size_t buf_bytes,
-		     trawl_error *err)
+/* Opens NRUNS run files with a BUF_BYTES read buffer each, then MEM (if
+ * not NULL) as the last source, and reads each one's first term. */
+static int open_runs(run *rs, char **runs, size_t nruns, const memindex *mem,
+		     size_t buf_bytes, trawl_error *err)
 {
+	if (mem) {
+		rs[nruns].mem = mem;
+		rs[nruns].path = "the in-memory run";
+		int rc = advance(&rs[nruns], err);
+		if (rc)
+			return rc;
+	}
 	if (buf_bytes < 4096)
 		buf_bytes = 4096;
 	for (size_t i = 0; i < nruns; i++) {
@@ -129,18 +154,30 @@ static void fput_varint(FILE *f, uint64_t v)
 	putc((int)v, f);
 }
 
+/* Reads R's payload of the current term into P. */
+static int read_payload_bytes(run *r, buf *p, trawl_error *err)
+{
+	int rc = TRAWL_OK;
+	buf_reset(p);
+	buf_reserve(&rc, p, r->nbytes);
+	if (rc)
+		return tr_err(err, rc, "out of memory merging postings");
+	p->n = r->nbytes;
+	if (r->mem)
+		mi_payload(r->mem, r->mem_at - 1, p->p);
+	else if (fread(p->p, 1, r->nbytes, r->f) != r->nbytes)
+		return tr_err(err, TRAWL_EIO, "%s: run file truncated", r->path);
+	return TRAWL_OK;
+}
+
 /* Feeds one run's postings of the current term into W. */
 static int copy_postings(run *r, const uint8_t *dead, uint32_t ndocs,
 			 buf *payload, uint32_t **pos, size_t *pos_cap,
 			 postw *w, trawl_error *err)
 {
-	int rc = TRAWL_OK;
-	buf_reset(payload);
-	buf_reserve(&rc, payload, r->nbytes);
+	int rc = read_payload_bytes(r, payload, err);
 	if (rc)
-		return tr_err(err, rc, "out of memory merging postings");
-	if (fread(payload->p, 1, r->nbytes, r->f) != r->nbytes)
-		return tr_err(err, TRAWL_EIO, "%s: run file truncated", r->path);
+		return rc;
 	rd in = { payload->p, payload->p + r->nbytes };
 	uint32_t docno = UINT32_MAX;
 	for (uint64_t k = 0; k < r->df; k++) {
@@ -185,7 +222,7 @@ static int copy_postings(run *r, const uint8_t *dead, uint32_t ndocs,
 static int skip_postings(run *r, uint8_t *scratch, size_t scratch_n,
 			 trawl_error *err)
 {
-	for (uint64_t left = r->nbytes; left;) {
+	for (uint64_t left = r->mem ? 0 : r->nbytes; left;) {
 		size_t k = left < scratch_n ? (size_t)left : scratch_n;
 		if (fread(scratch, 1, k, r->f) != k)
 			return tr_err(err, TRAWL_EIO, "%s: run file truncated",
@@ -201,6 +238,8 @@ static int skip_postings(run *r, uint8_t *scratch, size_t scratch_n,
 typedef struct merge_job {
 	char **runs;
 	size_t nruns;
+	const memindex *mem;
+	size_t nsrc;       /* nruns, plus one with mem */
 	const uint8_t *dead;
 	uint32_t ndocs;
 	size_t buf_bytes;
@@ -219,25 +258,25 @@ static int merge_range(merge_job *j)
 {
 	trawl_error *err = j->err;
 	int rc = TRAWL_OK;
-	run *rs = calloc(j->nruns ? j->nruns : 1, sizeof *rs);
+	run *rs = calloc(j->nsrc ? j->nsrc : 1, sizeof *rs);
 	buf payload;
 	buf_init(&payload);
 	uint32_t *pos = NULL;
 	size_t pos_cap = 0;
 	if (!rs)
 		return tr_err(err, TRAWL_ENOMEM, "out of memory");
-	if ((rc = open_runs(rs, j->runs, j->nruns, j->buf_bytes, err)))
+	if ((rc = open_runs(rs, j->runs, j->nruns, j->mem, j->buf_bytes, err)))
 		goto done;
 	if (j->lo) {
 		uint8_t scratch[16384];
-		for (size_t i = 0; i < j->nruns && !rc; i++)
+		for (size_t i = 0; i < j->nsrc && !rc; i++)
 			while (!rc && !rs[i].eof && cmp_with(&rs[i], j->lo, j->lo_len) < 0)
 				rc = skip_postings(&rs[i], scratch, sizeof scratch, err);
 		if (rc)
 			goto done;
 	}
 	for (;;) {
-		const run *min = smallest(rs, j->nruns);
+		const run *min = smallest(rs, j->nsrc);
 		if (!min || (j->hi && cmp_with(min, j->hi, j->hi_len) >= 0))
 			break;
 		char term[DICT_TERM_MAX + 1];
@@ -245,7 +284,7 @@ static int merge_range(merge_job *j)
 		memcpy(term, min->term, len + 1);
 		postw_begin(&j->w);
 		/* runs hold increasing docno ranges: visit them in order */
-		for (size_t i = 0; i < j->nruns; i++) {
+		for (size_t i = 0; i < j->nsrc; i++) {
 			run *r = &rs[i];
 			if (r->eof || r->len != len || memcmp(r->term, term, len))
 				continue;
@@ -283,7 +322,7 @@ static int merge_range(merge_job *j)
 		j->out.positions += npos;
 	}
 done:
-	close_runs(rs, j->nruns);
+	close_runs(rs, j->nsrc);
 	free(pos);
 	buf_free(&payload);
 	return rc;
@@ -319,10 +358,10 @@ static int add_entries(merge_job *j, dict_writer *dw, trawl_error *err)
 	return TRAWL_OK;
 }
 
-int merge_runs(char **runs, size_t nruns, const uint8_t *dead, uint32_t ndocs,
-	       size_t buf_bytes, const merge_split *split, cfw *terms,
-	       cfw *postings, cfw *positions, merge_out *out,
-	       trawl_error *err)
+int merge_runs(char **runs, size_t nruns, const memindex *mem,
+	       const uint8_t *dead, uint32_t ndocs, size_t buf_bytes,
+	       const merge_split *split, cfw *terms, cfw *postings,
+	       cfw *positions, merge_out *out, trawl_error *err)
 {
 	memset(out, 0, sizeof *out);
 	dict_writer dw;
@@ -332,6 +371,8 @@ int merge_runs(char **runs, size_t nruns, const uint8_t *dead, uint32_t ndocs,
 	memset(&b, 0, sizeof b);
 	a.runs = b.runs = runs;
 	a.nruns = b.nruns = nruns;
+	a.mem = b.mem = mem;
+	a.nsrc = b.nsrc = nruns + (mem != NULL);
 	a.dead = b.dead = dead;
 	a.ndocs = b.ndocs = ndocs;
 	a.buf_bytes = b.buf_bytes = buf_bytes;
@@ -414,14 +455,9 @@ int merge_runs(char **runs, size_t nruns, const uint8_t *dead, uint32_t ndocs,
 static int read_payload(run *r, buf *p, uint32_t *first, uint32_t *last,
 			size_t *rest_at, trawl_error *err)
 {
-	int rc = TRAWL_OK;
-	buf_reset(p);
-	buf_reserve(&rc, p, r->nbytes);
+	int rc = read_payload_bytes(r, p, err);
 	if (rc)
-		return tr_err(err, rc, "out of memory merging runs");
-	if (fread(p->p, 1, r->nbytes, r->f) != r->nbytes)
-		return tr_err(err, TRAWL_EIO, "%s: run file truncated", r->path);
-	p->n = r->nbytes;
+		return rc;
 	rd in = { p->p, p->p + p->n };
 	uint32_t docno = UINT32_MAX;
 	for (uint64_t k = 0; k < r->df; k++) {
@@ -466,7 +502,7 @@ int merge_runs_to_run(char **runs, size_t nruns, const char *out,
 		goto done;
 	}
 	setvbuf(o, obuf, _IOFBF, 1 << 20);
-	if ((rc = open_runs(rs, runs, nruns, buf_bytes, err)))
+	if ((rc = open_runs(rs, runs, nruns, NULL, buf_bytes, err)))
 		goto done;
 	for (;;) {
 		const run *min = smallest(rs, nruns);

@@ -2,7 +2,8 @@
  * merge.h -- k-way merge of sorted run files (memindex.h) into the final
  * terms, postings and positions files, dropping replaced documents.
  * Reads each run sequentially through a bounded buffer, so memory stays
- * small whatever the number of runs.
+ * small whatever the number of runs; the documents added since the last
+ * spill are read from the memindex itself, never written as a run.
  */
 #ifndef TRAWL_MERGE_H
 #define TRAWL_MERGE_H
@@ -11,6 +12,7 @@
 #include <stdint.h>
 
 #include "cfile.h"
+#include "memindex.h"
 
 typedef struct merge_out {
 	uint64_t terms, postings, positions;
@@ -26,14 +28,15 @@ typedef struct merge_split {
 	size_t term_len;   /* 0: no split */
 } merge_split;
 
-/* Merges NRUNS runs (docno ranges increasing from run to run) into the
- * three writers.  DEAD is a bitmap of docnos to drop (may be NULL),
+/* Merges NRUNS runs (docno ranges increasing from run to run) and then
+ * MEM (NULL: none; sorted by mi_sort(), its documents after the runs')
+ * into the three writers.  DEAD is a bitmap of docnos to drop (may be NULL),
  * NDOCS its size in bits.  BUF_BYTES bounds the read buffer per run (and
  * thread).  SPLIT (may be NULL) uses a second thread. */
-int merge_runs(char **runs, size_t nruns, const uint8_t *dead, uint32_t ndocs,
-	       size_t buf_bytes, const merge_split *split, cfw *terms,
-	       cfw *postings, cfw *positions, merge_out *out,
-	       trawl_error *err);
+int merge_runs(char **runs, size_t nruns, const memindex *mem,
+	       const uint8_t *dead, uint32_t ndocs, size_t buf_bytes,
+	       const merge_split *split, cfw *terms, cfw *postings,
+	       cfw *positions, merge_out *out, trawl_error *err);
 
 /* Merges NRUNS runs into one run file OUT (same format, documents kept,
  * replaced ones included), so that a final merge never holds more than

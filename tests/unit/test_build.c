@@ -642,7 +642,7 @@ static void test_small_budget_spills_several_runs(void **state)
 	(void)state;
 	print_message("runs spilled before finish: %zu with 4 MiB, %zu with "
 		      "1 GiB\n", W->small_runs, W->large_runs);
-	/* finish spills the rest: more than one run is merged */
+	/* finish merges these runs with the rest, read from memory */
 	assert_true(W->small_runs >= 2);
 }
 

@@ -1182,7 +1182,7 @@ static int fail_kind(const char *m)
 }
 
 /* The documents of a child's commit, by KIND: 0, 150 documents of common
- * words (the postings run is the largest file); 1, 20 documents of long
+ * words (the postings are the largest file); 1, 20 documents of long
  * random tokens that are stored but not indexed (the store is); 2, 600
  * documents of one word (the per-document records are); 3, none. */
 static void child_adds(trawl_writer *w, int kind, int tag)
@@ -1308,7 +1308,7 @@ static void test_failed_write_during_commit_leaves_the_last_commit(void **state)
 	trawl_writer_close(w);
 	/* limits from 1 byte up by a factor of 4, for each kind of
 	 * documents: the failure lands in a bitmap, the manifest, the
-	 * postings run, the store, the per-document records ... until the
+	 * postings, the store, the per-document records ... until the
 	 * commit fits */
 	int seen[FAIL_END] = { 0 }, ncommitted = 0, tag = 0;
 	char *before = all_ids(f->dir);
@@ -1356,7 +1356,7 @@ static void test_failed_write_during_commit_leaves_the_last_commit(void **state)
 	free(before);
 	assert_int_equal(ncommitted >= 4, 1);
 	static const char *const names[FAIL_END] = {
-		[FAIL_RUN] = "run", [FAIL_STORE] = "store",
+		[FAIL_POSTINGS] = "postings", [FAIL_STORE] = "store",
 		[FAIL_DOCS] = "docs", [FAIL_DEL] = "bitmap",
 		[FAIL_MANIFEST] = "manifest" };
 	for (int k = FAIL_RUN; k < FAIL_END; k++)
