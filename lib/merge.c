@@ -170,10 +170,10 @@ static int read_payload_bytes(run *r, buf *p, trawl_error *err)
 	return TRAWL_OK;
 }
 
-/* Feeds one run's postings of the current term into W. */
+/* Feeds one run's postings of the current term into W: the run holds
+ * positions as gaps, as W writes them, so they go straight into W. */
 static int copy_postings(run *r, const uint8_t *dead, uint32_t ndocs,
-			 buf *payload, uint32_t **pos, size_t *pos_cap,
-			 postw *w, trawl_error *err)
+			 buf *payload, postw *w, trawl_error *err)
 {
 	int rc = read_payload_bytes(r, payload, err);
 	if (rc)
@@ -186,31 +186,19 @@ static int copy_postings(run *r, const uint8_t *dead, uint32_t ndocs,
 		    rd_varint32(&in, &tfb))
 			return tr_err(err, TRAWL_EIO, "%s: bad run data", r->path);
 		docno = docno + 1 + gap;
-		uint64_t n = (uint64_t)tft + tfb;
-		if (n > *pos_cap) {
-			size_t cap = *pos_cap ? *pos_cap : 1024;
-			while (cap < n)
-				cap *= 2;
-			uint32_t *p = realloc(*pos, cap * sizeof *p);
-			if (!p)
-				return tr_err(err, TRAWL_ENOMEM, "out of memory");
-			*pos = p;
-			*pos_cap = cap;
-		}
-		uint32_t prev = UINT32_MAX;
-		for (uint32_t i = 0; i < n; i++) {
-			if (i == tft)
-				prev = UINT32_MAX;
-			uint32_t g;
-			if (rd_varint32(&in, &g))
+		size_t n = (size_t)tft + tfb;
+		if (n > (size_t)(in.end - in.p)) /* a gap takes a byte at least */
+			return tr_err(err, TRAWL_EIO, "%s: bad run data", r->path);
+		uint32_t *g = postw_gap_room(&rc, w, n);
+		if (!g)
+			return tr_err(err, rc, "out of memory merging postings");
+		for (size_t i = 0; i < n; i++)
+			if (rd_varint32(&in, &g[i]))
 				return tr_err(err, TRAWL_EIO, "%s: bad run data",
 					      r->path);
-			prev = prev + 1 + g;
-			(*pos)[i] = prev;
-		}
 		if (dead && docno < ndocs && (dead[docno >> 3] >> (docno & 7)) & 1)
 			continue;
-		postw_add(&rc, w, docno, tft, tfb, *pos);
+		postw_add_gaps(&rc, w, docno, tft, tfb);
 		if (rc)
 			return tr_err(err, rc, "writing postings: %s",
 				      trawl_errstr(rc));
@@ -261,8 +249,6 @@ static int merge_range(merge_job *j)
 	run *rs = calloc(j->nsrc ? j->nsrc : 1, sizeof *rs);
 	buf payload;
 	buf_init(&payload);
-	uint32_t *pos = NULL;
-	size_t pos_cap = 0;
 	if (!rs)
 		return tr_err(err, TRAWL_ENOMEM, "out of memory");
 	if ((rc = open_runs(rs, j->runs, j->nruns, j->mem, j->buf_bytes, err)))
@@ -288,8 +274,8 @@ static int merge_range(merge_job *j)
 			run *r = &rs[i];
 			if (r->eof || r->len != len || memcmp(r->term, term, len))
 				continue;
-			rc = copy_postings(r, j->dead, j->ndocs, &payload, &pos,
-					   &pos_cap, &j->w, err);
+			rc = copy_postings(r, j->dead, j->ndocs, &payload, &j->w,
+					   err);
 			if (!rc)
 				rc = advance(r, err);
 			if (rc)
@@ -323,7 +309,6 @@ static int merge_range(merge_job *j)
 	}
 done:
 	close_runs(rs, j->nsrc);
-	free(pos);
 	buf_free(&payload);
 	return rc;
 }

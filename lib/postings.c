@@ -76,12 +76,11 @@ static void flush_block(int *rc, postw *w)
 	w->nvals = 0;
 }
 
-void postw_add(int *rc, postw *w, uint32_t docno, uint32_t tft, uint32_t tfb,
-	       const uint32_t *pos)
+uint32_t *postw_gap_room(int *rc, postw *w, size_t n)
 {
 	if (*rc)
-		return;
-	size_t need = w->nvals + tft + tfb;
+		return NULL;
+	size_t need = w->nvals + n;
 	if (need > w->vals_cap) {
 		size_t cap = w->vals_cap ? w->vals_cap : 1024;
 		while (cap < need)
@@ -89,21 +88,20 @@ void postw_add(int *rc, postw *w, uint32_t docno, uint32_t tft, uint32_t tfb,
 		uint32_t *v = realloc(w->vals, cap * sizeof *v);
 		if (!v) {
 			*rc = TRAWL_ENOMEM;
-			return;
+			return NULL;
 		}
 		w->vals = v;
 		w->vals_cap = cap;
 	}
-	uint32_t prev = UINT32_MAX;
-	for (uint32_t k = 0; k < tft; k++) {
-		w->vals[w->nvals++] = pos[k] - prev - 1;
-		prev = pos[k];
-	}
-	prev = UINT32_MAX;
-	for (uint32_t k = 0; k < tfb; k++) {
-		w->vals[w->nvals++] = pos[tft + k] - prev - 1;
-		prev = pos[tft + k];
-	}
+	return w->vals + w->nvals;
+}
+
+void postw_add_gaps(int *rc, postw *w, uint32_t docno, uint32_t tft,
+		    uint32_t tfb)
+{
+	if (*rc)
+		return;
+	w->nvals += (size_t)tft + tfb;
 	w->docs[w->n] = docno;
 	w->tft[w->n] = tft;
 	w->tfb[w->n] = tfb;
@@ -112,6 +110,25 @@ void postw_add(int *rc, postw *w, uint32_t docno, uint32_t tft, uint32_t tfb,
 	w->npositions += tft + tfb;
 	if (w->n == PC_BLOCK)
 		flush_block(rc, w);
+}
+
+void postw_add(int *rc, postw *w, uint32_t docno, uint32_t tft, uint32_t tfb,
+	       const uint32_t *pos)
+{
+	uint32_t *g = postw_gap_room(rc, w, (size_t)tft + tfb);
+	if (!g)
+		return;
+	uint32_t prev = UINT32_MAX;
+	for (uint32_t k = 0; k < tft; k++) {
+		*g++ = pos[k] - prev - 1;
+		prev = pos[k];
+	}
+	prev = UINT32_MAX;
+	for (uint32_t k = 0; k < tfb; k++) {
+		*g++ = pos[tft + k] - prev - 1;
+		prev = pos[tft + k];
+	}
+	postw_add_gaps(rc, w, docno, tft, tfb);
 }
 
 void postw_end(int *rc, postw *w, uint32_t *df, uint64_t *post_len,

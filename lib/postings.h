@@ -61,6 +61,12 @@ void postw_begin(postw *w);
  * (tfb), without the field bit. */
 void postw_add(int *rc, postw *w, uint32_t docno, uint32_t tft, uint32_t tfb,
 	       const uint32_t *pos);
+/* The same in two steps, for a caller holding the positions as gaps (the
+ * form they are written in): room for the next document's N gaps (NULL
+ * and *rc set when out of memory), then the document, once they are in. */
+uint32_t *postw_gap_room(int *rc, postw *w, size_t n);
+void postw_add_gaps(int *rc, postw *w, uint32_t docno, uint32_t tft,
+		    uint32_t tfb);
 /* Ends the term: OUT df and the byte lengths written to each file. */
 void postw_end(int *rc, postw *w, uint32_t *df, uint64_t *post_len,
 	       uint64_t *pos_len);
