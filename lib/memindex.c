@@ -439,6 +439,21 @@ static int cmp_terms(const void *a, const void *b, void *ctx)
 	return x->len < y->len ? -1 : x->len > y->len;
 }
 
+/* A term to sort: its first 8 bytes, big-endian, decide most comparisons
+ * without a visit to the term and its bytes. */
+typedef struct sort_key {
+	uint64_t prefix;
+	uint32_t term;
+} sort_key;
+
+static int cmp_keys(const void *a, const void *b, void *ctx)
+{
+	const sort_key *x = a, *y = b;
+	if (x->prefix != y->prefix)
+		return x->prefix < y->prefix ? -1 : 1;
+	return cmp_terms(&x->term, &y->term, ctx);
+}
+
 static void fput_varint(FILE *f, uint64_t v)
 {
 	while (v >= 0x80) {
@@ -454,9 +469,21 @@ int mi_sort(memindex *m, char *mid, size_t *mid_len, trawl_error *err)
 	m->order = malloc((m->nterms ? m->nterms : 1) * sizeof *m->order);
 	if (!m->order)
 		return tr_err(err, TRAWL_ENOMEM, "out of memory sorting terms");
+	sort_key *keys = malloc((m->nterms ? m->nterms : 1) * sizeof *keys);
+	if (!keys)
+		return tr_err(err, TRAWL_ENOMEM, "out of memory sorting terms");
+	for (size_t i = 0; i < m->nterms; i++) {
+		const mterm *t = &m->terms[i];
+		uint64_t p = 0;
+		for (size_t k = 0; k < 8; k++)
+			p = p << 8 | (k < t->len ? (uint8_t)t->str[k] : 0);
+		keys[i].prefix = p;
+		keys[i].term = (uint32_t)i;
+	}
+	qsort_r(keys, m->nterms, sizeof *keys, cmp_keys, m);
 	for (size_t i = 0; i < m->nterms; i++)
-		m->order[i] = (uint32_t)i;
-	qsort_r(m->order, m->nterms, sizeof *m->order, cmp_terms, m);
+		m->order[i] = keys[i].term;
+	free(keys);
 	uint64_t total = 0, sofar = 0;
 	for (size_t i = 0; i < m->nterms; i++) {
 		mterm *t = &m->terms[i];
