@@ -1172,12 +1172,10 @@ int trawl_builder_finish(trawl_builder *b, trawl_error *err)
 	int rc = stop_index_thread(b, err);
 	if (!rc)
 		rc = sort_last_run(b, err);
-	if (!rc) {
-		dsw_finish(&rc, &b->ds);
+	if (!rc) { /* the compressing thread finishes during the merge */
+		dsw_flush(&rc, &b->ds);
 		if (rc)
 			tr_err(err, rc, "writing the store: %s", trawl_errstr(rc));
-		else
-			rc = cfw_close(&b->store_w, err);
 	}
 	cfw tw, pw, xw;
 	memset(&tw, 0, sizeof tw);
@@ -1214,6 +1212,13 @@ int trawl_builder_finish(trawl_builder *b, trawl_error *err)
 	}
 	mi_free(b->mi);
 	b->mi = NULL;
+	if (!rc) {
+		dsw_finish(&rc, &b->ds);
+		if (rc)
+			tr_err(err, rc, "writing the store: %s", trawl_errstr(rc));
+		else
+			rc = cfw_close(&b->store_w, err);
+	}
 	if (!rc)
 		rc = cfw_close(&tw, err);
 	if (!rc)

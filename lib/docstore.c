@@ -380,6 +380,11 @@ void dsw_add(int *rc, ds_writer *d, uint32_t docno, const trawl_doc *doc,
 		flush(rc, d);
 }
 
+void dsw_flush(int *rc, ds_writer *d)
+{
+	flush(rc, d);
+}
+
 void dsw_finish(int *rc, ds_writer *d)
 {
 	flush(rc, d);

@@ -93,6 +93,10 @@ void dsw_free(ds_writer *d);
 /* Adds DOCNO (consecutive from 0); OUT: *block, its block number. */
 void dsw_add(int *rc, ds_writer *d, uint32_t docno, const trawl_doc *doc,
 	     uint32_t *block);
+/* Hands the open block to the compressor: with a worker, the caller goes
+ * on while it compresses; more documents may follow. */
+void dsw_flush(int *rc, ds_writer *d);
+/* Compresses what is left and writes the tables: the store is complete. */
 void dsw_finish(int *rc, ds_writer *d);
 
 /* Reads document DOCNO from block BLOCK of store file F.
