@@ -162,23 +162,44 @@ void pc_unpack(uint32_t *out, const uint8_t *in, size_t n, unsigned bits)
 	}
 }
 
-/* Chooses the width that minimises packed bytes + exception bytes, from
- * a histogram of bit lengths (MAXB the largest): a value of w bits under
- * width b costs an index byte and ceil((w - b) / 7) varint bytes.  A block
- * without exceptions saves the count byte (PC_NOEXC). */
-static unsigned choose_width(const unsigned *count, unsigned maxb, size_t n,
+/* The loops over a block's values below are vectorised where the
+ * compiler allows (GCC's -O2 leaves loops of unknown length scalar). */
+#if defined(__GNUC__) && !defined(__clang__)
+#define VECTORISE __attribute__((optimize("tree-vectorize", "vect-cost-model=dynamic")))
+#else
+#define VECTORISE
+#endif
+
+/* Values of V of more than T bits (T < 32). */
+VECTORISE static size_t count_above(const uint32_t *v, size_t n, unsigned t)
+{
+	uint32_t lim = (uint32_t)1 << t;
+	uint32_t c = 0;
+	for (size_t i = 0; i < n; i++)
+		c += v[i] >= lim;
+	return c;
+}
+
+/* Chooses the width that minimises packed bytes + exception bytes (MAXB
+ * bits: the widest value's): a value of w bits under width b costs an
+ * index byte and ceil((w - b) / 7) varint bytes, which over the block's
+ * exceptions sums to the counts of values above b, b + 7, b + 14 ...
+ * bits; those counts are taken from the widest down, and only while the
+ * exceptions stay few.  A block without exceptions saves the count byte
+ * (PC_NOEXC). */
+static unsigned choose_width(const uint32_t *v, size_t n, unsigned maxb,
 			     size_t *best_size)
 {
 	size_t best = 1 + (n * maxb + 7) / 8;
 	unsigned bestb = maxb;
-	size_t nexc = 0;
+	size_t above[32]; /* above[t]: values of more than t bits, t >= b */
 	for (unsigned b = maxb; b-- > 0;) {
-		nexc += count[b + 1];
+		size_t nexc = above[b] = count_above(v, n, b);
 		if (nexc > 255 || nexc > n / 4 + 1)
 			break;
-		size_t excbytes = 0;
-		for (unsigned w = b + 1; w <= maxb; w++)
-			excbytes += (size_t)count[w] * (1 + (w - b + 6) / 7);
+		size_t excbytes = nexc;
+		for (unsigned t = b; t < maxb; t += 7)
+			excbytes += above[t];
 		size_t size = 2 + (n * b + 7) / 8 + excbytes;
 		if (size < best) {
 			best = size;
@@ -212,8 +233,9 @@ static size_t rice_unary_bytes(const uint32_t *v, size_t n, unsigned k)
 /* The Rice parameter that minimises the block, given the values' SUM: the
  * optimum sits next to log2 of the mean, so only the four parameters
  * around it are tried, in one pass. */
-static unsigned choose_rice(const uint32_t *v, size_t n, uint64_t sum,
-			    int skippable, size_t *best_size)
+VECTORISE static unsigned choose_rice(const uint32_t *v, size_t n,
+				      uint64_t sum, int skippable,
+				      size_t *best_size)
 {
 	uint64_t mean = sum / n;
 	unsigned m = mean ? 64 - (unsigned)__builtin_clzll(mean) : 0;
@@ -249,18 +271,16 @@ typedef struct choice {
 	size_t size;
 } choice;
 
-static choice choose(const uint32_t *v, size_t n, int skippable)
+VECTORISE static choice choose(const uint32_t *v, size_t n, int skippable)
 {
-	unsigned count[33] = { 0 };
 	uint32_t all = 0;
 	uint64_t sum = 0;
 	for (size_t i = 0; i < n; i++) {
-		count[bits_of(v[i])]++;
 		all |= v[i];
 		sum += v[i];
 	}
 	choice c = { 0, 0, 0 };
-	c.w = choose_width(count, bits_of(all), n, &c.size);
+	c.w = choose_width(v, n, bits_of(all), &c.size);
 	/* Rice only when strictly smaller: PFor decodes faster */
 	size_t rs;
 	unsigned k = choose_rice(v, n, sum, skippable, &rs);
