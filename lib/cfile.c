@@ -89,6 +89,8 @@ static void flush_out(int *rc, cfw *w)
 	if (*rc || w->out_n == 0)
 		return;
 	if (write_all(w->fd, w->out, w->out_n) < 0) {
+		if (!w->eno)
+			w->eno = errno;
 		*rc = TRAWL_EIO;
 		return;
 	}
@@ -214,8 +216,10 @@ int cfw_append_data(cfw *dst, cfw *w, trawl_error *err)
 {
 	int rc = TRAWL_OK;
 	flush_out(&rc, w);
-	uint8_t *b = rc ? NULL : malloc(CFW_BUF);
-	if (!rc && !b)
+	if (rc)
+		return cfw_fail(w, rc, err);
+	uint8_t *b = malloc(CFW_BUF);
+	if (!b)
 		return tr_err(err, TRAWL_ENOMEM, "out of memory");
 	for (uint64_t off = 0; !rc && off < w->data_len;) {
 		size_t want = w->data_len - off < CFW_BUF ? (size_t)(w->data_len - off)
@@ -231,9 +235,15 @@ int cfw_append_data(cfw *dst, cfw *w, trawl_error *err)
 	}
 	free(b);
 	if (rc)
-		return tr_err(err, rc, "writing %s: %s", dst->path ? dst->path : "?",
-			      trawl_errstr(rc));
+		return cfw_fail(dst, rc, err);
 	return TRAWL_OK;
+}
+
+int cfw_fail(const cfw *w, int rc, trawl_error *err)
+{
+	return tr_err(err, rc, "writing %s: %s", w->path ? w->path : "?",
+		      rc == TRAWL_EIO && w->eno ? strerror(w->eno)
+						: trawl_errstr(rc));
 }
 
 /* ---- reading ---- */

@@ -54,7 +54,12 @@ typedef struct cfw {
 	size_t ncrcs, crcs_cap;
 	uint8_t *out;        /* write buffer */
 	size_t out_n;
+	int eno;             /* errno of the first failed write, or 0 */
 } cfw;
+
+/* Reports RC, a failed write to W, as "writing PATH: why" (the system's
+ * reason when a write failed, else RC's); returns RC. */
+int cfw_fail(const cfw *w, int rc, trawl_error *err);
 
 /* Creates PATH (O_EXCL) and writes a provisional header. */
 int cfw_open(cfw *w, const char *path, uint32_t kind, trawl_error *err);

@@ -170,6 +170,17 @@ static int read_payload_bytes(run *r, buf *p, trawl_error *err)
 	return TRAWL_OK;
 }
 
+/* Names the file whose write failed, and why: one of W's, or DW's. */
+static int write_failed(const postw *w, const dict_writer *dw, int rc,
+			trawl_error *err)
+{
+	const cfw *ws[3] = { w->post, w->pos, dw ? dw->w : NULL };
+	for (int i = 0; i < 3; i++)
+		if (ws[i] && ws[i]->eno)
+			return cfw_fail(ws[i], rc, err);
+	return tr_err(err, rc, "writing the index: %s", trawl_errstr(rc));
+}
+
 /* Feeds one run's postings of the current term into W: the run holds
  * positions as gaps, as W writes them, so they go straight into W. */
 static int copy_postings(run *r, const uint8_t *dead, uint32_t ndocs,
@@ -200,8 +211,7 @@ static int copy_postings(run *r, const uint8_t *dead, uint32_t ndocs,
 			continue;
 		postw_add_gaps(&rc, w, docno, tft, tfb);
 		if (rc)
-			return tr_err(err, rc, "writing postings: %s",
-				      trawl_errstr(rc));
+			return write_failed(w, NULL, rc, err);
 	}
 	return TRAWL_OK;
 }
@@ -295,12 +305,14 @@ static int merge_range(merge_job *j)
 			fput_varint(j->entries, df);
 			fput_varint(j->entries, post_len);
 			fput_varint(j->entries, pos_len);
-			if (ferror(j->entries))
-				rc = TRAWL_EIO;
+			if (ferror(j->entries)) {
+				rc = tr_err(err, TRAWL_EIO, "writing %s: %s",
+					    j->entries_path, strerror(errno));
+				goto done;
+			}
 		}
 		if (rc) {
-			rc = tr_err(err, rc, "writing the index: %s",
-				    trawl_errstr(rc));
+			rc = write_failed(&j->w, j->dw, rc, err);
 			goto done;
 		}
 		j->out.terms++;
