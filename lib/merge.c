@@ -170,6 +170,42 @@ static int read_payload_bytes(run *r, buf *p, trawl_error *err)
 	return TRAWL_OK;
 }
 
+/* Reads N varints of at most 32 bits from IN into OUT.  With room for N
+ * of the longest in IN, the loop checks no bounds (the merge decodes
+ * every position of the corpus here). */
+static int get_varints(rd *in, uint32_t *out, size_t n)
+{
+	const uint8_t *p = in->p;
+	if ((size_t)(in->end - p) / 5 < n) {
+		for (size_t i = 0; i < n; i++)
+			if (rd_varint32(in, &out[i]))
+				return TRAWL_ECORRUPT;
+		return TRAWL_OK;
+	}
+	for (size_t i = 0; i < n; i++) {
+		uint32_t v = *p++;
+		if (v & 0x80 && !(*p & 0x80)) { /* most gaps: one byte or two */
+			v = (v & 0x7f) | (uint32_t)*p++ << 7;
+		} else if (v & 0x80) {
+			v &= 0x7f;
+			unsigned shift = 7;
+			uint32_t c;
+			do {
+				c = *p++;
+				if (shift == 28 && c > 15)
+					return TRAWL_ECORRUPT;
+				v |= (c & 0x7f) << shift;
+				shift += 7;
+			} while ((c & 0x80) && shift < 35);
+			if (c & 0x80)
+				return TRAWL_ECORRUPT;
+		}
+		out[i] = v;
+	}
+	in->p = p;
+	return TRAWL_OK;
+}
+
 /* Names the file whose write failed, and why: one of W's, or DW's. */
 static int write_failed(const postw *w, const dict_writer *dw, int rc,
 			trawl_error *err)
@@ -203,10 +239,8 @@ static int copy_postings(run *r, const uint8_t *dead, uint32_t ndocs,
 		uint32_t *g = postw_gap_room(&rc, w, n);
 		if (!g)
 			return tr_err(err, rc, "out of memory merging postings");
-		for (size_t i = 0; i < n; i++)
-			if (rd_varint32(&in, &g[i]))
-				return tr_err(err, TRAWL_EIO, "%s: bad run data",
-					      r->path);
+		if (get_varints(&in, g, n))
+			return tr_err(err, TRAWL_EIO, "%s: bad run data", r->path);
 		if (dead && docno < ndocs && (dead[docno >> 3] >> (docno & 7)) & 1)
 			continue;
 		postw_add_gaps(&rc, w, docno, tft, tfb);
