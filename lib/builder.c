@@ -115,7 +115,7 @@ struct trawl_builder {
 	trawl_error ierr;
 	size_t fixed_snapshot;   /* fixed_bytes() as the caller last saw it */
 	struct ijob *cur;        /* the job the caller is filling */
-	uint32_t *jids;          /* term ids of a job: index_job's own */
+	uint32_t *jids, *jpos;   /* term ids, positions of a job: index_job's */
 	size_t jids_cap;
 	int finished;
 	uint64_t input_bytes;
@@ -422,21 +422,38 @@ static int id_put(trawl_builder *b, const char *id, size_t n, uint32_t docno,
 	return TRAWL_OK;
 }
 
-/* One analysed document on its way to the indexing thread.  A term's
- * bytes travel once per stem cache entry: the thread keeps them by key,
- * so later tokens of the entry send the key alone. */
+/* One analysed document on its way to the indexing thread, in 4 bytes a
+ * token (the two threads run on two cores: every byte of a job crosses
+ * between their caches).  A term's bytes travel once per stem cache
+ * entry: the thread keeps them by key, so later tokens of the entry send
+ * the key alone.  The key's generation and the token's position are
+ * implied (the job's last generation mark, the previous position + 1)
+ * except where a mark gives them: at a field's first token, after a
+ * token too long to index, when the stem cache starts a generation. */
+typedef struct jmark {
+	uint32_t at;    /* token index */
+	uint32_t value; /* its position | field bit, or its key generation */
+} jmark;
+
 typedef struct ijob {
 	struct ijob *next;
 	uint32_t docno;
 	size_t ntok;
 	buf terms;      /* per token with KEY_BYTES: u8 length | bytes */
-	uint32_t *pos;  /* per token: position | field bit */
-	uint64_t *key;  /* per token: an_token_key() (0 for none), with
-			   KEY_BYTES when the term's bytes follow */
-	size_t pos_cap;
+	uint32_t *key;  /* per token: an_token_key()'s slot + 1 (0 for none),
+			   with KEY_BYTES when the term's bytes follow */
+	size_t key_cap;
+	buf pos_marks, gen_marks; /* jmark */
+	uint32_t last_pos, gen;   /* the filler's: of the last token */
 } ijob;
 
-#define KEY_BYTES ((uint64_t)1 << 63)
+#define KEY_BYTES ((uint32_t)1 << 31)
+
+static void put_mark(int *rc, buf *b, size_t at, uint32_t value)
+{
+	jmark m = { (uint32_t)at, value };
+	buf_put(rc, b, &m, sizeof m);
+}
 
 /* Adds a token to J: its cache KEY, and the term's bytes unless SENT (the
  * stem cache entry's memo, or NULL) says this key already took them. */
@@ -445,32 +462,37 @@ static int job_token(ijob *j, const trawl_token *t, uint32_t field_bit,
 {
 	int rc = TRAWL_OK;
 	size_t len = t->term_len > DICT_TERM_MAX ? DICT_TERM_MAX : t->term_len;
-	if (j->ntok == j->pos_cap) {
-		size_t cap = j->pos_cap ? j->pos_cap * 2 : 1024;
-		uint32_t *p = realloc(j->pos, cap * sizeof *p);
-		if (!p)
-			return TRAWL_ENOMEM;
-		j->pos = p;
-		uint64_t *k = realloc(j->key, cap * sizeof *k);
+	if (j->ntok == j->key_cap) {
+		size_t cap = j->key_cap ? j->key_cap * 2 : 1024;
+		uint32_t *k = realloc(j->key, cap * sizeof *k);
 		if (!k)
 			return TRAWL_ENOMEM;
 		j->key = k;
-		j->pos_cap = cap;
+		j->key_cap = cap;
 	}
+	uint32_t pos = t->position | field_bit;
+	if (j->ntok == 0 || pos != j->last_pos + 1)
+		put_mark(&rc, &j->pos_marks, j->ntok, pos);
+	j->last_pos = pos;
+	uint32_t gen = (uint32_t)(key >> 32);
+	if (key && (j->gen_marks.n == 0 || gen != j->gen)) {
+		put_mark(&rc, &j->gen_marks, j->ntok, gen);
+		j->gen = gen;
+	}
+	uint32_t k32 = (uint32_t)key;
 	/* sent holds the generation + 1 whose key took the bytes: a rehash
 	 * keeps the memo but makes new keys */
-	uint32_t mark = (uint32_t)(key >> 32) + 1;
+	uint32_t mark = gen + 1;
 	if (!key || !sent || *sent != mark) {
 		buf_putc(&rc, &j->terms, (uint8_t)len);
 		buf_put(&rc, &j->terms, t->term, len);
-		if (rc)
-			return rc;
-		if (key && sent)
+		if (key && sent && !rc)
 			*sent = mark;
-		key |= KEY_BYTES;
+		k32 |= KEY_BYTES;
 	}
-	j->key[j->ntok] = key;
-	j->pos[j->ntok++] = t->position | field_bit;
+	if (rc)
+		return rc;
+	j->key[j->ntok++] = k32;
 	return TRAWL_OK;
 }
 
@@ -662,11 +684,30 @@ static int index_job(trawl_builder *b, ijob *j, trawl_error *err)
 		if (!a)
 			return tr_err(err, TRAWL_ENOMEM, "out of memory");
 		b->jids = a;
+		a = realloc(b->jpos, j->ntok * sizeof *a);
+		if (!a)
+			return tr_err(err, TRAWL_ENOMEM, "out of memory");
+		b->jpos = a;
 		b->jids_cap = j->ntok;
 	}
 	rd r = { j->terms.p, j->terms.p + j->terms.n };
+	const jmark *pm = (const jmark *)j->pos_marks.p;
+	const jmark *gm = (const jmark *)j->gen_marks.p;
+	const jmark *pm_end = pm + j->pos_marks.n / sizeof *pm;
+	const jmark *gm_end = gm + j->gen_marks.n / sizeof *gm;
+	uint32_t pos = 0, gen = 0;
 	for (size_t i = 0; i < j->ntok; i++) {
-		uint64_t key = j->key[i] & ~KEY_BYTES;
+		if (pm < pm_end && pm->at == i)
+			pos = (pm++)->value;
+		else if (i == 0)
+			return tr_err(err, TRAWL_EINVAL, "internal: bad job");
+		else
+			pos++;
+		b->jpos[i] = pos;
+		if (gm < gm_end && gm->at == i)
+			gen = (gm++)->value;
+		uint32_t k32 = j->key[i] & ~KEY_BYTES;
+		uint64_t key = k32 ? (uint64_t)gen << 32 | k32 : 0;
 		uint8_t len = 0;
 		const uint8_t *t = NULL;
 		if ((j->key[i] & KEY_BYTES) &&
@@ -674,14 +715,13 @@ static int index_job(trawl_builder *b, ijob *j, trawl_error *err)
 			return tr_err(err, TRAWL_EINVAL, "internal: bad job");
 		wmemo *w = NULL;
 		if (key) {
-			uint32_t slot = (uint32_t)key - 1;
+			uint32_t slot = k32 - 1;
 			if (slot >= b->wm_cap && wm_grow(b, slot))
 				return tr_err(err, TRAWL_ENOMEM, "out of memory");
 			w = &b->wm[slot];
 			if (t) {
 				/* a new entry; a new generation drops the
 				 * bytes of the old one's */
-				uint32_t gen = (uint32_t)(key >> 32);
 				if (gen != b->wgen) {
 					buf_reset(&b->wstr);
 					b->wgen = gen;
@@ -716,7 +756,7 @@ static int index_job(trawl_builder *b, ijob *j, trawl_error *err)
 			w->epoch = b->mi_epoch;
 		}
 	}
-	int rc = mi_add_doc(b->mi, j->docno, b->jids, j->pos, j->ntok);
+	int rc = mi_add_doc(b->mi, j->docno, b->jids, b->jpos, j->ntok);
 	if (rc)
 		return tr_err(err, rc, "out of memory");
 	size_t fixed = __atomic_load_n(&b->fixed_snapshot, __ATOMIC_RELAXED);
@@ -779,7 +819,8 @@ static void free_jobs(ijob *j)
 	while (j) {
 		ijob *n = j->next;
 		buf_free(&j->terms);
-		free(j->pos);
+		buf_free(&j->pos_marks);
+		buf_free(&j->gen_marks);
 		free(j->key);
 		free(j);
 		j = n;
@@ -803,6 +844,8 @@ static ijob *take_job(trawl_builder *b)
 		j->next = NULL;
 		j->ntok = 0;
 		buf_reset(&j->terms);
+		buf_reset(&j->pos_marks);
+		buf_reset(&j->gen_marks);
 	}
 	return j;
 }
@@ -1297,6 +1340,7 @@ void trawl_builder_free(trawl_builder *b)
 	free(b->tids);
 	free(b->tpos);
 	free(b->jids);
+	free(b->jpos);
 	free(b->dir);
 	free(b->tmp);
 	free(b->seg);
