@@ -248,7 +248,7 @@ void trawl_analyzer_free(trawl_analyzer *a)
 		return;
 	sb_stemmer_delete(a->stemmer);
 	free(a->tok);
-	free(a->slots);
+	tr_free_table(a->slots, (size_t)a->nslots * sizeof *a->slots);
 	free(a->arena);
 	free(a);
 }
@@ -306,7 +306,7 @@ static int cache_grow(trawl_analyzer *a)
 			j = (j + 1) & (ns - 1);
 		nw[j] = old[i];
 	}
-	free(old);
+	tr_free_table(old, (size_t)oldn * sizeof *old);
 	a->gen++; /* every entry has a new slot */
 	return 0;
 }

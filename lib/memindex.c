@@ -94,7 +94,10 @@ static page *page_map(size_t n, size_t unit)
 		munmap(p, (size_t)(a - p));
 	munmap(a + len, (size_t)(p + unit - a));
 #ifdef MADV_HUGEPAGE
-	madvise(a, len, MADV_HUGEPAGE); /* advice: failure is harmless */
+	/* 1 MiB pages (small budgets) are left alone: merged with their
+	 * neighbours they could be collapsed into huge pages half used */
+	if (unit == PAGE_HUGE)
+		madvise(a, len, MADV_HUGEPAGE); /* advice: harmless if refused */
 #endif
 	page *pg = (page *)a;
 	pg->next = NULL;
@@ -155,7 +158,7 @@ static void reset(memindex *m)
 	/* give the term array and a grown table back: mi_bytes() counts
 	 * them, and a spill that kept them would leave the accumulator over
 	 * a small budget for good, spilling a run per document after it */
-	free(m->terms);
+	tr_free_table(m->terms, m->terms_cap * sizeof *m->terms);
 	m->terms = NULL;
 	m->terms_cap = 0;
 	if (m->table_cap > TABLE_MIN) {
@@ -174,8 +177,7 @@ void mi_free(memindex *m)
 {
 	if (!m)
 		return;
-	reset(m);
-	free(m->terms);
+	reset(m); /* frees the terms */
 	free(m->table);
 	free(m->slot_term);
 	free(m->slot_count);
@@ -241,7 +243,7 @@ uint32_t mi_intern(memindex *m, const char *term, size_t len)
 			return UINT32_MAX;
 		if (m->nterms)
 			memcpy(t, m->terms, m->nterms * sizeof *t);
-		free(m->terms);
+		tr_free_table(m->terms, m->terms_cap * sizeof *t);
 		m->terms = t;
 		m->terms_cap = cap;
 	}
