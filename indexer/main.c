@@ -20,6 +20,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -1195,6 +1196,13 @@ static int finish_stdout(int status)
 
 int main(int argc, char **argv)
 {
+#ifdef M_ARENA_MAX
+	/* glibc gives each thread that meets a busy malloc its own arena,
+	 * which keeps its freed memory apart: with two threads and --memory
+	 * 4M the four shared collections peaked at 71-73 MB (more than the
+	 * budget + 64 MB), with one arena at 56-60 MB, as fast. */
+	mallopt(M_ARENA_MAX, 1);
+#endif
 	if (argc < 2)
 		return bad_usage(usage_main, "missing COMMAND");
 	const char *cmd = argv[1];
