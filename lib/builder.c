@@ -3,10 +3,10 @@
  *
  * add(): analyse title and body, intern terms in the memindex, store the
  * document, keep its 16-byte record in memory; past the memory budget
- * the memindex spills a sorted run.  finish(): merge the runs and the
- * memindex's rest into terms/postings/positions, write docs and meta, fsync, and
- * move the temporary directory into place (atomically exchanging it with
- * an index being replaced).  Until then nothing exists at the target;
+ * the memindex spills a sorted run.  finish(): merge the runs and what
+ * the memindex still holds into terms/postings/positions, write docs and
+ * meta, fsync, and move the temporary directory into place (atomically
+ * exchanging it with an index being replaced).  Until then nothing exists at the target;
  * free() without finish() removes every temporary file.
  */
 #include <dirent.h>
@@ -625,7 +625,7 @@ static int spill(trawl_builder *b, trawl_error *err)
 
 /* Sorts the documents added since the last spill for the final merge,
  * which reads them from memory: writing them out as one more run only
- * to read them back cost a fifth of a build that never spilled. */
+ * to read them back cost 0.3-0.4 s of a 10 s build that never spilled. */
 static int sort_last_run(trawl_builder *b, trawl_error *err)
 {
 	if (mi_ndocs(b->mi) == 0)

@@ -165,7 +165,8 @@ void pc_unpack(uint32_t *out, const uint8_t *in, size_t n, unsigned bits)
 /* The loops over a block's values below are vectorised where the
  * compiler allows (GCC's -O2 leaves loops of unknown length scalar). */
 #if defined(__GNUC__) && !defined(__clang__)
-#define VECTORISE __attribute__((optimize("tree-vectorize", "vect-cost-model=dynamic")))
+#define VECTORISE \
+	__attribute__((optimize("tree-vectorize", "vect-cost-model=dynamic")))
 #else
 #define VECTORISE
 #endif
