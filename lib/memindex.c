@@ -85,20 +85,11 @@ struct memindex {
 static page *page_map(size_t n, size_t unit)
 {
 	size_t len = (sizeof(page) + n + unit - 1) & ~(unit - 1);
-	uint8_t *p = mmap(NULL, len + unit, PROT_READ | PROT_WRITE,
-			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (p == MAP_FAILED)
+	/* 1 MiB pages (small budgets) are not advised huge: merged with
+	 * their neighbours they could be collapsed into huge pages half used */
+	void *a = tr_map_aligned(len, unit, unit == PAGE_HUGE);
+	if (!a)
 		return NULL;
-	uint8_t *a = (uint8_t *)(((uintptr_t)p + unit - 1) & ~(uintptr_t)(unit - 1));
-	if (a > p)
-		munmap(p, (size_t)(a - p));
-	munmap(a + len, (size_t)(p + unit - a));
-#ifdef MADV_HUGEPAGE
-	/* 1 MiB pages (small budgets) are left alone: merged with their
-	 * neighbours they could be collapsed into huge pages half used */
-	if (unit == PAGE_HUGE)
-		madvise(a, len, MADV_HUGEPAGE); /* advice: harmless if refused */
-#endif
 	page *pg = (page *)a;
 	pg->next = NULL;
 	pg->used = 0;

@@ -183,22 +183,17 @@ static int get_varints(rd *in, uint32_t *out, size_t n)
 		return TRAWL_OK;
 	}
 	for (size_t i = 0; i < n; i++) {
-		uint32_t v = *p++;
-		if (v & 0x80 && !(*p & 0x80)) { /* most gaps: one byte or two */
-			v = (v & 0x7f) | (uint32_t)*p++ << 7;
-		} else if (v & 0x80) {
-			v &= 0x7f;
-			unsigned shift = 7;
-			uint32_t c;
-			do {
-				c = *p++;
-				if (shift == 28 && c > 15)
-					return TRAWL_ECORRUPT;
-				v |= (c & 0x7f) << shift;
-				shift += 7;
-			} while ((c & 0x80) && shift < 35);
-			if (c & 0x80)
+		uint32_t v = *p;
+		if (!(v & 0x80)) {
+			p++;
+		} else if (!(p[1] & 0x80)) { /* most gaps: one byte or two */
+			v = (v & 0x7f) | (uint32_t)p[1] << 7;
+			p += 2;
+		} else {
+			rd r = { p, in->end };
+			if (rd_varint32_slow(&r, &v))
 				return TRAWL_ECORRUPT;
+			p = r.p;
 		}
 		out[i] = v;
 	}
