@@ -1229,6 +1229,8 @@ int trawl_builder_finish(trawl_builder *b, trawl_error *err)
 		dsw_flush(&rc, &b->ds);
 		if (rc)
 			tr_err(err, rc, "writing the store: %s", trawl_errstr(rc));
+		else /* most of it reaches the disk during the merge */
+			cfw_start_writeback(&b->store_w);
 	}
 	cfw tw, pw, xw;
 	memset(&tw, 0, sizeof tw);
@@ -1270,8 +1272,17 @@ int trawl_builder_finish(trawl_builder *b, trawl_error *err)
 		if (rc)
 			tr_err(err, rc, "writing the store: %s", trawl_errstr(rc));
 		else
-			rc = cfw_close(&b->store_w, err);
+			rc = cfw_seal(&b->store_w, err);
 	}
+	/* sealed together, the four files' writes overlap in the fsyncs */
+	if (!rc)
+		rc = cfw_seal(&tw, err);
+	if (!rc)
+		rc = cfw_seal(&pw, err);
+	if (!rc)
+		rc = cfw_seal(&xw, err);
+	if (!rc)
+		rc = cfw_close(&b->store_w, err);
 	if (!rc)
 		rc = cfw_close(&tw, err);
 	if (!rc)

@@ -141,7 +141,29 @@ uint64_t cfw_offset(const cfw *w)
 	return w->data_len;
 }
 
-int cfw_close(cfw *w, trawl_error *err)
+void cfw_start_writeback(const cfw *w)
+{
+#ifdef SYNC_FILE_RANGE_WRITE
+	/* advice: a failure shows, if it matters, in the fsync */
+	(void)sync_file_range(w->fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+#else
+	(void)w;
+#endif
+}
+
+/* Sealing or closing W failed with RC (errno E for EIO): reports it and
+ * removes the file. */
+static int finish_failed(cfw *w, int rc, int e, trawl_error *err)
+{
+	if (rc == TRAWL_EIO)
+		tr_err(err, rc, "%s: write failed: %s", w->path, strerror(e));
+	else
+		tr_err(err, rc, "%s: out of memory", w->path);
+	cfw_abort(w);
+	return rc;
+}
+
+int cfw_seal(cfw *w, trawl_error *err)
 {
 	int rc = TRAWL_OK;
 	if (w->chunk_fill)
@@ -170,20 +192,22 @@ int cfw_close(cfw *w, trawl_error *err)
 		if (pwrite(w->fd, h, CF_HEADER, 0) != CF_HEADER)
 			rc = TRAWL_EIO;
 	}
-	if (!rc && fsync(w->fd) < 0)
-		rc = TRAWL_EIO;
-	int e = errno;
-	if (rc) {
-		if (rc == TRAWL_EIO)
-			tr_err(err, rc, "%s: write failed: %s", w->path,
-			       strerror(e));
-		else
-			tr_err(err, rc, "%s: out of memory", w->path);
-		cfw_abort(w);
+	if (rc)
+		return finish_failed(w, rc, errno, err);
+	w->sealed = 1;
+	cfw_start_writeback(w);
+	return TRAWL_OK;
+}
+
+int cfw_close(cfw *w, trawl_error *err)
+{
+	int rc = w->sealed ? TRAWL_OK : cfw_seal(w, err);
+	if (rc)
 		return rc;
-	}
+	if (fsync(w->fd) < 0)
+		return finish_failed(w, TRAWL_EIO, errno, err);
 	if (close(w->fd) < 0) {
-		e = errno;
+		int e = errno;
 		w->fd = -1;
 		cfw_abort(w);
 		return tr_err(err, TRAWL_EIO, "close failed: %s", strerror(e));

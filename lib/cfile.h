@@ -55,6 +55,7 @@ typedef struct cfw {
 	uint8_t *out;        /* write buffer */
 	size_t out_n;
 	int eno;             /* errno of the first failed write, or 0 */
+	int sealed;          /* trailer and header written (cfw_seal) */
 } cfw;
 
 /* Reports RC, a failed write to W, as "writing PATH: why" (the system's
@@ -66,7 +67,14 @@ int cfw_open(cfw *w, const char *path, uint32_t kind, trawl_error *err);
 /* Appends n bytes of data; errors are sticky in *rc (EIO message on close). */
 void cfw_write(int *rc, cfw *w, const void *p, size_t n);
 uint64_t cfw_offset(const cfw *w);
-/* Writes crcs and trailer, rewrites the header, fsyncs and closes. */
+/* Asks the kernel to start writing W's data to disk, without waiting
+ * (advice: errors show in cfw_close's fsync). */
+void cfw_start_writeback(const cfw *w);
+/* Writes crcs and trailer, rewrites the header and starts the writeback:
+ * several files sealed before any is closed reach the disk together
+ * rather than one fsync after another. */
+int cfw_seal(cfw *w, trawl_error *err);
+/* Seals W unless sealed, fsyncs and closes. */
 int cfw_close(cfw *w, trawl_error *err);
 /* Closes and unlinks an unfinished file.  Safe on a zeroed cfw. */
 void cfw_abort(cfw *w);

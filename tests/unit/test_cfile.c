@@ -521,6 +521,40 @@ static void test_abort_after_close_leaves_the_file(void **state)
 	free(data);
 }
 
+/* Sealing writes the whole file (a reader accepts it before the close)
+ * and a sealed file still goes with cfw_abort, as an unfinished build's
+ * must. */
+static void test_sealed_file_is_complete_and_abort_removes_it(void **state)
+{
+	fixture *f = *state;
+	size_t n = CF_CHUNK + 123;
+	uint8_t *data = random_bytes(n);
+	cfw w;
+	trawl_error err;
+	assert_int_equal(cfw_open(&w, f->path, CF_POSTINGS, &err), TRAWL_OK);
+	int rc = TRAWL_OK;
+	cfw_write(&rc, &w, data, n);
+	assert_int_equal(rc, TRAWL_OK);
+	assert_int_equal(cfw_seal(&w, &err), TRAWL_OK);
+	cfile c;
+	assert_int_equal(cf_open(&c, f->dir, "data", CF_POSTINGS, &err), TRAWL_OK);
+	assert_int_equal(c.data_len, n);
+	assert_int_equal(cf_verify_all(&c, &err), TRAWL_OK);
+	cf_close(&c);
+	cfw_abort(&w);
+	assert_int_equal(access(f->path, F_OK), -1);
+	/* sealed then closed: the same file as closed at once */
+	assert_int_equal(cfw_open(&w, f->path, CF_POSTINGS, &err), TRAWL_OK);
+	cfw_write(&rc, &w, data, n);
+	assert_int_equal(cfw_seal(&w, &err), TRAWL_OK);
+	assert_int_equal(cfw_close(&w, &err), TRAWL_OK);
+	size_t len;
+	uint8_t *p = read_file(f->path, &len);
+	assert_int_equal(len, expected_size(n));
+	free(p);
+	free(data);
+}
+
 static void test_open_of_existing_path_fails(void **state)
 {
 	fixture *f = *state;
@@ -564,6 +598,7 @@ int main(void)
 		T(test_missing_file_is_enotfound),
 		T(test_abort_removes_the_file),
 		T(test_abort_after_close_leaves_the_file),
+		T(test_sealed_file_is_complete_and_abort_removes_it),
 		T(test_open_of_existing_path_fails),
 	};
 #undef T
