@@ -167,15 +167,16 @@ def signed_pct(d):
     return "+∞%" if d is None else "%+.0f%%" % d
 
 
-def build_note(index, builds):
+def build_note(index, builds, pairs):
     """How the build figures were chosen, with the spread of wall times."""
-    if builds <= 1:
+    if builds * pairs <= 1:
         return "Each build ran once."
     spread = "; ".join("%s %s s" % (tag, "/".join(num(r["wall_s"]) for r in index[tag]["runs"]))
                        for tag in ("trawl1", "trawlN", "xapian", "fts5"))
-    return ("Each engine built the index %d times, in rounds (each engine once a round); "
-            "the figures are each engine's median run by wall time (wall times of every "
-            "run: %s)." % (builds, spread))
+    return ("Xapian and FTS5 built the index %d times, trawl %d times with each thread count "
+            "(%d back-to-back pairs a round), in rounds (each engine in every round); the "
+            "figures are each engine's median run by wall time (wall times of every run, "
+            "in order: %s)." % (builds, builds * pairs, pairs, spread))
 
 
 def md_escape(s):
@@ -192,6 +193,7 @@ def main():
     for a in ("threads", "reps", "warmup"):
         ap.add_argument("--" + a, type=int, required=True)
     ap.add_argument("--builds", type=int, default=1)
+    ap.add_argument("--pairs", type=int, default=1)
     o = ap.parse_args()
     W = o.work
     today = datetime.date.today().isoformat()
@@ -222,7 +224,8 @@ def main():
         t["threads"] = thr
         t["engine"] = eng
         # every build of the engine; the one above is the median by wall time
-        runs = [os.path.join(W, "time.%s.%d" % (tag, r)) for r in range(1, o.builds + 1)]
+        n = o.builds * (o.pairs if eng == "trawl" else 1)
+        runs = [os.path.join(W, "time.%s.%d" % (tag, r)) for r in range(1, n + 1)]
         t["runs"] = [read_time(r) for r in runs if os.path.exists(r)]
         t["mb_per_s_wall"] = in_mb / t["wall_s"] if t["wall_s"] else None
         t["mb_per_s_cpu"] = in_mb / t["cpu_s"] if t["cpu_s"] else None
@@ -245,6 +248,15 @@ def main():
         warnings.append("trawl's stats say %d bytes but its directory holds %d"
                         % (st["bytes_total"], trawl_disk))
 
+    # The N-thread speed-up: each pair's ratio (builds seconds apart), then
+    # their median -- and the ratio of the two medians, for comparison.
+    pair_ratios = [a["wall_s"] / b["wall_s"]
+                   for a, b in zip(index["trawl1"]["runs"], index["trawlN"]["runs"])
+                   if a["wall_s"] and b["wall_s"]]
+    index["trawlN"]["speedup"] = {
+        "pairs": pair_ratios,
+        "median_of_pairs": statistics.median(pair_ratios) if pair_ratios else None,
+        "ratio_of_medians": ratio(index["trawl1"]["wall_s"], index["trawlN"]["wall_s"])}
     if o.threads > 1 and index["trawlN"]["wall_s"] > 0.9 * index["trawl1"]["wall_s"]:
         warnings.append("trawl's %d-thread build (%.2f s wall) was not clearly faster than "
                         "its 1-thread build (%.2f s wall)"
@@ -320,7 +332,7 @@ def main():
     # -- JSON
     meta = {"date": today, "name": o.name, "command": o.command, "corpora": o.corpora.split(),
             "commit": o.commit, "versions": o.versions, "reps": o.reps, "warmup": o.warmup,
-            "builds": o.builds,
+            "builds": o.builds, "pairs": o.pairs,
             "threads": o.threads, "cores": os.cpu_count(),
             "cpu": cpu_model(), "loadavg_start": o.load_start, "loadavg_end": o.load_end}
     data = {"meta": meta,
@@ -400,7 +412,7 @@ def main():
              "Every build is single-threaded except trawl's in the rows marked "
              "*trawl with N threads*; their peer columns repeat the single-threaded peers. "
              "%s"
-             % (num(in_mb, " MB"), build_note(index, o.builds)))
+             % (num(in_mb, " MB"), build_note(index, o.builds, o.pairs)))
     L.append("")
     prow = []
     for part, b in index["trawl1"]["size"]["parts"].items():
@@ -414,6 +426,14 @@ def main():
     for part, b in index["fts5"]["size"]["parts"].items():
         prow.append(["FTS5: " + part, num(b / 1e6), pct(b / input_bytes),
                      pct(b / fts["bytes_total"])])
+    sp = tN["speedup"]
+    if sp["pairs"]:
+        L.append("**Speed-up with %d threads** (wall): %s, the median of %d back-to-back pairs "
+                 "of builds (1 thread, then %d; every pair: %s); the ratio of the two medians "
+                 "above is %s."
+                 % (o.threads, times(sp["median_of_pairs"]), len(sp["pairs"]), o.threads,
+                    " ".join("%.2f" % r for r in sp["pairs"]), times(sp["ratio_of_medians"])))
+        L.append("")
     L.append("<details><summary>Index size by part</summary>\n")
     L.append(table(["part", "MB", "% of text", "% of its index"], prow))
     L.append("\n</details>\n")

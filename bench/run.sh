@@ -2,7 +2,7 @@
 # bench/run.sh -- trawl against Xapian and SQLite FTS5 on the same input.
 #
 #   sh bench/run.sh [--corpus FILE...|all] [--docs N] [--reps R] [--warmup W]
-#                   [--threads N] [--keep] [--quick]
+#                   [--threads N] [--builds B] [--pairs P] [--keep] [--quick]
 #
 #   --corpus F   JSON Lines input (.jsonl or .jsonl.gz); may be repeated or
 #                hold several space-separated paths, which are concatenated.
@@ -15,6 +15,9 @@
 #   --threads N  trawl's multi-threaded build (default: every core)
 #   --builds B   builds by each engine, in rounds; the median is reported
 #                (default 3)
+#   --pairs P    trawl's 1-thread and N-thread builds, back to back, P
+#                times a round (default 3); the N-thread speed-up is the
+#                median of the pairs' ratios
 #   --keep       keep the indexes in bench/results/tmp/NAME/ afterwards
 #   --quick      the bundled corpus/ (what `make bench-quick` runs)
 #
@@ -35,6 +38,7 @@ reps=20
 warmup=2
 threads=$(nproc 2>/dev/null || echo 2)
 builds=3
+pairs=3
 keep=0
 quick=0
 usage() {
@@ -49,6 +53,7 @@ while [ $# -gt 0 ]; do
 	--warmup) [ $# -ge 2 ] || usage; warmup=$2; shift 2 ;;
 	--threads) [ $# -ge 2 ] || usage; threads=$2; shift 2 ;;
 	--builds) [ $# -ge 2 ] || usage; builds=$2; shift 2 ;;
+	--pairs) [ $# -ge 2 ] || usage; pairs=$2; shift 2 ;;
 	--keep) keep=1; shift ;;
 	--quick) quick=1; shift ;;
 	*) usage ;;
@@ -56,6 +61,7 @@ while [ $# -gt 0 ]; do
 done
 
 case "$builds" in ''|*[!0-9]*|0) usage ;; esac
+case "$pairs" in ''|*[!0-9]*|0) usage ;; esac
 
 # ---- Which input ---------------------------------------------------------
 if [ "$quick" = 1 ]; then
@@ -89,7 +95,7 @@ else
 	for f in $corpora; do repro="$repro --corpus $f"; done
 fi
 [ -n "$docs" ] && repro="$repro --docs $docs"
-repro="$repro --reps $reps --warmup $warmup --threads $threads --builds $builds"
+repro="$repro --reps $reps --warmup $warmup --threads $threads --builds $builds --pairs $pairs"
 
 W="bench/results/tmp/$name"
 BIN="bench/results/tmp/bin"
@@ -189,23 +195,34 @@ timed() {
 # ---- Indexing ---------------------------------------------------------------
 # Every engine builds $builds times, in rounds (each engine once a round, so
 # that a slow spell of the shared machine falls on all of them); each
-# engine's median run by wall time is the one reported.
+# engine's median run by wall time is the one reported.  trawl builds
+# with one thread and with $threads back to back, $pairs times a round: the
+# machine's speed drifts by a third within minutes, and a pair's ratio,
+# its two builds seconds apart, is what the drift disturbs least.
 cat "$W/input.jsonl" > /dev/null # same page-cache state for every engine
 load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 round=1
+k=1
 while [ "$round" -le "$builds" ]; do
-	say "indexing, round $round of $builds: trawl 1 thread, trawl $threads threads, Xapian, SQLite FTS5"
-	rm -rf "$W/trawl1.idx" "$W/trawlN.idx" "$W/xapian.db" "$W/fts5.db"
-	timed "trawl1.$round" bin/trawl-index build -q -j 1 -o "$W/trawl1.idx" "$W/input.jsonl"
-	timed "trawlN.$round" bin/trawl-index build -q -j "$threads" -o "$W/trawlN.idx" "$W/input.jsonl"
+	say "indexing, round $round of $builds: trawl 1 thread and $threads threads ($pairs pairs), Xapian, SQLite FTS5"
+	p=1
+	while [ "$p" -le "$pairs" ]; do
+		rm -rf "$W/trawl1.idx" "$W/trawlN.idx"
+		timed "trawl1.$k" bin/trawl-index build -q -j 1 -o "$W/trawl1.idx" "$W/input.jsonl"
+		timed "trawlN.$k" bin/trawl-index build -q -j "$threads" -o "$W/trawlN.idx" "$W/input.jsonl"
+		p=$((p + 1))
+		k=$((k + 1))
+	done
+	rm -rf "$W/xapian.db" "$W/fts5.db"
 	timed "xapian.$round" "$BIN/xapian_bench" index "$W/xapian.db" "$W/input.jsonl"
 	timed "fts5.$round" "$BIN/fts5_bench" index "$W/fts5.db" "$W/input.jsonl"
 	round=$((round + 1))
 done
 for tag in trawl1 trawlN xapian fts5; do
-	median=$(r=1; while [ "$r" -le "$builds" ]; do
+	case $tag in trawl*) n=$((builds * pairs)) ;; *) n=$builds ;; esac
+	median=$(r=1; while [ "$r" -le "$n" ]; do
 			echo "$(cut -d' ' -f1 "$W/time.$tag.$r") $r"; r=$((r + 1)); done |
-		sort -n | sed -n "$(( (builds + 1) / 2 ))p" | cut -d' ' -f2)
+		sort -n | sed -n "$(( (n + 1) / 2 ))p" | cut -d' ' -f2)
 	for f in time out err; do cp "$W/$f.$tag.$median" "$W/$f.$tag"; done
 done
 "$BIN/trawl_bench" stats "$W/trawl1.idx" > "$W/stats.trawl1"
@@ -249,7 +266,7 @@ dirty=""
 [ -n "$(git status --porcelain -- lib include indexer query 2>/dev/null)" ] && dirty=" (with uncommitted changes in lib/ include/ indexer/ query/)"
 python3 bench/report.py --work "$W" --name "$name" --queries bench/queries.txt \
 	--out bench/results --command "$repro" --threads "$threads" --reps "$((qreps * builds))" \
-	--builds "$builds" \
+	--builds "$builds" --pairs "$pairs" \
 	--warmup "$warmup" --corpora "$(echo $corpora)" \
 	--commit "$(git rev-parse --short HEAD 2>/dev/null || echo unknown)$dirty" \
 	--load-start "$load_start" --load-end "$load_end" \
