@@ -198,7 +198,8 @@ timed() {
 # engine's median run by wall time is the one reported.  trawl builds
 # with one thread and with $threads back to back, $pairs times a round: the
 # machine's speed drifts by a third within minutes, and a pair's ratio,
-# its two builds seconds apart, is what the drift disturbs least.
+# its two builds seconds apart, is what the drift disturbs least; the
+# order within a pair alternates.
 cat "$W/input.jsonl" > /dev/null # same page-cache state for every engine
 load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 round=1
@@ -208,8 +209,12 @@ while [ "$round" -le "$builds" ]; do
 	p=1
 	while [ "$p" -le "$pairs" ]; do
 		rm -rf "$W/trawl1.idx" "$W/trawlN.idx"
-		timed "trawl1.$k" bin/trawl-index build -q -j 1 -o "$W/trawl1.idx" "$W/input.jsonl"
-		timed "trawlN.$k" bin/trawl-index build -q -j "$threads" -o "$W/trawlN.idx" "$W/input.jsonl"
+		# which goes first alternates, so that going first or second
+		# favours neither
+		for t in $(if [ $((k % 2)) = 1 ]; then echo 1 N; else echo N 1; fi); do
+			j=1; [ "$t" = N ] && j=$threads
+			timed "trawl$t.$k" bin/trawl-index build -q -j "$j" -o "$W/trawl$t.idx" "$W/input.jsonl"
+		done
 		p=$((p + 1))
 		k=$((k + 1))
 	done
