@@ -153,8 +153,10 @@ void pc_unpack(uint32_t *out, const uint8_t *in, size_t n, unsigned bits)
 	uint8_t tmp[16 * 32 + 8];
 	uint32_t vals[8];
 	size_t at = k / 8 * bits, left = nbytes - at;
+	/* the groups left read up to here: zero only that much */
+	size_t need = (n - k + 7) / 8 * bits + 8;
 	memcpy(tmp, in + at, left);
-	memset(tmp + left, 0, sizeof tmp - left);
+	memset(tmp + left, 0, need - left);
 	for (size_t g = 0; k < n; g++) {
 		f(vals, tmp + g * bits);
 		for (size_t j = 0; j < 8 && k < n; j++)
