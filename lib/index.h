@@ -17,6 +17,7 @@
 #include "cfile.h"
 #include "docstore.h"
 #include "dict.h"
+#include "segment.h"
 #include "trawl.h"
 
 typedef struct segment {
@@ -63,6 +64,15 @@ segment *ix_segment(trawl_index *ix, uint32_t docno, uint32_t *local);
  * covers replacement and deletion. */
 int seg_docrec(segment *s, uint32_t local, docrec *out, trawl_error *err);
 int ix_docrec(trawl_index *ix, uint32_t docno, docrec *out, trawl_error *err);
+/* A hint that LOCAL's record is wanted soon: a phrase or NEAR candidate
+ * asks for it before its positions are checked, so that the record's
+ * cache miss overlaps the check rather than following it. */
+static inline __attribute__((always_inline)) void
+seg_docrec_prefetch(const segment *s, uint32_t local)
+{
+	if (local < s->ndocs && s->docs.data)
+		__builtin_prefetch(s->docs.data + (uint64_t)local * DOCREC_SIZE);
+}
 
 /* Documents containing TERM in all segments (for idf); -1 on error. */
 int ix_df(trawl_index *ix, const char *term, uint64_t *df, trawl_error *err);

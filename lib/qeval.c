@@ -398,6 +398,7 @@ static uint32_t seek_phrase(it *t, uint32_t target)
 		d = leapfrog(t->order, t->nkids, d);
 		if (d == DOC_END)
 			return DOC_END;
+		seg_docrec_prefetch(t->q->seg, d);
 		t->doc = d;
 		t->sp_valid = 0;
 		uint32_t a = 0, b = 0;
@@ -521,6 +522,7 @@ static uint32_t seek_near(it *t, uint32_t target)
 		d = leapfrog(t->kids, 2, d);
 		if (d == DOC_END)
 			return DOC_END;
+		seg_docrec_prefetch(t->q->seg, d);
 		t->doc = d;
 		t->sp_valid = 0;
 		int r = near_match(t);
