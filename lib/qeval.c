@@ -491,8 +491,49 @@ static int follow(const spanv *a, const spanv *b, uint32_t k, spanv *out)
 	return any;
 }
 
+/* Whether B holds a position 1..K+1 after some position of A (and, not
+ * ORDERED, before it) in the same field: follow() for two words over
+ * both fields, straight over their position arrays (each sorted, title
+ * then body) in one merge, with no spans built. */
+static int near_positions(const uint32_t *a, uint32_t na, const uint32_t *b,
+			  uint32_t nb, uint32_t k, int ordered)
+{
+	uint64_t reach = (uint64_t)k + 1;
+	uint32_t j = 0; /* the first of B after a[i] */
+	for (uint32_t i = 0; i < na; i++) {
+		uint32_t p = a[i];
+		while (j < nb && b[j] <= p)
+			j++;
+		if (j < nb && b[j] - p <= reach && !POS_FIELD(b[j] ^ p))
+			return 1;
+		if (ordered)
+			continue;
+		uint32_t m = j; /* the last of B before a[i]: skip one equal */
+		while (m > 0 && b[m - 1] == p)
+			m--;
+		if (m > 0 && p - b[m - 1] <= reach && !POS_FIELD(b[m - 1] ^ p))
+			return 1;
+	}
+	return 0;
+}
+
 static int near_match(it *t)
 {
+	it *x = t->kids[0], *y = t->kids[1];
+	if (!t->need_spans && x->kind == IT_TERM && y->kind == IT_TERM &&
+	    x->fields == TR_FIELD_ANY && y->fields == TR_FIELD_ANY) {
+		const uint32_t *a, *b;
+		uint32_t na, nb;
+		int rc = pcur_positions(&x->cur, &a, &na);
+		if (!rc)
+			rc = pcur_positions(&y->cur, &b, &nb);
+		if (rc) {
+			if (!t->q->rc)
+				t->q->rc = rc;
+			return -1;
+		}
+		return near_positions(a, na, b, nb, t->k, t->ordered);
+	}
 	const spanv *a = spans(t->kids[0]);
 	const spanv *b = a ? spans(t->kids[1]) : NULL;
 	if (!a || !b)
