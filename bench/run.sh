@@ -238,6 +238,13 @@ done
 # $builds rounds, each engine once a round (with its own warm-up), so that
 # a slow spell of the machine falls on every engine alike.  report.py
 # pools the rounds' samples (q.ENGINE.R, samples.ENGINE.R).
+# Every engine's queries run on the same core (the last): this machine's
+# two cores have differed in speed by a third, and which one a
+# single-threaded process lands on would otherwise decide its figures.
+pin=""
+if command -v taskset > /dev/null 2>&1; then
+	pin="taskset -c $(( $(nproc) - 1 ))"
+fi
 qreps=$(( (reps + builds - 1) / builds ))
 Q="-q bench/queries.txt -r $qreps -w $warmup"
 rm -f "$W"/q.trawl* "$W"/q.xapian* "$W"/q.fts5* "$W"/samples.trawl* \
@@ -245,11 +252,11 @@ rm -f "$W"/q.trawl* "$W"/q.xapian* "$W"/q.fts5* "$W"/samples.trawl* \
 r=1
 while [ "$r" -le "$builds" ]; do
 	say "queries, round $r of $builds: trawl, Xapian, SQLite FTS5"
-	"$BIN/trawl_bench" query "$W/trawl1.idx" $Q -s "$W/samples.trawl.$r" \
+	$pin "$BIN/trawl_bench" query "$W/trawl1.idx" $Q -s "$W/samples.trawl.$r" \
 		> "$W/q.trawl.$r" 2> "$W/qerr.trawl"
-	"$BIN/xapian_bench" query "$W/xapian.db" $Q -s "$W/samples.xapian.$r" \
+	$pin "$BIN/xapian_bench" query "$W/xapian.db" $Q -s "$W/samples.xapian.$r" \
 		> "$W/q.xapian.$r" 2> "$W/qerr.xapian"
-	"$BIN/fts5_bench" query "$W/fts5.db" $Q -s "$W/samples.fts5.$r" \
+	$pin "$BIN/fts5_bench" query "$W/fts5.db" $Q -s "$W/samples.fts5.$r" \
 		> "$W/q.fts5.$r" 2> "$W/qerr.fts5"
 	r=$((r + 1))
 done
@@ -262,7 +269,7 @@ for part in $parts; do
 	say "scaling: trawl on the $part"
 	timed "scale-$part" bin/trawl-index build -q -j 1 -o "$W/$part.idx" "$W/$part.jsonl"
 	"$BIN/trawl_bench" stats "$W/$part.idx" > "$W/stats.$part"
-	"$BIN/trawl_bench" query "$W/$part.idx" $Q -s "$W/samples.$part" > "$W/q.$part" 2> "$W/qerr.$part"
+	$pin "$BIN/trawl_bench" query "$W/$part.idx" $Q -s "$W/samples.$part" > "$W/q.$part" 2> "$W/qerr.$part"
 done
 load_end=$(cut -d' ' -f1-3 /proc/loadavg)
 
