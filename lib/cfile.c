@@ -381,8 +381,8 @@ static int verify_chunk(cfile *f, uint64_t c, trawl_error *err)
 	return TRAWL_OK;
 }
 
-int cf_range(cfile *f, uint64_t off, uint64_t len, const uint8_t **p,
-	     trawl_error *err)
+int cf_range_slow(cfile *f, uint64_t off, uint64_t len, const uint8_t **p,
+		  trawl_error *err)
 {
 	if (off > f->data_len || len > f->data_len - off)
 		return tr_err(err, TRAWL_ECORRUPT,

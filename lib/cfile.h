@@ -103,8 +103,21 @@ void cf_close(cfile *f);
 
 /* Points *p at data[off, off+len) after checking bounds and the CRC of
  * every chunk it touches. */
-int cf_range(cfile *f, uint64_t off, uint64_t len, const uint8_t **p,
-	     trawl_error *err);
+int cf_range_slow(cfile *f, uint64_t off, uint64_t len, const uint8_t **p,
+		  trawl_error *err);
+/* The same, inline for the common case: a range inside one chunk that
+ * is already verified (a query reads a record a hit this way). */
+static inline int cf_range(cfile *f, uint64_t off, uint64_t len,
+			   const uint8_t **p, trawl_error *err)
+{
+	if (len && off <= f->data_len && len <= f->data_len - off &&
+	    off >> CF_CHUNK_SHIFT == (off + len - 1) >> CF_CHUNK_SHIFT &&
+	    __atomic_load_n(&f->verified[off >> CF_CHUNK_SHIFT], __ATOMIC_ACQUIRE)) {
+		*p = f->data + off;
+		return TRAWL_OK;
+	}
+	return cf_range_slow(f, off, len, p, err);
+}
 
 /* Checks every chunk; ECORRUPT names the file and the chunk's offset. */
 int cf_verify_all(cfile *f, trawl_error *err);
