@@ -1271,24 +1271,13 @@ int trawl_builder_finish(trawl_builder *b, trawl_error *err)
 		dsw_finish(&rc, &b->ds);
 		if (rc)
 			tr_err(err, rc, "writing the store: %s", trawl_errstr(rc));
-		else
-			rc = cfw_seal(&b->store_w, err);
 	}
-	/* sealed together, the four files' writes overlap in the fsyncs */
-	if (!rc)
-		rc = cfw_seal(&tw, err);
-	if (!rc)
-		rc = cfw_seal(&pw, err);
-	if (!rc)
-		rc = cfw_seal(&xw, err);
-	if (!rc)
-		rc = cfw_close(&b->store_w, err);
-	if (!rc)
-		rc = cfw_close(&tw, err);
-	if (!rc)
-		rc = cfw_close(&pw, err);
-	if (!rc)
-		rc = cfw_close(&xw, err);
+	/* all four sealed before any is fsynced: their writes overlap */
+	cfw *files[] = { &b->store_w, &tw, &pw, &xw };
+	for (size_t i = 0; i < 4 && !rc; i++)
+		rc = cfw_seal(files[i], err);
+	for (size_t i = 0; i < 4 && !rc; i++)
+		rc = cfw_close(files[i], err);
 	cfw_abort(&tw);
 	cfw_abort(&pw);
 	cfw_abort(&xw);

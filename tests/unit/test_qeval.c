@@ -40,28 +40,14 @@ static const char *const docs[][3] = {
 static int setup(void **state)
 {
 	fixture *f = calloc(1, sizeof *f);
-	snprintf(f->dir, sizeof f->dir, "%s/trawl-qeval-XXXXXX", tmp_base());
-	if (!mkdtemp(f->dir))
+	if (!f)
 		return -1;
-	strcat(f->dir, "/ix");
-	trawl_build_opts o;
-	trawl_build_opts_init(&o);
-	trawl_builder *b;
-	trawl_error err;
-	if (trawl_builder_new(f->dir, &o, &b, &err))
+	f->ix = tu_small_index(f->dir, sizeof f->dir, "trawl-qeval", docs,
+			       sizeof docs / sizeof docs[0]);
+	if (!f->ix) {
+		free(f);
 		return -1;
-	for (size_t i = 0; i < sizeof docs / sizeof docs[0]; i++) {
-		trawl_doc d = { docs[i][0], strlen(docs[i][0]), docs[i][1],
-				strlen(docs[i][1]), docs[i][2], strlen(docs[i][2]),
-				NULL, 0, NULL, 0 };
-		if (trawl_builder_add(b, &d, &err) < 0)
-			return -1;
 	}
-	if (trawl_builder_finish(b, &err))
-		return -1;
-	trawl_builder_free(b);
-	if (trawl_index_open(f->dir, &f->ix, &err))
-		return -1;
 	*state = f;
 	return 0;
 }
@@ -69,14 +55,9 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	fixture *f = *state;
-	trawl_index_close(f->ix);
-	char cmd[1200];
-	snprintf(cmd, sizeof cmd, "rm -rf '%.*s'", (int)(strlen(f->dir) - 3),
-		 f->dir);
-	if (system(cmd) != 0)
-		return -1;
+	int rc = tu_small_index_free(f->ix, f->dir);
 	free(f);
-	return 0;
+	return rc;
 }
 
 /* The ids of QUERY's matches, in docno order, space-separated. */

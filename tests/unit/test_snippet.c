@@ -20,43 +20,30 @@ typedef struct fixture {
 	trawl_index *ix;
 } fixture;
 
-static const char *const body_long =
-	"Opening words that say nothing about the subject at all and go on "
-	"for a while so that the passage must be chosen with care. "
-	"Filler filler filler filler filler filler filler filler filler filler. "
-	"The council was not Directing the gang, officials said, and nobody "
-	"directed its attacks; direction came from elsewhere. "
-	"Closing words about unrelated weather and sport follow here.";
+#define BODY_LONG \
+	"Opening words that say nothing about the subject at all and go on " \
+	"for a while so that the passage must be chosen with care. " \
+	"Filler filler filler filler filler filler filler filler filler filler. " \
+	"The council was not Directing the gang, officials said, and nobody " \
+	"directed its attacks; direction came from elsewhere. " \
+	"Closing words about unrelated weather and sport follow here."
+
+static const char *const docs[][3] = {
+	{ "a", "Directors direct the show", BODY_LONG },
+	{ "b", "Oil prices", "Crude oil prices rose while gas fell.\n\nSecond  paragraph\twith oil." },
+};
 
 static int setup(void **state)
 {
 	fixture *f = calloc(1, sizeof *f);
-	snprintf(f->dir, sizeof f->dir, "%s/trawl-snippet-XXXXXX", tmp_base());
-	if (!mkdtemp(f->dir))
+	if (!f)
 		return -1;
-	strcat(f->dir, "/ix");
-	trawl_build_opts o;
-	trawl_build_opts_init(&o);
-	trawl_builder *b;
-	trawl_error err;
-	if (trawl_builder_new(f->dir, &o, &b, &err))
+	f->ix = tu_small_index(f->dir, sizeof f->dir, "trawl-snippet", docs,
+			       sizeof docs / sizeof docs[0]);
+	if (!f->ix) {
+		free(f);
 		return -1;
-	const char *docs[][3] = {
-		{ "a", "Directors direct the show", body_long },
-		{ "b", "Oil prices", "Crude oil prices rose while gas fell.\n\nSecond  paragraph\twith oil." },
-	};
-	for (size_t i = 0; i < 2; i++) {
-		trawl_doc d = { docs[i][0], strlen(docs[i][0]), docs[i][1],
-				strlen(docs[i][1]), docs[i][2], strlen(docs[i][2]),
-				NULL, 0, NULL, 0 };
-		if (trawl_builder_add(b, &d, &err) < 0)
-			return -1;
 	}
-	if (trawl_builder_finish(b, &err))
-		return -1;
-	trawl_builder_free(b);
-	if (trawl_index_open(f->dir, &f->ix, &err))
-		return -1;
 	*state = f;
 	return 0;
 }
@@ -64,14 +51,9 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	fixture *f = *state;
-	trawl_index_close(f->ix);
-	char cmd[1200];
-	snprintf(cmd, sizeof cmd, "rm -rf '%.*s'", (int)(strlen(f->dir) - 3),
-		 f->dir);
-	if (system(cmd) != 0)
-		return -1;
+	int rc = tu_small_index_free(f->ix, f->dir);
 	free(f);
-	return 0;
+	return rc;
 }
 
 /* Snippet of document DOCID for QUERY with [ ] markers. */

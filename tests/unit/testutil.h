@@ -7,8 +7,12 @@
 #define TRAWL_TESTUTIL_H
 
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
+
+#include "trawl.h"
 
 /* Where test directories go: $TMPDIR, else tmpfs when there is one (the
  * writers fsync every file), else /tmp. */
@@ -30,6 +34,49 @@ static inline uint64_t rnd(rng *r)
 	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
 	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
 	return z ^ (z >> 31);
+}
+
+/* A small index of N documents { id, title, body } built through the
+ * public API in a new temporary directory (DIR, of CAP bytes, gets its
+ * path: TMP/NAME-XXXXXX/ix) and opened; NULL on any failure. */
+static inline trawl_index *tu_small_index(char *dir, size_t cap,
+					  const char *name,
+					  const char *const (*docs)[3], size_t n)
+{
+	snprintf(dir, cap, "%s/%s-XXXXXX", tmp_base(), name);
+	if (strlen(dir) + 4 > cap || !mkdtemp(dir))
+		return NULL;
+	strcat(dir, "/ix");
+	trawl_build_opts o;
+	trawl_build_opts_init(&o);
+	trawl_builder *b;
+	trawl_error err;
+	if (trawl_builder_new(dir, &o, &b, &err))
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		trawl_doc d = { docs[i][0], strlen(docs[i][0]), docs[i][1],
+				strlen(docs[i][1]), docs[i][2], strlen(docs[i][2]),
+				NULL, 0, NULL, 0 };
+		if (trawl_builder_add(b, &d, &err) < 0) {
+			trawl_builder_free(b);
+			return NULL;
+		}
+	}
+	int rc = trawl_builder_finish(b, &err);
+	trawl_builder_free(b);
+	trawl_index *ix;
+	if (rc || trawl_index_open(dir, &ix, &err))
+		return NULL;
+	return ix;
+}
+
+/* Closes IX and removes the directory tu_small_index() made for DIR. */
+static inline int tu_small_index_free(trawl_index *ix, const char *dir)
+{
+	trawl_index_close(ix);
+	char cmd[1200];
+	snprintf(cmd, sizeof cmd, "rm -rf '%.*s'", (int)(strlen(dir) - 3), dir);
+	return system(cmd) == 0 ? 0 : -1;
 }
 
 #endif
