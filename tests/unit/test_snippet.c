@@ -15,10 +15,7 @@
 #include "testutil.h"
 #include "trawl.h"
 
-typedef struct fixture {
-	char dir[512];
-	trawl_index *ix;
-} fixture;
+typedef tu_fixture fixture;
 
 #define BODY_LONG \
 	"Opening words that say nothing about the subject at all and go on " \
@@ -35,25 +32,12 @@ static const char *const docs[][3] = {
 
 static int setup(void **state)
 {
-	fixture *f = calloc(1, sizeof *f);
-	if (!f)
-		return -1;
-	f->ix = tu_small_index(f->dir, sizeof f->dir, "trawl-snippet", docs,
-			       sizeof docs / sizeof docs[0]);
-	if (!f->ix) {
-		free(f);
-		return -1;
-	}
-	*state = f;
-	return 0;
+	return tu_fixture_setup(state, "trawl-snippet", docs, sizeof docs / sizeof docs[0]);
 }
 
 static int teardown(void **state)
 {
-	fixture *f = *state;
-	int rc = tu_small_index_free(f->ix, f->dir);
-	free(f);
-	return rc;
+	return tu_fixture_teardown(state);
 }
 
 /* Snippet of document DOCID for QUERY with [ ] markers. */

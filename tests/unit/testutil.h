@@ -79,4 +79,33 @@ static inline int tu_small_index_free(trawl_index *ix, const char *dir)
 	return system(cmd) == 0 ? 0 : -1;
 }
 
+/* A cmocka group fixture holding such an index. */
+typedef struct tu_fixture {
+	char dir[512];
+	trawl_index *ix;
+} tu_fixture;
+
+static inline int tu_fixture_setup(void **state, const char *name,
+				   const char *const (*docs)[3], size_t n)
+{
+	tu_fixture *f = calloc(1, sizeof *f);
+	if (!f)
+		return -1;
+	f->ix = tu_small_index(f->dir, sizeof f->dir, name, docs, n);
+	if (!f->ix) {
+		free(f);
+		return -1;
+	}
+	*state = f;
+	return 0;
+}
+
+static inline int tu_fixture_teardown(void **state)
+{
+	tu_fixture *f = *state;
+	int rc = tu_small_index_free(f->ix, f->dir);
+	free(f);
+	return rc;
+}
+
 #endif
