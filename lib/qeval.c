@@ -402,8 +402,13 @@ static uint32_t seek_phrase(it *t, uint32_t target)
 		t->doc = d;
 		t->sp_valid = 0;
 		uint32_t a = 0, b = 0;
-		/* every occurrence: a match is scored, and the count is kept */
-		long r = phrase_scan(t, 1, &a, &b, NULL);
+		/* every occurrence: a match is scored, and the count is kept;
+		 * so are the spans when a NEAR above will ask for them (a
+		 * second scan cost phrase NEAR word queries a tenth) */
+		spanv *out = t->need_spans ? &t->sp : NULL;
+		if (out)
+			out->n = 0;
+		long r = phrase_scan(t, 1, &a, &b, out);
 		if (r < 0)
 			return DOC_END;
 		if (r > 0) {
@@ -411,6 +416,10 @@ static uint32_t seek_phrase(it *t, uint32_t target)
 			t->ph_title = a;
 			t->ph_body = b;
 			t->ph_valid = 1;
+			if (out) {
+				t->sp_doc = d;
+				t->sp_valid = 1;
+			}
 			return d;
 		}
 		if (d == DOC_END - 1)
@@ -963,6 +972,7 @@ static it *build(qeval *q, const qnode *n, int need_spans)
 		}
 		t->idf = idf;
 		t->fields = n->fields;
+		t->need_spans = need_spans;
 		t->order = malloc(t->nkids * sizeof *t->order);
 		if (!t->order)
 			return NULL;
