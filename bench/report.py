@@ -429,8 +429,8 @@ def main():
     sp = tN["speedup"]
     if sp["pairs"]:
         L.append("**Speed-up with %d threads** (wall): %s, the median of %d back-to-back pairs "
-                 "of builds (1 thread, then %d; every pair: %s); the ratio of the two medians "
-                 "above is %s."
+                 "of builds (1 thread and %d, seconds apart, which goes first alternating; "
+                 "every pair: %s); the ratio of the two medians above is %s."
                  % (o.threads, times(sp["median_of_pairs"]), len(sp["pairs"]), o.threads,
                     " ".join("%.2f" % r for r in sp["pairs"]), times(sp["ratio_of_medians"])))
         L.append("")

@@ -72,6 +72,8 @@ struct it {
 	uint32_t k;
 	int ordered;
 	int or_prefix;     /* an OR over a prefix's expansions */
+	int near_words;    /* NEAR: two words over both fields, no spans
+			      wanted (near_positions() applies) */
 	/* PREFIX, materialised: docs[i] with positions pos[at[i]..at[i+1]) or,
 	 * without positions, tf counts */
 	uint32_t *mdocs, *mat, *mpos, *mtft, *mtfb;
@@ -528,14 +530,12 @@ static int near_positions(const uint32_t *a, uint32_t na, const uint32_t *b,
 
 static int near_match(it *t)
 {
-	it *x = t->kids[0], *y = t->kids[1];
-	if (!t->need_spans && x->kind == IT_TERM && y->kind == IT_TERM &&
-	    x->fields == TR_FIELD_ANY && y->fields == TR_FIELD_ANY) {
+	if (t->near_words) {
 		const uint32_t *a, *b;
 		uint32_t na, nb;
-		int rc = pcur_positions(&x->cur, &a, &na);
+		int rc = pcur_positions(&t->kids[0]->cur, &a, &na);
 		if (!rc)
-			rc = pcur_positions(&y->cur, &b, &nb);
+			rc = pcur_positions(&t->kids[1]->cur, &b, &nb);
 		if (rc) {
 			if (!t->q->rc)
 				t->q->rc = rc;
@@ -1045,6 +1045,10 @@ static it *build(qeval *q, const qnode *n, int need_spans)
 		t->nkids = 2;
 		t->cost = t->kids[0]->cost < t->kids[1]->cost ? t->kids[0]->cost
 							      : t->kids[1]->cost;
+		it *x = t->kids[0], *y = t->kids[1];
+		t->near_words = !need_spans && x->kind == IT_TERM &&
+				y->kind == IT_TERM && x->fields == TR_FIELD_ANY &&
+				y->fields == TR_FIELD_ANY;
 		return t;
 	}
 	}
