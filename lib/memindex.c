@@ -36,19 +36,24 @@ typedef struct slice {
 	uint8_t data[];
 } slice;
 
+/* One cache line a term (the table is line-aligned): adding a document
+ * reads last_doc and slot of each token's term, then wp of each of its
+ * terms; at 72 bytes wp was on another line than slot for most terms, a
+ * second miss.  The hash lives in the probe table only. */
 typedef struct mterm {
-	uint32_t hash;
 	uint32_t len;
-	const char *str;
 	uint32_t df;
 	uint32_t last_doc;  /* last document seen, for slots */
 	uint32_t prev_doc;  /* last document written, for gaps */
 	uint32_t slot;
 	uint32_t room;      /* free bytes at wp, in the tail slice */
+	const char *str;
 	uint64_t nbytes;
 	slice *head, *tail;
 	uint8_t *wp;        /* next byte to write in the tail slice */
 } mterm;
+
+_Static_assert(sizeof(mterm) == 64, "a term is one cache line");
 
 typedef struct page {
 	struct page *next;
@@ -198,11 +203,14 @@ static int grow_table(memindex *m)
 	uint64_t *t = calloc(cap, sizeof *t);
 	if (!t)
 		return TRAWL_ENOMEM;
-	for (size_t i = 0; i < m->nterms; i++) {
-		size_t j = m->terms[i].hash & (cap - 1);
+	for (size_t i = 0; i < m->table_cap; i++) {
+		uint64_t e = m->table[i];
+		if (!e)
+			continue;
+		size_t j = (uint32_t)(e >> 32) & (cap - 1);
 		while (t[j])
 			j = (j + 1) & (cap - 1);
-		t[j] = (uint64_t)m->terms[i].hash << 32 | ((uint32_t)i + 1);
+		t[j] = e;
 	}
 	free(m->table);
 	m->table = t;
@@ -244,7 +252,6 @@ uint32_t mi_intern(memindex *m, const char *term, size_t len)
 	memcpy(s, term, len);
 	mterm *t = &m->terms[m->nterms];
 	memset(t, 0, sizeof *t);
-	t->hash = h;
 	t->len = (uint32_t)len;
 	t->str = s;
 	t->last_doc = UINT32_MAX;
@@ -320,6 +327,9 @@ static size_t put_varint(uint8_t *o, uint32_t v)
 	return n;
 }
 
+/* How far ahead mi_add_doc() prefetches, in tokens and in terms. */
+#define MI_AHEAD 8
+
 static int reserve32(uint32_t **p, size_t *cap, size_t need)
 {
 	if (need <= *cap)
@@ -343,6 +353,10 @@ int mi_add_doc(memindex *m, uint32_t docno, const uint32_t *ids,
 		return TRAWL_ENOMEM;
 	size_t nslots = 0;
 	for (size_t i = 0; i < n; i++) {
+		/* a token's term is a cache miss more often than not (the
+		 * table is megabytes): ask for the one AHEAD tokens on */
+		if (i + MI_AHEAD < n)
+			__builtin_prefetch(&m->terms[ids[i + MI_AHEAD]], 1);
 		mterm *t = &m->terms[ids[i]];
 		if (t->last_doc != docno) {
 			t->last_doc = docno;
@@ -379,6 +393,9 @@ int mi_add_doc(memindex *m, uint32_t docno, const uint32_t *ids,
 		m->scatter[m->slot_start[m->tok_slot[i]]++] = pos[i];
 	/* encode each term's posting; slot_start now points at its end */
 	for (size_t s = 0; s < nslots; s++) {
+		/* and the tail of its postings, written to below */
+		if (s + MI_AHEAD < nslots)
+			__builtin_prefetch(m->terms[m->slot_term[s + MI_AHEAD]].wp, 1);
 		mterm *t = &m->terms[m->slot_term[s]];
 		uint32_t cnt = m->slot_count[s];
 		const uint32_t *p = m->scatter + m->slot_start[s] - cnt;
