@@ -103,6 +103,8 @@ struct trawl_analyzer {
 
 	uint8_t *tok;		/* the token being built; NUL-ended on emit */
 	size_t tok_cap;
+	uint8_t *held;		/* the token emitted but not yet delivered */
+	size_t held_cap;
 
 	struct slot *slots;	/* nslots, a power of two; NULL when off */
 	uint32_t nslots;
@@ -116,12 +118,26 @@ struct trawl_analyzer {
 	struct memo memo[MEMO_N];
 };
 
+/* A token is delivered one token late: when the next one ends, or at
+ * the end of the text.  Its stem cache slot, a cache miss for most
+ * tokens (the table is megabytes), is prefetched when it is emitted, so
+ * the miss overlaps the scan of the next token and the callback of the
+ * one before. */
+struct held {
+	size_t n;		/* bytes in a->held */
+	size_t start, end;
+	uint32_t pos;
+	uint32_t hash;		/* of its bytes, when the cache is on */
+	int valid;
+};
+
 /* The state of one trawl_analyze call. */
 struct scan {
 	size_t tok_n;		/* bytes in a->tok; 0 = not in a token */
 	int apos;		/* an apostrophe follows the token, pending */
 	size_t start, end;	/* the token's bytes in the input */
 	uint32_t pos;
+	struct held held;
 	trawl_token_fn fn;
 	void *ctx;
 };
@@ -231,9 +247,10 @@ int trawl_analyzer_new(const char *language, trawl_analyzer **out,
 			return TRAWL_EINVAL;
 		}
 	}
-	a->tok_cap = 256;
+	a->tok_cap = a->held_cap = 256;
 	a->tok = malloc(a->tok_cap);
-	if (!a->tok) {
+	a->held = malloc(a->held_cap);
+	if (!a->tok || !a->held) {
 		trawl_analyzer_free(a);
 		return tr_err(err, TRAWL_ENOMEM, "analyser: out of memory");
 	}
@@ -248,6 +265,7 @@ void trawl_analyzer_free(trawl_analyzer *a)
 		return;
 	sb_stemmer_delete(a->stemmer);
 	free(a->tok);
+	free(a->held);
 	tr_free_table(a->slots, (size_t)a->nslots * sizeof *a->slots);
 	free(a->arena);
 	free(a);
@@ -365,12 +383,12 @@ static const char *cache_put(trawl_analyzer *a, uint32_t h,
 	return (const char *)a->arena + s->off + n;
 }
 
-/* OUT: *term, *term_len: the stem of W (N <= 64 bytes), NUL-terminated,
- * valid until the next call on A.  ENOMEM when libstemmer runs out. */
-static int stem(trawl_analyzer *a, const uint8_t *w, size_t n,
+/* OUT: *term, *term_len: the stem of W (N <= 64 bytes, hash H when the
+ * cache is on), NUL-terminated, valid until the next call on A.  ENOMEM
+ * when libstemmer runs out. */
+static int stem(trawl_analyzer *a, const uint8_t *w, size_t n, uint32_t h,
 		const char **term, size_t *term_len)
 {
-	uint32_t h = a->max_entries ? tr_hash_bytes(w, n) : 0;
 	struct tok_key k = tok_key(w, n);
 
 	a->cur = NULL;
@@ -628,36 +646,68 @@ static int tok_reserve(trawl_analyzer *a, size_t need)
 	return TRAWL_OK;
 }
 
-/* Hands the finished token to the callback; a pending apostrophe is
- * dropped (it had no letter after it).  Returns 0 or the stop value. */
-static int emit(trawl_analyzer *a, struct scan *s)
+/* Hands the held token, if any, to the callback.  Returns 0 or the stop
+ * value. */
+static int deliver(trawl_analyzer *a, struct scan *s)
 {
+	struct held *h = &s->held;
 	trawl_token t;
 	int rc;
 
-	s->apos = 0;
-	if (s->pos == UINT32_MAX)
-		return TRAWL_ELIMIT;
-	a->tok[s->tok_n] = '\0';
-	t.token = (const char *)a->tok;
-	t.token_len = s->tok_n;
+	if (!h->valid)
+		return 0;
+	h->valid = 0;
+	t.token = (const char *)a->held;
+	t.token_len = h->n;
 	a->cur = NULL;
-	if (s->tok_n > TR_MAX_TOKEN_BYTES) {
+	if (h->n > TR_MAX_TOKEN_BYTES) {
 		t.term = NULL;
 		t.term_len = 0;
 	} else if (!a->stemmer) {
 		t.term = t.token;
 		t.term_len = t.token_len;
 	} else {
-		rc = stem(a, a->tok, s->tok_n, &t.term, &t.term_len);
+		rc = stem(a, a->held, h->n, h->hash, &t.term, &t.term_len);
 		if (rc)
 			return rc;
 	}
-	t.position = s->pos++;
-	t.byte_start = s->start;
-	t.byte_end = s->end;
-	s->tok_n = 0;
+	t.position = h->pos;
+	t.byte_start = h->start;
+	t.byte_end = h->end;
 	return s->fn(s->ctx, &t);
+}
+
+/* Ends the token being built: its stem cache slot is prefetched, the
+ * token before it delivered, and it is held in its place; a pending
+ * apostrophe is dropped (it had no letter after it).  Returns 0 or the
+ * stop value. */
+static int emit(trawl_analyzer *a, struct scan *s)
+{
+	uint32_t h = 0;
+	int rc;
+
+	s->apos = 0;
+	if (a->stemmer && a->max_entries && s->tok_n <= TR_MAX_TOKEN_BYTES) {
+		h = tr_hash_bytes(a->tok, s->tok_n);
+		if (a->slots)
+			__builtin_prefetch(&a->slots[h & (a->nslots - 1)]);
+	}
+	if ((rc = deliver(a, s)) != 0)
+		return rc;
+	if (s->pos == UINT32_MAX)
+		return TRAWL_ELIMIT;
+	a->tok[s->tok_n] = '\0';
+	uint8_t *b = a->held;
+	size_t cap = a->held_cap;
+	a->held = a->tok;
+	a->held_cap = a->tok_cap;
+	a->tok = b;
+	a->tok_cap = cap;
+	s->held = (struct held){ .n = s->tok_n, .start = s->start,
+				 .end = s->end, .pos = s->pos++, .hash = h,
+				 .valid = 1 };
+	s->tok_n = 0;
+	return 0;
 }
 
 /* Feeds one normalised code point of class CLS that came from input
@@ -778,5 +828,5 @@ int trawl_analyze(trawl_analyzer *a, const char *text, size_t len,
 	}
 	if (s.tok_n && (rc = emit(a, &s)) != 0)
 		return rc;
-	return TRAWL_OK;
+	return deliver(a, &s);
 }
