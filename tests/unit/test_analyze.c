@@ -1020,6 +1020,31 @@ static void test_default_cache_fills_and_clears(void **state)
 	free(s);
 }
 
+/* A word longer than the 256 bytes the ASCII scan reserves room for at
+ * once, at the end of the text and before more: every byte kept. */
+static void test_long_ascii_word(void **state)
+{
+	char s[1200];
+	(void)state;
+	for (size_t n = 250; n < 1100; n += 53) {
+		for (size_t i = 0; i < n; i++)
+			s[i] = (char)("aB3"[i % 3]);
+		check_paths_agree(s, n);
+		memcpy(s + n, " Zed's x", 8);
+		check_paths_agree(s, n + 8);
+		struct toks t;
+		trawl_analyzer *a;
+		assert_int_equal(trawl_analyzer_new("english", &a, NULL), TRAWL_OK);
+		analyze_into(a, s, n + 8, &t);
+		assert_int_equal(t.n, 3);
+		assert_int_equal(t.v[0].token_len, n);
+		assert_true(t.v[0].token[n - 1] == "ab3"[(n - 1) % 3]);
+		assert_string_equal(t.v[1].token, "zed's");
+		toks_free(&t);
+		trawl_analyzer_free(a);
+	}
+}
+
 /* Seeded random texts over a mix of ASCII and a few Unicode pieces:
  * the fast paths and plain utf8proc agree.  Ȗ collides with Ж and ā
  * with ﬁ in the memo; U+FDFA is too long to be memoised. */
@@ -1030,10 +1055,14 @@ static void test_fast_path_matches_unicode_path(void **state)
 		"é", "e\xcc\x81", "ß", "½", "ﬁ", "Ж", "İ", "\xff", "\xe2\x82",
 		"\xcc\x81", "＇", "™", "日", "😀", "\x00", "Ȗ", "ā",
 		"\xef\xb7\xba",
+		/* runs past the 16 bytes the ASCII scan takes at a time,
+		 * and the bytes either side of each range it tests */
+		"abcdefghijklmnopqrstuvwxyz0123456789", "ABCDEFGHIJKLMNOP",
+		"Q9q", "/", ":", "@", "[", "`", "{", "\x7f", "\xc3\x80",
 	};
 	unsigned seed = 20250407;
 	trawl_analyzer *fast, *slow;
-	char s[512];
+	char s[40 * 40];
 
 	(void)state;
 	/* Kept across texts, so the memo fills and its entries collide. */
@@ -1063,6 +1092,7 @@ static void test_fast_path_matches_unicode_path(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_long_ascii_word),
 		cmocka_unit_test_setup_teardown(test_conformance_vectors,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_case_table, setup,
