@@ -327,7 +327,7 @@ static size_t put_varint(uint8_t *o, uint32_t v)
 	return n;
 }
 
-/* How far ahead mi_add_doc() prefetches, in tokens and in terms. */
+/* How far ahead mi_add_doc() prefetches a token's term. */
 #define MI_AHEAD 8
 
 static int reserve32(uint32_t **p, size_t *cap, size_t need)
@@ -376,6 +376,8 @@ int mi_add_doc(memindex *m, uint32_t docno, const uint32_t *ids,
 				m->slot_start = a;
 				m->slots_cap = cap;
 			}
+			/* the tail of its postings, written to below */
+			__builtin_prefetch(t->wp, 1);
 			t->slot = (uint32_t)nslots;
 			m->slot_term[nslots] = ids[i];
 			m->slot_count[nslots] = 0;
@@ -393,9 +395,6 @@ int mi_add_doc(memindex *m, uint32_t docno, const uint32_t *ids,
 		m->scatter[m->slot_start[m->tok_slot[i]]++] = pos[i];
 	/* encode each term's posting; slot_start now points at its end */
 	for (size_t s = 0; s < nslots; s++) {
-		/* and the tail of its postings, written to below */
-		if (s + MI_AHEAD < nslots)
-			__builtin_prefetch(m->terms[m->slot_term[s + MI_AHEAD]].wp, 1);
 		mterm *t = &m->terms[m->slot_term[s]];
 		uint32_t cnt = m->slot_count[s];
 		const uint32_t *p = m->scatter + m->slot_start[s] - cnt;
