@@ -687,11 +687,11 @@ static int wm_grow(trawl_builder *b, uint32_t slot)
 	return TRAWL_OK;
 }
 
-/* Interns a job's terms and adds it to the memindex (the indexing
- * thread's work, or the caller's without one). */
 /* How many tokens ahead index_job() prefetches a term id. */
 #define WID_AHEAD 16
 
+/* Interns a job's terms and adds it to the memindex (the indexing
+ * thread's work, or the caller's without one). */
 static int index_job(trawl_builder *b, ijob *j, trawl_error *err)
 {
 	if (j->ntok > b->jids_cap) {
