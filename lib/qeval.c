@@ -64,6 +64,8 @@ struct it {
 	it **order;        /* PHRASE: kids rarest first, for document checks */
 	const uint32_t **ph_pos; /* PHRASE: per word, its positions, count */
 	uint32_t *ph_n, *ph_at;  /* and scan pointer in the current document */
+	uint64_t *ph_seen;       /* the scan that last loaded the word's */
+	uint64_t ph_scan;        /* scans so far (0 = none: ph_seen's zeros) */
 	size_t *ph_ord;          /* kid index of each order[] entry */
 	/* occurrences in title and body of the document ph_doc, counted
 	 * while matching it so scoring need not scan again */
@@ -303,10 +305,10 @@ static long phrase_scan(it *t, int all, uint32_t *ntitle, uint32_t *nbody,
 	uint32_t *npos = t->ph_n, *at = t->ph_at;
 	const size_t *ord = t->ph_ord; /* kid index of order[m] */
 	size_t j = ord[0];
-	for (size_t k = 0; k < t->nkids; k++) {
-		pos[k] = NULL;
-		at[k] = 0;
-	}
+	/* a word's positions are loaded when a candidate first reaches it
+	 * in this scan (clearing them all per document was two memset
+	 * calls a candidate) */
+	uint64_t scan = ++t->ph_scan;
 	int rc = pcur_positions(&t->kids[j]->cur, &pos[j], &npos[j]);
 	if (rc)
 		goto fail;
@@ -322,10 +324,12 @@ static long phrase_scan(it *t, int all, uint32_t *ntitle, uint32_t *nbody,
 		int ok = 1;
 		for (size_t m = 1; m < t->nkids && ok; m++) {
 			size_t k = ord[m];
-			if (!pos[k]) {
+			if (t->ph_seen[k] != scan) {
 				rc = pcur_positions(&t->kids[k]->cur, &pos[k], &npos[k]);
 				if (rc)
 					goto fail;
+				t->ph_seen[k] = scan;
+				at[k] = 0;
 			}
 			uint32_t want = start + (uint32_t)k;
 			const uint32_t *v = pos[k];
@@ -951,7 +955,9 @@ static it *build(qeval *q, const qnode *n, int need_spans)
 		t->ph_n = calloc(n->nterms, sizeof *t->ph_n);
 		t->ph_at = calloc(n->nterms, sizeof *t->ph_at);
 		t->ph_ord = calloc(n->nterms, sizeof *t->ph_ord);
-		if (!t->kids || !t->ph_pos || !t->ph_n || !t->ph_at || !t->ph_ord)
+		t->ph_seen = calloc(n->nterms, sizeof *t->ph_seen);
+		if (!t->kids || !t->ph_pos || !t->ph_n || !t->ph_at || !t->ph_ord ||
+		    !t->ph_seen)
 			return NULL;
 		t->cost = UINT64_MAX;
 		double idf = 0;
@@ -1093,6 +1099,7 @@ void qe_free(qeval *q)
 		free(t->ph_n);
 		free(t->ph_at);
 		free(t->ph_ord);
+		free(t->ph_seen);
 		free(t->sp.v);
 		free(t->mdocs);
 		free(t->mat);
