@@ -298,13 +298,15 @@ uint32_t pcur_seek_slow(pcursor *c, uint32_t target)
  * byte range (checksum verified), room for the values. */
 static int load_positions(pcursor *c)
 {
+	/* the sums only grow: the last one bounds them all (a wrapped
+	 * pos_at is never used, the block being refused) */
 	uint64_t total = 0;
 	for (uint32_t i = 0; i < c->n; i++) {
 		c->pos_at[i] = (uint32_t)total;
 		total += (uint64_t)c->tft[i] + c->tfb[i];
-		if (total > UINT32_MAX / 2)
-			return fail(c, TRAWL_ECORRUPT, "too many positions"), -1;
 	}
+	if (total > UINT32_MAX / 2)
+		return fail(c, TRAWL_ECORRUPT, "too many positions"), -1;
 	c->pos_at[c->n] = (uint32_t)total;
 	uint64_t start = c->skip ? get_u32le(c->skip + 12 * c->blk + 8) : 0;
 	uint64_t stop = c->blk + 1 < c->nblocks
