@@ -3,6 +3,9 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "error.h"
 #include "postings.h"
@@ -167,6 +170,74 @@ static const uint8_t *block_ptr(const pcursor *c, uint32_t b)
 }
 
 /* Decodes block b's documents and positions it at its first doc. */
+/* Gaps -> docnos in place: docno = previous + 1 + gap, the first from
+ * BASE.  Returns -1 when the last docno (so any: they only grow) would
+ * reach DOC_END, which a 64-bit sum of the gaps tells.  With SSE2 four
+ * at a time: these loops, one value at a time, were a sixth of a block
+ * load (callgrind). */
+static int block_docnos(uint32_t *v, uint32_t n, uint64_t base)
+{
+	uint64_t last = base + n - 1; /* + the gaps */
+	uint32_t d = (uint32_t)base - 1;
+	uint32_t i = 0;
+#ifdef __SSE2__
+	const __m128i zero = _mm_setzero_si128(), one = _mm_set1_epi32(1);
+	__m128i run = _mm_set1_epi32((int)d), sum = zero;
+	for (; i + 4 <= n; i += 4) {
+		__m128i x = _mm_loadu_si128((const __m128i *)(v + i));
+		sum = _mm_add_epi64(sum, _mm_unpacklo_epi32(x, zero));
+		sum = _mm_add_epi64(sum, _mm_unpackhi_epi32(x, zero));
+		x = _mm_add_epi32(x, one);
+		x = _mm_add_epi32(x, _mm_slli_si128(x, 4));
+		x = _mm_add_epi32(x, _mm_slli_si128(x, 8));
+		x = _mm_add_epi32(x, run);
+		_mm_storeu_si128((__m128i *)(v + i), x);
+		run = _mm_shuffle_epi32(x, 0xff);
+	}
+	uint64_t s2[2];
+	_mm_storeu_si128((__m128i *)s2, sum);
+	last += s2[0] + s2[1];
+	d = (uint32_t)_mm_cvtsi128_si32(run);
+#endif
+	for (; i < n; i++) {
+		last += v[i];
+		d += 1 + v[i];
+		v[i] = d;
+	}
+	return last >= DOC_END ? -1 : 0;
+}
+
+/* The third run holds tf - 1: the body tf is what the title leaves (a tf
+ * of 2^32 is damage, as is a title tf above the tf).  TFB holds tf - 1
+ * on entry, the body tf on return; -1 for damage. */
+static int block_tfs(const uint32_t *tft, uint32_t *tfb, uint32_t n)
+{
+	uint32_t bad = 0;
+	uint32_t i = 0;
+#ifdef __SSE2__
+	const __m128i ones = _mm_set1_epi32(-1);
+	const __m128i sign = _mm_set1_epi32((int)0x80000000u);
+	__m128i acc = _mm_setzero_si128();
+	for (; i + 4 <= n; i += 4) {
+		__m128i m1 = _mm_loadu_si128((const __m128i *)(tfb + i));
+		__m128i t = _mm_loadu_si128((const __m128i *)(tft + i));
+		__m128i tf = _mm_sub_epi32(m1, ones); /* tf - 1 + 1 */
+		/* unsigned t > tf as signed, both with the top bit flipped */
+		acc = _mm_or_si128(acc, _mm_cmpeq_epi32(m1, ones));
+		acc = _mm_or_si128(acc, _mm_cmpgt_epi32(_mm_xor_si128(t, sign),
+							_mm_xor_si128(tf, sign)));
+		_mm_storeu_si128((__m128i *)(tfb + i), _mm_sub_epi32(tf, t));
+	}
+	bad = (uint32_t)_mm_movemask_epi8(acc);
+#endif
+	for (; i < n; i++) {
+		uint32_t tfm1 = tfb[i];
+		bad |= (tfm1 == UINT32_MAX) | (tft[i] > tfm1 + 1);
+		tfb[i] = tfm1 + 1 - tft[i];
+	}
+	return bad ? -1 : 0;
+}
+
 static int load_block(pcursor *c, uint32_t b)
 {
 	c->blk = b;
@@ -182,25 +253,10 @@ static int load_block(pcursor *c, uint32_t b)
 	if (pc_decode(&r, c->docs, c->n) || pc_decode(&r, c->tft, c->n) ||
 	    pc_decode(&r, c->tfb, c->n))
 		return fail(c, TRAWL_ECORRUPT, "bad document block"), -1;
-	/* gaps -> docnos; 64-bit, so damage shows as a last docno out of
-	 * range rather than wrapping (the docnos only grow) */
-	uint64_t d = b == 0 ? 0 : (uint64_t)get_u32le(c->skip + 12 * (b - 1)) + 1;
-	for (uint32_t i = 0; i < c->n; i++) {
-		d += c->docs[i];
-		c->docs[i] = (uint32_t)d;
-		d++;
-	}
-	if (d - 1 >= DOC_END)
+	uint64_t base = b == 0 ? 0 : (uint64_t)get_u32le(c->skip + 12 * (b - 1)) + 1;
+	if (block_docnos(c->docs, c->n, base) < 0)
 		return fail(c, TRAWL_ECORRUPT, "docno out of range"), -1;
-	/* the third run holds tf - 1: the body tf is what the title leaves
-	 * (a tf of 2^32 would be damage) */
-	uint32_t bad = 0;
-	for (uint32_t i = 0; i < c->n; i++) {
-		uint32_t tfm1 = c->tfb[i];
-		bad |= (tfm1 == UINT32_MAX) | (c->tft[i] > tfm1 + 1);
-		c->tfb[i] = tfm1 + 1 - c->tft[i];
-	}
-	if (bad)
+	if (block_tfs(c->tft, c->tfb, c->n) < 0)
 		return fail(c, TRAWL_ECORRUPT, "bad term frequency"), -1;
 	if (c->skip && c->docs[c->n - 1] != get_u32le(c->skip + 12 * b))
 		return fail(c, TRAWL_ECORRUPT, "skip entry disagrees with block"), -1;
