@@ -159,8 +159,9 @@ void pc_unpack(uint32_t *out, const uint8_t *in, size_t n, unsigned bits)
 	memset(tmp + left, 0, need - left);
 	for (size_t g = 0; k < n; g++) {
 		f(vals, tmp + g * bits);
-		for (size_t j = 0; j < 8 && k < n; j++)
-			out[k++] = vals[j];
+		size_t m = n - k < 8 ? n - k : 8;
+		memcpy(out + k, vals, m * sizeof *vals);
+		k += m;
 	}
 }
 
