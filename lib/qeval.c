@@ -64,7 +64,7 @@ struct it {
 	it **order;        /* PHRASE: kids rarest first, for document checks */
 	const uint32_t **ph_pos; /* PHRASE: per word, its positions, count */
 	uint32_t *ph_n, *ph_at;  /* and scan pointer in the current document */
-	uint64_t *ph_seen;       /* the scan that last loaded the word's */
+	uint64_t *ph_seen;       /* the scan that last loaded its positions */
 	uint64_t ph_scan;        /* scans so far (0 = none: ph_seen's zeros) */
 	size_t *ph_ord;          /* kid index of each order[] entry */
 	/* occurrences in title and body of the document ph_doc, counted
