@@ -835,38 +835,31 @@ int trawl_analyze(trawl_analyzer *a, const char *text, size_t len,
 		if (c < 0x80 && a->fast) {
 			if (ascii_word[c]) {
 				/* The hot loop: a run of ASCII letters and
-				 * digits, lower-cased into the token.  Room
-				 * for all that is left of the text would do;
-				 * a word's length is not known yet, so room
-				 * for a long one, and a slower second pass
-				 * for longer. */
-				size_t left = (size_t)(end - p);
-				size_t room = left < 256 ? left : 256;
-				/* + apostrophe + NUL + ascii_run's 16 */
-				rc = tok_reserve(a, s.tok_n + room + 18);
-				if (rc)
-					return rc;
+				 * digits, lower-cased into the token, room
+				 * made for up to 256 bytes of it at a time
+				 * (its length is not known yet). */
 				if (!s.tok_n)
 					s.start = (size_t)(p - base);
 				if (s.apos) {
+					if ((rc = tok_reserve(a, s.tok_n + 2)))
+						return rc;
 					a->tok[s.tok_n++] = '\'';
 					s.apos = 0;
 				}
-				size_t at = s.tok_n;
-				size_t k = ascii_run(p, p + room, a->tok + at);
-				if (k == room && room < left) {
-					/* longer than 256: the rest by bytes */
-					const uint8_t *q = p + k;
-					while (q < end && ascii_word[*q])
-						q++;
-					rc = tok_reserve(a, at + (size_t)(q - p) + 2);
+				for (;;) {
+					size_t left = (size_t)(end - p);
+					size_t room = left < 256 ? left : 256;
+					/* + NUL + ascii_run's 16 */
+					rc = tok_reserve(a, s.tok_n + room + 17);
 					if (rc)
 						return rc;
-					for (; k < (size_t)(q - p); k++)
-						a->tok[at + k] = ascii_word[p[k]];
+					size_t k = ascii_run(p, p + room,
+							     a->tok + s.tok_n);
+					p += k;
+					s.tok_n += k;
+					if (k < room || room == left)
+						break;
 				}
-				p += k;
-				s.tok_n = at + k;
 				s.end = (size_t)(p - base);
 				continue;
 			}
