@@ -2,10 +2,10 @@
  * fuzz_index.c -- libFuzzer target for opening, checking and querying a
  * damaged index.  The first call builds a small valid index (public API,
  * in a mkdtemp directory under /dev/shm or /tmp, removed at exit) and
- * keeps the bytes of its six files.  Each input damages one file:
+ * keeps the bytes of its eight files.  Each input damages one file:
  *
- *   byte 0        file = b % 6 (meta terms postings positions docs store),
- *                 mode = b / 6 % 5:
+ *   byte 0        file = b % 8 (meta terms postings positions docs store
+ *                 postings.2 positions.2), mode = b / 8 % 5:
  *     0  xor patches: { u16 offset (mod file size) | u8 n | n bytes }*
  *     1  the same, then every checksum re-sealed (parsers see the damage)
  *     2  the file replaced by the rest of the input
@@ -29,12 +29,13 @@
 
 #include "trawl.h"
 
-#define NFILES 6
+#define NFILES 8
 #define HEADER 32
 #define CHUNK 16384
 
 static const char *const names[NFILES] = { "meta", "terms", "postings",
-					   "positions", "docs", "store" };
+					   "positions", "docs", "store",
+					   "postings.2", "positions.2" };
 static char root[64], dir[128];
 static uint8_t *orig[NFILES];
 static size_t orig_len[NFILES];

@@ -92,8 +92,9 @@ struct trawl_builder {
 	size_t idcap, nids;
 	char **runs;
 	size_t nruns;
-	/* with two or more threads the final merge splits the terms at the
-	 * middle of the biggest run spilled (by bytes) */
+	/* the final merge cuts the postings and positions in two at the
+	 * middle of the biggest run spilled (by bytes); with two or more
+	 * threads a second thread merges the second part */
 	int split_merge;
 	char split[DICT_TERM_MAX + 1];
 	size_t split_len, split_run_bytes;
@@ -1149,7 +1150,8 @@ static int write_manifest(trawl_builder *b, trawl_error *err)
 	return rc;
 }
 
-static int write_meta(trawl_builder *b, const merge_out *mo, trawl_error *err)
+static int write_meta(trawl_builder *b, const merge_out *mo, int parts,
+		      trawl_error *err)
 {
 	uint64_t tsum = 0, bsum = 0;
 	for (uint32_t i = 0; i < b->ndocs; i++) {
@@ -1165,13 +1167,14 @@ static int write_meta(trawl_builder *b, const merge_out *mo, trawl_error *err)
 	buf_printf(&rc, &m,
 		   "format=%d\nlanguage=%s\ndocs=%u\nlive=%u\ndeleted=%u\n"
 		   "terms=%llu\npostings=%llu\npositions=%llu\n"
-		   "input_bytes=%llu\ntitle_tokens=%llu\nbody_tokens=%llu\n",
+		   "input_bytes=%llu\ntitle_tokens=%llu\nbody_tokens=%llu\n"
+		   "parts=%d\n",
 		   SEG_FORMAT, b->language, b->ndocs, b->ndocs - b->ndead,
 		   b->ndead, (unsigned long long)mo->terms,
 		   (unsigned long long)mo->postings,
 		   (unsigned long long)mo->positions,
 		   (unsigned long long)b->input_bytes,
-		   (unsigned long long)tsum, (unsigned long long)bsum);
+		   (unsigned long long)tsum, (unsigned long long)bsum, parts);
 	char p[PATH_MAX];
 	snprintf(p, sizeof p, "%s/meta", b->seg);
 	cfw w;
@@ -1242,11 +1245,17 @@ int trawl_builder_finish(trawl_builder *b, trawl_error *err)
 		else /* most of it reaches the disk during the merge */
 			cfw_start_writeback(&b->store_w);
 	}
-	cfw tw, pw, xw;
+	/* the postings and positions in two parts, cut where a second
+	 * thread takes over the merge (with one thread too: the same
+	 * files whatever the thread count) */
+	cfw tw, pw, xw, pw2, xw2;
 	memset(&tw, 0, sizeof tw);
 	memset(&pw, 0, sizeof pw);
 	memset(&xw, 0, sizeof xw);
-	tw.fd = pw.fd = xw.fd = -1;
+	memset(&pw2, 0, sizeof pw2);
+	memset(&xw2, 0, sizeof xw2);
+	tw.fd = pw.fd = xw.fd = pw2.fd = xw2.fd = -1;
+	int two = b->split_len > 0;
 	char p[PATH_MAX];
 	merge_out mo;
 	memset(&mo, 0, sizeof mo);
@@ -1262,14 +1271,22 @@ int trawl_builder_finish(trawl_builder *b, trawl_error *err)
 		snprintf(p, sizeof p, "%s/positions", b->seg);
 		rc = cfw_open(&xw, p, CF_POSITIONS, err);
 	}
+	if (!rc && two) {
+		snprintf(p, sizeof p, "%s/" SEG_POSTINGS2, b->seg);
+		rc = cfw_open(&pw2, p, CF_POSTINGS, err);
+	}
+	if (!rc && two) {
+		snprintf(p, sizeof p, "%s/" SEG_POSITIONS2, b->seg);
+		rc = cfw_open(&xw2, p, CF_POSITIONS, err);
+	}
 	if (!rc)
 		rc = reduce_runs(b, err);
 	if (!rc) {
 		size_t per_run = b->budget / 4 / (b->nruns ? b->nruns : 1);
 		if (per_run > ((size_t)1 << 20))
 			per_run = (size_t)1 << 20;
-		merge_split sp = { b->tmp, b->split,
-				   b->split_merge ? b->split_len : 0 };
+		merge_split sp = { b->tmp, b->split, b->split_len,
+				   b->split_merge, &pw2, &xw2 };
 		rc = merge_runs(b->runs, b->nruns,
 				mi_ndocs(b->mi) ? b->mi : NULL,
 				b->ndead ? b->dead.p : NULL, b->ndocs, per_run,
@@ -1282,21 +1299,21 @@ int trawl_builder_finish(trawl_builder *b, trawl_error *err)
 		if (rc)
 			tr_err(err, rc, "writing the store: %s", trawl_errstr(rc));
 	}
-	/* all four sealed before any is fsynced: their writes overlap */
-	cfw *files[] = { &b->store_w, &tw, &pw, &xw };
-	for (size_t i = 0; i < 4 && !rc; i++)
+	/* all sealed before any is fsynced: their writes overlap */
+	cfw *files[] = { &b->store_w, &tw, &pw, &xw, &pw2, &xw2 };
+	size_t nfiles = two ? 6 : 4;
+	for (size_t i = 0; i < nfiles && !rc; i++)
 		rc = cfw_seal(files[i], err);
-	for (size_t i = 0; i < 4 && !rc; i++)
+	for (size_t i = 0; i < nfiles && !rc; i++)
 		rc = cfw_close(files[i], err);
-	cfw_abort(&tw);
-	cfw_abort(&pw);
-	cfw_abort(&xw);
+	for (size_t i = 1; i < 6; i++)
+		cfw_abort(files[i]);
 	for (size_t i = 0; i < b->nruns; i++)
 		unlink(b->runs[i]);
 	if (!rc)
 		rc = write_docs(b, err);
 	if (!rc)
-		rc = write_meta(b, &mo, err);
+		rc = write_meta(b, &mo, two ? 2 : 1, err);
 	if (!rc)
 		rc = write_ids(b, err);
 	if (!rc && !b->segment_only) {

@@ -20,6 +20,10 @@
 #define CF_MAGIC "TRAWLIDX"
 #define CF_TRAILER_MAGIC "TEND"
 #define CFW_BUF (1u << 20)
+/* Every 8 MiB written the kernel is asked to start writing them to
+ * disk: otherwise nothing is written before the final fsync, which then
+ * waits for all of it while the cores idle. */
+#define CFW_WRITEBACK (8u << 20)
 
 static void put32(uint8_t *p, uint32_t v)
 {
@@ -67,8 +71,7 @@ int cfw_open(cfw *w, const char *path, uint32_t kind, trawl_error *err)
 		cfw_abort(w);
 		return tr_err(err, TRAWL_ENOMEM, "out of memory");
 	}
-	/* read-write: a scratch file is read back (cfw_append_data) */
-	w->fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	w->fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 	if (w->fd < 0) {
 		int e = errno;
 		free(w->path);
@@ -84,6 +87,20 @@ int cfw_open(cfw *w, const char *path, uint32_t kind, trawl_error *err)
 	return TRAWL_OK;
 }
 
+/* Bytes [off, off + n) of W's file (n 0: to the end) on their way to
+ * disk.  Advice: a failure shows, if it matters, in the fsync. */
+static void start_writeback(const cfw *w, uint64_t off, uint64_t n)
+{
+#ifdef SYNC_FILE_RANGE_WRITE
+	(void)sync_file_range(w->fd, (off_t)off, (off_t)n,
+			      SYNC_FILE_RANGE_WRITE);
+#else
+	(void)w;
+	(void)off;
+	(void)n;
+#endif
+}
+
 static void flush_out(int *rc, cfw *w)
 {
 	if (*rc || w->out_n == 0)
@@ -94,7 +111,12 @@ static void flush_out(int *rc, cfw *w)
 		*rc = TRAWL_EIO;
 		return;
 	}
+	w->flushed += w->out_n;
 	w->out_n = 0;
+	if (w->flushed - w->wb_from >= CFW_WRITEBACK) {
+		start_writeback(w, w->wb_from, w->flushed - w->wb_from);
+		w->wb_from = w->flushed;
+	}
 }
 
 static void push_crc(int *rc, cfw *w)
@@ -143,12 +165,7 @@ uint64_t cfw_offset(const cfw *w)
 
 void cfw_start_writeback(const cfw *w)
 {
-#ifdef SYNC_FILE_RANGE_WRITE
-	/* advice: a failure shows, if it matters, in the fsync */
-	(void)sync_file_range(w->fd, 0, 0, SYNC_FILE_RANGE_WRITE);
-#else
-	(void)w;
-#endif
+	start_writeback(w, 0, 0);
 }
 
 /* Sealing or closing W failed with RC (errno E for EIO): reports it and
@@ -234,33 +251,6 @@ void cfw_abort(cfw *w)
 	free(w->out);
 	memset(w, 0, sizeof *w);
 	w->fd = -1;
-}
-
-int cfw_append_data(cfw *dst, cfw *w, trawl_error *err)
-{
-	int rc = TRAWL_OK;
-	flush_out(&rc, w);
-	if (rc)
-		return cfw_fail(w, rc, err);
-	uint8_t *b = malloc(CFW_BUF);
-	if (!b)
-		return tr_err(err, TRAWL_ENOMEM, "out of memory");
-	for (uint64_t off = 0; !rc && off < w->data_len;) {
-		size_t want = w->data_len - off < CFW_BUF ? (size_t)(w->data_len - off)
-							   : CFW_BUF;
-		ssize_t got = pread(w->fd, b, want, (off_t)(CF_HEADER + off));
-		if (got <= 0) {
-			free(b);
-			return tr_err(err, TRAWL_EIO, "reading %s: %s", w->path,
-				      got < 0 ? strerror(errno) : "file too short");
-		}
-		cfw_write(&rc, dst, b, (size_t)got);
-		off += (uint64_t)got;
-	}
-	free(b);
-	if (rc)
-		return cfw_fail(dst, rc, err);
-	return TRAWL_OK;
 }
 
 int cfw_fail(const cfw *w, int rc, trawl_error *err)
@@ -356,8 +346,29 @@ int cf_open(cfile *f, const char *dir, const char *name, uint32_t kind,
 	return TRAWL_OK;
 }
 
+int cf_open_part(cfile *f, const char *dir, const char *name, uint32_t kind,
+		 trawl_error *err)
+{
+	cfile *p = calloc(1, sizeof *p);
+	if (!p)
+		return tr_err(err, TRAWL_ENOMEM, "out of memory");
+	int rc = cf_open(p, dir, name, kind, err);
+	if (rc) {
+		free(p);
+		return rc;
+	}
+	while (f->next)
+		f = f->next;
+	f->next = p;
+	return TRAWL_OK;
+}
+
 void cf_close(cfile *f)
 {
+	if (f->next) {
+		cf_close(f->next);
+		free(f->next);
+	}
 	if (f->map)
 		munmap((void *)f->map, f->map_len);
 	free(f->verified);
@@ -384,6 +395,8 @@ static int verify_chunk(cfile *f, uint64_t c, trawl_error *err)
 int cf_range_slow(cfile *f, uint64_t off, uint64_t len, const uint8_t **p,
 		  trawl_error *err)
 {
+	if (f->next && off >= f->data_len)
+		return cf_range(f->next, off - f->data_len, len, p, err);
 	if (off > f->data_len || len > f->data_len - off)
 		return tr_err(err, TRAWL_ECORRUPT,
 			      "%s: reference to bytes %llu+%llu past the end "
@@ -405,17 +418,29 @@ int cf_range_slow(cfile *f, uint64_t off, uint64_t len, const uint8_t **p,
 
 int cf_verify_all(cfile *f, trawl_error *err)
 {
-	for (uint64_t c = 0; c < f->nchunks; c++) {
-		int rc = verify_chunk(f, c, err);
-		if (rc)
-			return rc;
-	}
+	for (; f; f = f->next)
+		for (uint64_t c = 0; c < f->nchunks; c++) {
+			int rc = verify_chunk(f, c, err);
+			if (rc)
+				return rc;
+		}
 	return TRAWL_OK;
 }
 
 uint64_t cf_size(const cfile *f)
 {
-	return f->map_len;
+	uint64_t n = 0;
+	for (; f; f = f->next)
+		n += f->map_len;
+	return n;
+}
+
+uint64_t cf_data_len(const cfile *f)
+{
+	uint64_t n = 0;
+	for (; f; f = f->next)
+		n += f->data_len;
+	return n;
 }
 
 int tr_fsync_dir(const char *dir, trawl_error *err)

@@ -56,6 +56,8 @@ typedef struct cfw {
 	size_t out_n;
 	int eno;             /* errno of the first failed write, or 0 */
 	int sealed;          /* trailer and header written (cfw_seal) */
+	uint64_t flushed;    /* bytes handed to write() */
+	uint64_t wb_from;    /* where the writeback not yet asked for starts */
 } cfw;
 
 /* Reports RC, a failed write to W, as "writing PATH: why" (the system's
@@ -78,9 +80,6 @@ int cfw_seal(cfw *w, trawl_error *err);
 int cfw_close(cfw *w, trawl_error *err);
 /* Closes and unlinks an unfinished file.  Safe on a zeroed cfw. */
 void cfw_abort(cfw *w);
-/* Appends the data of W -- a scratch file, written out but not closed --
- * to DST; W stays open for cfw_abort. */
-int cfw_append_data(cfw *dst, cfw *w, trawl_error *err);
 
 /* ---- reading ---- */
 
@@ -93,16 +92,22 @@ typedef struct cfile {
 	uint64_t nchunks;
 	uint8_t *verified;  /* one byte a chunk, accessed atomically */
 	char name[64];      /* file name for messages */
+	struct cfile *next; /* the part whose data follows (cf_open_part) */
 } cfile;
 
 /* Maps DIR/NAME and checks its header (magic, KIND, version), size and
  * trailer.  ECORRUPT / EVERSION / ENOTFOUND / EIO name the file. */
 int cf_open(cfile *f, const char *dir, const char *name, uint32_t kind,
 	    trawl_error *err);
+/* Opens DIR/NAME as the next part of F: offsets from F's data length on
+ * (bounded by the two parts' lengths) are read from it. */
+int cf_open_part(cfile *f, const char *dir, const char *name, uint32_t kind,
+		 trawl_error *err);
+/* Closes F and its parts. */
 void cf_close(cfile *f);
 
 /* Points *p at data[off, off+len) after checking bounds and the CRC of
- * every chunk it touches. */
+ * every chunk it touches.  A range lies within one part. */
 int cf_range_slow(cfile *f, uint64_t off, uint64_t len, const uint8_t **p,
 		  trawl_error *err);
 /* The same, inline for the common case: a range inside one chunk that
@@ -122,8 +127,10 @@ static inline int cf_range(cfile *f, uint64_t off, uint64_t len,
 /* Checks every chunk; ECORRUPT names the file and the chunk's offset. */
 int cf_verify_all(cfile *f, trawl_error *err);
 
-/* Bytes on disk. */
+/* Bytes on disk, parts included. */
 uint64_t cf_size(const cfile *f);
+/* Bytes of data, parts included. */
+uint64_t cf_data_len(const cfile *f);
 
 /* Removes PATH and, for a directory, everything below it (best effort:
  * the temporary directories of builds and writers).  0 or -1. */

@@ -61,11 +61,17 @@ static int read_meta(segment *sg, char *language, size_t langlen,
 		return rc;
 	const char *t = (const char *)p;
 	size_t n = sg->meta.data_len;
-	uint64_t format, docs, live, tt, bt;
-	if (meta_u64(t, n, "format", &format) || format != SEG_FORMAT)
+	uint64_t format, docs, live, tt, bt, parts = 1;
+	if (meta_u64(t, n, "format", &format) || format < 1 ||
+	    format > SEG_FORMAT)
 		return tr_err(err, TRAWL_EVERSION,
 			      "%s/meta: index format not supported by this build",
 			      sg->path);
+	if (format >= 2 && (meta_u64(t, n, "parts", &parts) || parts < 1 ||
+			    parts > 2))
+		return tr_err(err, TRAWL_ECORRUPT, "%s/meta: missing or bad "
+			      "field \"parts\"", sg->path);
+	sg->parts = (int)parts;
 	if (meta_get(t, n, "language", language, langlen) ||
 	    meta_u64(t, n, "docs", &docs) || meta_u64(t, n, "live", &live) ||
 	    meta_u64(t, n, "terms", &sg->nterms) ||
@@ -117,6 +123,12 @@ static int seg_open(segment *sg, const char *path, char *language,
 		rc = cf_open(&sg->postings, path, "postings", CF_POSTINGS, err);
 	if (!rc)
 		rc = cf_open(&sg->positions, path, "positions", CF_POSITIONS, err);
+	if (!rc && sg->parts == 2)
+		rc = cf_open_part(&sg->postings, path, SEG_POSTINGS2,
+				  CF_POSTINGS, err);
+	if (!rc && sg->parts == 2)
+		rc = cf_open_part(&sg->positions, path, SEG_POSITIONS2,
+				  CF_POSITIONS, err);
 	if (!rc)
 		rc = cf_open(&sg->docs, path, "docs", CF_DOCS, err);
 	if (!rc)
@@ -608,8 +620,8 @@ static int check_postings(segment *sg, trawl_error *err)
 			      (unsigned long long)sg->npostings,
 			      (unsigned long long)npos,
 			      (unsigned long long)sg->npositions);
-	if (post_end != sg->postings.data_len ||
-	    pos_end != sg->positions.data_len)
+	if (post_end != cf_data_len(&sg->postings) ||
+	    pos_end != cf_data_len(&sg->positions))
 		return tr_err(err, TRAWL_ECORRUPT,
 			      "%s: postings or positions file has bytes no term "
 			      "owns", sg->path);

@@ -30,6 +30,7 @@ typedef struct segment {
 	uint32_t live;       /* after replacements and deletions */
 	uint32_t base;       /* global docno of local docno 0 */
 	uint64_t nterms, npostings, npositions, input_bytes;
+	int parts;           /* of postings and positions (meta) */
 	uint8_t *del;        /* deletion bitmap of the committed manifest, or NULL */
 	ds_dicts store_dicts; /* the store's dictionaries (docstore.h) */
 	uint32_t ndel;

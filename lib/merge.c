@@ -405,55 +405,44 @@ int merge_runs(char **runs, size_t nruns, const memindex *mem,
 	a.dw = &dw;
 	a.err = err;
 	postw_init(&a.w, postings, positions);
-	cfw bpost, bpos;
-	memset(&bpost, 0, sizeof bpost);
-	memset(&bpos, 0, sizeof bpos);
-	bpost.fd = bpos.fd = -1;
 	trawl_error berr;
 	memset(&berr, 0, sizeof berr);
-	char ppath[PATH_MAX], xpath[PATH_MAX], epath[PATH_MAX];
-	int rc = TRAWL_OK, threaded = 0;
+	char epath[PATH_MAX];
+	int rc = TRAWL_OK, two = split && split->term_len, threaded = 0;
 	pthread_t th;
-	if (split && split->term_len) {
-		/* the second half of the terms into scratch files, beside */
-		snprintf(ppath, sizeof ppath, "%s/merge-postings", split->dir);
-		snprintf(xpath, sizeof xpath, "%s/merge-positions", split->dir);
+	if (two) {
+		a.hi = b.lo = split->term;
+		a.hi_len = b.lo_len = split->term_len;
+		postw_init(&b.w, split->postings, split->positions);
+		b.err = err;
+		b.dw = &dw;
+	}
+	if (two && split->threaded) {
+		/* its dictionary entries wait in a file until the first
+		 * half's are written */
 		snprintf(epath, sizeof epath, "%s/merge-terms", split->dir);
-		rc = cfw_open(&bpost, ppath, CF_POSTINGS, err);
-		if (!rc)
-			rc = cfw_open(&bpos, xpath, CF_POSITIONS, err);
-		if (!rc && !(b.entries = fopen(epath, "w+bx")))
-			rc = tr_err(err, TRAWL_EIO, "%s: %s", epath, strerror(errno));
-		if (!rc) {
+		b.entries = fopen(epath, "w+bx");
+		if (b.entries) {
 			b.entries_path = epath;
-			b.lo = a.hi = split->term;
-			b.lo_len = a.hi_len = split->term_len;
+			b.dw = NULL;
 			b.err = &berr;
-			postw_init(&b.w, &bpost, &bpos);
-			if (pthread_create(&th, NULL, merge_thread, &b) == 0)
+			if (pthread_create(&th, NULL, merge_thread, &b) == 0) {
 				threaded = 1;
-			else
-				postw_free(&b.w);
-		}
-		if (!threaded) { /* one thread after all: the whole range */
-			a.hi = NULL;
-			a.hi_len = 0;
-			rc = TRAWL_OK;
+			} else {
+				b.dw = &dw;
+				b.err = err;
+			}
 		}
 	}
-	if (!rc)
-		rc = merge_range(&a);
+	rc = merge_range(&a);
 	if (threaded) {
 		pthread_join(th, NULL);
-		postw_free(&b.w);
 		if (!rc && b.rc)
 			rc = tr_err(err, b.rc, "%s", berr.message);
 		if (!rc)
-			rc = cfw_append_data(postings, &bpost, err);
-		if (!rc)
-			rc = cfw_append_data(positions, &bpos, err);
-		if (!rc)
 			rc = add_entries(&b, &dw, err);
+	} else if (two && !rc) { /* one thread after all: in turn */
+		rc = merge_range(&b);
 	}
 	if (!rc) {
 		dictw_finish(&rc, &dw);
@@ -468,8 +457,8 @@ int merge_runs(char **runs, size_t nruns, const memindex *mem,
 		fclose(b.entries);
 		unlink(epath);
 	}
-	cfw_abort(&bpost);
-	cfw_abort(&bpos);
+	if (two)
+		postw_free(&b.w);
 	postw_free(&a.w);
 	dictw_free(&dw);
 	return rc;

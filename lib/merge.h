@@ -18,14 +18,19 @@ typedef struct merge_out {
 	uint64_t terms, postings, positions;
 } merge_out;
 
-/* Where a two-thread merge splits the terms: a second thread merges the
- * terms from TERM on into scratch files in DIR, which are appended to the
- * first thread's output -- the same bytes as one thread would write.
- * TERM is best the middle of a run by bytes (mi_spill gives it). */
+/* Where the output splits into two parts: the terms from TERM on go to
+ * the second part's postings and positions files (the dictionary's
+ * offsets run on across the parts, so the bytes are those of one file
+ * cut in two).  With THREADED a second thread merges them while the
+ * first merges the terms before: each writes its own files, and nothing
+ * is copied after.  TERM is best the middle of a run by bytes (mi_spill
+ * gives it); DIR holds the second thread's scratch dictionary entries. */
 typedef struct merge_split {
 	const char *dir;
 	const char *term;
-	size_t term_len;   /* 0: no split */
+	size_t term_len;   /* 0: no split, one part */
+	int threaded;
+	cfw *postings, *positions; /* the second part */
 } merge_split;
 
 /* Merges NRUNS runs (docno ranges increasing from run to run) and then

@@ -6,6 +6,11 @@
  *   terms      cfile: dictionary (dict.h)
  *   postings   cfile: doc ids, frequencies, skip data (postings.h)
  *   positions  cfile: positions (postings.h)
+ *   postings.2, positions.2
+ *              with parts=2 in meta (format 2): the second part of each,
+ *              from the term where a second thread took over the merge.
+ *              The dictionary's offsets run on across the parts, as if
+ *              each pair were one file: part 2 starts at part 1's length
  *   docs       cfile: one 16-byte record a document, by docno:
  *              u32 title tokens | u32 body tokens | u32 date (yyyymmdd, 0 =
  *              none) | u32 store block, bit 31 set when the document was
@@ -18,7 +23,9 @@
 
 #include <stdint.h>
 
-#define SEG_FORMAT 1
+#define SEG_FORMAT 2     /* 1: the same without parts (read as parts=1) */
+#define SEG_POSTINGS2 "postings.2"
+#define SEG_POSITIONS2 "positions.2"
 #define SEG_FIRST "seg-00000001" /* the segment of a fresh build */
 #define IDREC_SIZE 12            /* ids file: u64 id hash | u32 docno */
 

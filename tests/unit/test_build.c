@@ -37,6 +37,7 @@
 #include "dict.h"
 #include "index.h"
 #include "postings.h"
+#include "cfile.h"
 
 
 #define NDOCS 20000
@@ -274,19 +275,23 @@ static uint8_t *slurp(const char *path, size_t *n)
 	return p;
 }
 
-static const char *const index_files[] = { "meta", "terms", "postings",
-					   "positions", "docs", "store" };
+/* the last two only in an index whose merge was cut in two parts */
+#define NINDEX_FILES 8
+static const char *const index_files[NINDEX_FILES] = {
+	"meta", "terms", "postings", "positions", "docs", "store",
+	"postings.2", "positions.2" };
 
-/* 1 when every index file of A and B holds the same bytes. */
+/* 1 when every index file of A and B holds the same bytes (or is in
+ * neither). */
 static int same_files(const char *a, const char *b, const char **which)
 {
-	for (size_t i = 0; i < 6; i++) {
+	for (size_t i = 0; i < NINDEX_FILES; i++) {
 		char pa[512], pb[512];
 		snprintf(pa, sizeof pa, "%s/seg-00000001/%s", a, index_files[i]);
 		snprintf(pb, sizeof pb, "%s/seg-00000001/%s", b, index_files[i]);
 		size_t na = 0, nb = 0;
 		uint8_t *x = slurp(pa, &na), *y = slurp(pb, &nb);
-		int same = x && y && na == nb && !memcmp(x, y, na);
+		int same = x && y ? na == nb && !memcmp(x, y, na) : !x && !y;
 		free(x);
 		free(y);
 		if (!same) {
@@ -733,7 +738,11 @@ static void test_stats_equal_expected_counts(void **state)
 	char p[512];
 	snprintf(p, sizeof p, "%s/seg-00000001/postings", W->small);
 	assert_int_equal(stat(p, &sb), 0);
-	assert_int_equal(st.bytes_postings, (uint64_t)sb.st_size);
+	uint64_t both = (uint64_t)sb.st_size;
+	snprintf(p, sizeof p, "%s/seg-00000001/postings.2", W->small);
+	if (stat(p, &sb) == 0)
+		both += (uint64_t)sb.st_size;
+	assert_int_equal(st.bytes_postings, both);
 	trawl_index_close(ix);
 }
 
@@ -1037,22 +1046,25 @@ static void test_builder_free_without_finish_leaves_nothing(void **state)
 
 static void snapshot(const char *dir, uint8_t **bytes, size_t *lens)
 {
-	for (int i = 0; i < 6; i++) {
+	for (int i = 0; i < NINDEX_FILES; i++) {
 		char p[512];
 		snprintf(p, sizeof p, "%s/seg-00000001/%s", dir, index_files[i]);
 		bytes[i] = slurp(p, &lens[i]);
-		assert_non_null(bytes[i]);
+		if (i < 6)
+			assert_non_null(bytes[i]);
 	}
 }
 
 static void assert_snapshot(const char *dir, uint8_t **bytes, size_t *lens)
 {
-	for (int i = 0; i < 6; i++) {
+	for (int i = 0; i < NINDEX_FILES; i++) {
 		char p[512];
 		snprintf(p, sizeof p, "%s/seg-00000001/%s", dir, index_files[i]);
 		size_t n;
 		uint8_t *now = slurp(p, &n);
-		assert_non_null(now);
+		assert_true(!now == !bytes[i]);
+		if (!now)
+			continue;
 		assert_int_equal(n, lens[i]);
 		assert_memory_equal(now, bytes[i], n);
 		free(now);
@@ -1065,8 +1077,8 @@ static void test_existing_index_without_force_is_eexist_and_untouched(void **sta
 	trawl_builder *b = new_builder(f->dir, 0, 0);
 	add(b, "a", "old", "old index", 0);
 	finish(b);
-	uint8_t *bytes[6];
-	size_t lens[6];
+	uint8_t *bytes[NINDEX_FILES];
+	size_t lens[NINDEX_FILES];
 	snapshot(f->dir, bytes, lens);
 	trawl_build_opts o;
 	trawl_build_opts_init(&o);
@@ -1079,8 +1091,93 @@ static void test_existing_index_without_force_is_eexist_and_untouched(void **sta
 	assert_non_null(strstr(err.message, f->dir));
 	assert_snapshot(f->dir, bytes, lens);
 	assert_int_equal(count_entries(f->root), 1);
-	for (int i = 0; i < 6; i++)
+	for (int i = 0; i < NINDEX_FILES; i++)
 		free(bytes[i]);
+}
+
+/* Replaces DIR's meta file by TEXT (a valid checked file). */
+static void put_meta(const char *dir, const char *text)
+{
+	char p[512];
+	snprintf(p, sizeof p, "%s/seg-00000001/meta", dir);
+	assert_int_equal(unlink(p), 0);
+	cfw w;
+	trawl_error err;
+	int rc = TRAWL_OK;
+	assert_int_equal(cfw_open(&w, p, CF_META, &err), TRAWL_OK);
+	cfw_write(&rc, &w, text, strlen(text));
+	assert_int_equal(rc, TRAWL_OK);
+	assert_int_equal(cfw_close(&w, &err), TRAWL_OK);
+}
+
+static int open_rc(const char *dir, trawl_error *err)
+{
+	trawl_index *ix = NULL;
+	memset(err, 0, sizeof *err);
+	int rc = trawl_index_open(dir, &ix, err);
+	trawl_index_close(ix);
+	return rc;
+}
+
+/* One word: nothing to cut the postings at, so one part, and its meta
+ * file read as format 1 (no "parts") or 2; anything else is refused. */
+static void test_meta_parts_and_format(void **state)
+{
+	fixture *f = *state;
+	trawl_builder *b = new_builder(f->dir, 0, 0);
+	add(b, "a", "", "alpha", 0);
+	finish(b);
+	char p[512];
+	snprintf(p, sizeof p, "%s/seg-00000001/postings.2", f->dir);
+	assert_int_equal(access(p, F_OK), -1);
+	trawl_error err;
+	assert_int_equal(open_rc(f->dir, &err), TRAWL_OK);
+	const char *common = "language=english\ndocs=1\nlive=1\ndeleted=0\n"
+			     "terms=1\npostings=1\npositions=1\ninput_bytes=5\n"
+			     "title_tokens=0\nbody_tokens=1\n";
+	char m[512];
+	snprintf(m, sizeof m, "format=1\n%s", common);
+	put_meta(f->dir, m);
+	assert_int_equal(open_rc(f->dir, &err), TRAWL_OK);
+	snprintf(m, sizeof m, "format=2\n%sparts=1\n", common);
+	put_meta(f->dir, m);
+	assert_int_equal(open_rc(f->dir, &err), TRAWL_OK);
+	snprintf(m, sizeof m, "format=2\n%s", common);
+	put_meta(f->dir, m);
+	assert_int_equal(open_rc(f->dir, &err), TRAWL_ECORRUPT);
+	assert_non_null(strstr(err.message, "parts"));
+	snprintf(m, sizeof m, "format=2\n%sparts=3\n", common);
+	put_meta(f->dir, m);
+	assert_int_equal(open_rc(f->dir, &err), TRAWL_ECORRUPT);
+	/* a second part the meta file names but the directory lacks */
+	snprintf(m, sizeof m, "format=2\n%sparts=2\n", common);
+	put_meta(f->dir, m);
+	assert_int_equal(open_rc(f->dir, &err), TRAWL_ENOTFOUND);
+	assert_non_null(strstr(err.message, "postings.2"));
+	snprintf(m, sizeof m, "format=3\n%sparts=1\n", common);
+	put_meta(f->dir, m);
+	assert_int_equal(open_rc(f->dir, &err), TRAWL_EVERSION);
+}
+
+/* Two threads cut the postings and positions where their merge splits:
+ * the second parts hold bytes, and the index reads and checks whole. */
+static void test_two_thread_build_writes_two_parts(void **state)
+{
+	(void)state;
+	char p[512];
+	const char *part2[2] = { "postings.2", "positions.2" };
+	for (int i = 0; i < 2; i++) {
+		snprintf(p, sizeof p, "%s/seg-00000001/%s", W->small, part2[i]);
+		struct stat sb;
+		assert_int_equal(stat(p, &sb), 0);
+		assert_true(sb.st_size > 40 + 8);
+	}
+	snprintf(p, sizeof p, "%s/seg-00000001/meta", W->small);
+	size_t n = 0;
+	uint8_t *m = slurp(p, &n);
+	assert_non_null(m);
+	assert_non_null(memmem(m, n, "parts=2\n", 8));
+	free(m);
 }
 
 static void test_existing_index_with_force_is_replaced(void **state)
@@ -1248,6 +1345,7 @@ int main(void)
 		cmocka_unit_test(test_every_posting_matches_with_large_budget),
 		cmocka_unit_test(test_index_check_passes),
 		cmocka_unit_test(test_stats_equal_expected_counts),
+		cmocka_unit_test(test_two_thread_build_writes_two_parts),
 		cmocka_unit_test(test_doc_get_returns_every_document_as_added),
 		cmocka_unit_test(test_replaced_documents_are_never_matched),
 		T(test_many_small_documents_spill_few_runs),
@@ -1257,6 +1355,7 @@ int main(void)
 		T(test_builder_free_without_finish_leaves_nothing),
 		T(test_existing_index_without_force_is_eexist_and_untouched),
 		T(test_existing_index_with_force_is_replaced),
+		T(test_meta_parts_and_format),
 		T(test_non_index_directory_is_never_replaced),
 		T(test_regular_file_at_target_is_never_replaced),
 		T(test_empty_directory_is_replaced_only_with_force),

@@ -242,6 +242,81 @@ static void test_range_bounds(void **state)
 	free(data);
 }
 
+/* A file in two parts (cf_open_part) reads as one: offsets from the
+ * first part's length on are in the second; a range lies in one part. */
+static void test_two_parts_read_as_one(void **state)
+{
+	fixture *f = *state;
+	size_t n1 = 40000, n2 = 30000;
+	uint8_t *data = random_bytes(n1 + n2);
+	char path2[600];
+	snprintf(path2, sizeof path2, "%s.2", f->path);
+	write_cfile(f->path, CF_POSTINGS, data, n1);
+	write_cfile(path2, CF_POSTINGS, data + n1, n2);
+	cfile c;
+	trawl_error err;
+	assert_int_equal(cf_open(&c, f->dir, "data", CF_POSTINGS, &err), TRAWL_OK);
+	assert_int_equal(cf_open_part(&c, f->dir, "data.2", CF_POSTINGS, &err),
+			 TRAWL_OK);
+	assert_int_equal(cf_data_len(&c), n1 + n2);
+	struct stat s1, s2;
+	assert_int_equal(stat(f->path, &s1), 0);
+	assert_int_equal(stat(path2, &s2), 0);
+	assert_int_equal(cf_size(&c), (uint64_t)(s1.st_size + s2.st_size));
+	const uint8_t *p;
+	for (size_t off = 0; off < n1 + n2; off += 997) {
+		size_t len = 1 + off % 300;
+		int across = off < n1 && off + len > n1;
+		if (off + len > n1 + n2)
+			len = n1 + n2 - off;
+		memset(&err, 0, sizeof err);
+		p = NULL;
+		int rc = cf_range(&c, off, len, &p, &err);
+		if (across) {
+			assert_int_equal(rc, TRAWL_ECORRUPT);
+			assert_null(p);
+		} else {
+			assert_int_equal(rc, TRAWL_OK);
+			assert_memory_equal(p, data + off, len);
+		}
+	}
+	assert_int_equal(cf_range(&c, n1, n2, &p, &err), TRAWL_OK);
+	assert_memory_equal(p, data + n1, n2);
+	assert_int_equal(cf_range(&c, n1 + n2, 0, &p, &err), TRAWL_OK);
+	memset(&err, 0, sizeof err);
+	assert_int_equal(cf_range(&c, n1 + n2, 1, &p, &err), TRAWL_ECORRUPT);
+	assert_non_null(strstr(err.message, "data.2"));
+	assert_int_equal(cf_range(&c, n1 - 1, 2, &p, &err), TRAWL_ECORRUPT);
+	assert_int_equal(cf_verify_all(&c, &err), TRAWL_OK);
+	cf_close(&c);
+
+	/* damage in the second part is found there, and named */
+	size_t len;
+	uint8_t *file = read_file(path2, &len);
+	file[CF_HEADER + 20000] ^= 1;
+	write_file(path2, file, len);
+	assert_int_equal(cf_open(&c, f->dir, "data", CF_POSTINGS, &err), TRAWL_OK);
+	assert_int_equal(cf_open_part(&c, f->dir, "data.2", CF_POSTINGS, &err),
+			 TRAWL_OK);
+	assert_int_equal(cf_range(&c, 100, 100, &p, &err), TRAWL_OK);
+	memset(&err, 0, sizeof err);
+	assert_int_equal(cf_range(&c, n1 + 20000, 1, &p, &err), TRAWL_ECORRUPT);
+	assert_non_null(strstr(err.message, "data.2"));
+	memset(&err, 0, sizeof err);
+	assert_int_equal(cf_verify_all(&c, &err), TRAWL_ECORRUPT);
+	assert_non_null(strstr(err.message, "data.2"));
+	cf_close(&c);
+	/* a missing part is reported as such */
+	assert_int_equal(unlink(path2), 0);
+	assert_int_equal(cf_open(&c, f->dir, "data", CF_POSTINGS, &err), TRAWL_OK);
+	assert_int_equal(cf_open_part(&c, f->dir, "data.2", CF_POSTINGS, &err),
+			 TRAWL_ENOTFOUND);
+	assert_non_null(strstr(err.message, "data.2"));
+	cf_close(&c);
+	free(file);
+	free(data);
+}
+
 /* ---- damaged data ------------------------------------------------------ */
 
 static void test_flipped_data_byte_fails_its_chunk_only(void **state)
@@ -584,6 +659,7 @@ int main(void)
 		T(test_round_trip_100000_bytes),
 		T(test_round_trip_past_write_buffer),
 		T(test_range_bounds),
+		T(test_two_parts_read_as_one),
 		T(test_flipped_data_byte_fails_its_chunk_only),
 		T(test_flipped_last_partial_chunk_is_corrupt),
 		T(test_truncated_file_is_corrupt),

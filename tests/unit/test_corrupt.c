@@ -41,9 +41,12 @@
 static uint64_t seed;
 
 
-enum { F_META, F_TERMS, F_POSTINGS, F_POSITIONS, F_DOCS, F_STORE, NFILES };
+/* the index is built with its postings and positions in two parts */
+enum { F_META, F_TERMS, F_POSTINGS, F_POSITIONS, F_DOCS, F_STORE,
+       F_POSTINGS2, F_POSITIONS2, NFILES };
 static const char *const names[NFILES] = { "meta", "terms", "postings",
-					   "positions", "docs", "store" };
+					   "positions", "docs", "store",
+					   "postings.2", "positions.2" };
 
 #define HEADER 32
 #define CHUNK 16384
@@ -101,7 +104,7 @@ static void build_index(const char *dir)
 	if (trawl_builder_new(dir, &o, &b, &err))
 		fail_msg("builder_new: %s", err.message);
 	rng r = { seed };
-	for (unsigned i = 0; i < 500; i++) {
+	for (unsigned i = 0; i < 1000; i++) {
 		char id[32], title[256], body[2048], date[16];
 		snprintf(id, sizeof id, "doc%u", i % 7 == 6 ? i - 3 : i);
 		text(&r, title, sizeof title, rnd(&r) % 6);
@@ -493,7 +496,11 @@ static void test_pristine_index_opens_and_checks(void **state)
 	trawl_index_close(ix);
 	/* the damage tests need files over one chunk and several blocks */
 	assert_true(W->len[F_POSITIONS] > HEADER + CHUNK);
+	assert_true(W->len[F_POSITIONS2] > HEADER + CHUNK);
 	assert_true(W->len[F_STORE] > HEADER + CHUNK);
+	/* and a second part of each that holds something */
+	assert_true(W->len[F_POSTINGS2] > HEADER + 8);
+	assert_true(W->len[F_POSITIONS2] > HEADER + 8);
 }
 
 static void test_resealing_an_intact_file_changes_nothing(void **state)
@@ -531,6 +538,8 @@ FILE_TESTS(postings, F_POSTINGS)
 FILE_TESTS(positions, F_POSITIONS)
 FILE_TESTS(docs, F_DOCS)
 FILE_TESTS(store, F_STORE)
+FILE_TESTS(postings2, F_POSTINGS2)
+FILE_TESTS(positions2, F_POSITIONS2)
 
 static void test_missing_file_is_reported(void **state)
 {
@@ -591,6 +600,17 @@ static void write_bad_postings(const char *dir)
 	assert_int_equal(cfw_close(&tw, &err), TRAWL_OK);
 	assert_int_equal(cfw_close(&pw, &err), TRAWL_OK);
 	assert_int_equal(cfw_close(&xw, &err), TRAWL_OK);
+	/* the second parts the meta file names, empty */
+	const char *part2[2] = { "postings.2", "positions.2" };
+	for (int i = 0; i < 2; i++) {
+		char p[700];
+		snprintf(p, sizeof p, "%s/seg-00000001/%s", dir, part2[i]);
+		unlink(p);
+		cfw pw2;
+		assert_int_equal(cfw_open(&pw2, p, CF_POSTINGS + i, &err),
+				 TRAWL_OK);
+		assert_int_equal(cfw_close(&pw2, &err), TRAWL_OK);
+	}
 }
 
 /* Found by the re-sealed damage above: a posting past the last document
@@ -630,9 +650,10 @@ static void test_posting_past_the_last_document_is_corrupt(void **state)
 static void test_summary(void **state)
 {
 	(void)state;
-	print_message("file sizes: meta %zu, terms %zu, postings %zu, positions "
-		      "%zu, docs %zu, store %zu\n", W->len[0], W->len[1],
-		      W->len[2], W->len[3], W->len[4], W->len[5]);
+	print_message("file sizes: meta %zu, terms %zu, postings %zu + %zu, "
+		      "positions %zu + %zu, docs %zu, store %zu\n", W->len[0],
+		      W->len[1], W->len[2], W->len[6], W->len[3], W->len[7],
+		      W->len[4], W->len[5]);
 	print_message("%lu trials: %lu failed at open, %lu saw an error in a "
 		      "query, %lu failed check, %lu resealed damages passed "
 		      "unnoticed; %lu searches said ENOTFOUND for damage\n",
@@ -703,6 +724,7 @@ int main(void)
 		cmocka_unit_test(test_pristine_index_opens_and_checks),
 		cmocka_unit_test(test_resealing_an_intact_file_changes_nothing),
 		F(meta), F(terms), F(postings), F(positions), F(docs), F(store),
+		F(postings2), F(positions2),
 		cmocka_unit_test_teardown(test_missing_file_is_reported,
 					  restore_all),
 		cmocka_unit_test(test_posting_past_the_last_document_is_corrupt),
