@@ -20,10 +20,6 @@
 #define CF_MAGIC "TRAWLIDX"
 #define CF_TRAILER_MAGIC "TEND"
 #define CFW_BUF (1u << 20)
-/* Every 8 MiB written the kernel is asked to start writing them to
- * disk: otherwise nothing is written before the final fsync, which then
- * waits for all of it while the cores idle. */
-#define CFW_WRITEBACK (8u << 20)
 
 static void put32(uint8_t *p, uint32_t v)
 {
@@ -87,20 +83,6 @@ int cfw_open(cfw *w, const char *path, uint32_t kind, trawl_error *err)
 	return TRAWL_OK;
 }
 
-/* Bytes [off, off + n) of W's file (n 0: to the end) on their way to
- * disk.  Advice: a failure shows, if it matters, in the fsync. */
-static void start_writeback(const cfw *w, uint64_t off, uint64_t n)
-{
-#ifdef SYNC_FILE_RANGE_WRITE
-	(void)sync_file_range(w->fd, (off_t)off, (off_t)n,
-			      SYNC_FILE_RANGE_WRITE);
-#else
-	(void)w;
-	(void)off;
-	(void)n;
-#endif
-}
-
 static void flush_out(int *rc, cfw *w)
 {
 	if (*rc || w->out_n == 0)
@@ -111,12 +93,7 @@ static void flush_out(int *rc, cfw *w)
 		*rc = TRAWL_EIO;
 		return;
 	}
-	w->flushed += w->out_n;
 	w->out_n = 0;
-	if (w->flushed - w->wb_from >= CFW_WRITEBACK) {
-		start_writeback(w, w->wb_from, w->flushed - w->wb_from);
-		w->wb_from = w->flushed;
-	}
 }
 
 static void push_crc(int *rc, cfw *w)
@@ -165,7 +142,12 @@ uint64_t cfw_offset(const cfw *w)
 
 void cfw_start_writeback(const cfw *w)
 {
-	start_writeback(w, 0, 0);
+#ifdef SYNC_FILE_RANGE_WRITE
+	/* advice: a failure shows, if it matters, in the fsync */
+	(void)sync_file_range(w->fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+#else
+	(void)w;
+#endif
 }
 
 /* Sealing or closing W failed with RC (errno E for EIO): reports it and

@@ -56,8 +56,6 @@ typedef struct cfw {
 	size_t out_n;
 	int eno;             /* errno of the first failed write, or 0 */
 	int sealed;          /* trailer and header written (cfw_seal) */
-	uint64_t flushed;    /* bytes handed to write() */
-	uint64_t wb_from;    /* where the writeback not yet asked for starts */
 } cfw;
 
 /* Reports RC, a failed write to W, as "writing PATH: why" (the system's
