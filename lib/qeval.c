@@ -106,6 +106,8 @@ struct qeval {
 	trawl_error *err;
 	it **all;       /* every iterator, for freeing and errors */
 	size_t nall, all_cap;
+	/* BM25's b over the average length of each field, or 0 */
+	double title_scale, body_scale;
 };
 
 /* ---- helpers ---- */
@@ -1072,6 +1074,8 @@ int qe_new(trawl_index *ix, segment *seg, const qnode *root,
 	q->stats = stats;
 	q->seg = seg;
 	q->err = err;
+	q->title_scale = ix->avg_title > 0 ? BM25_B_TITLE / ix->avg_title : 0;
+	q->body_scale = ix->avg_body > 0 ? BM25_B_BODY / ix->avg_body : 0;
 	q->root = build(q, root, 0);
 	if (!q->root) {
 		int rc = q->rc ? q->rc : TRAWL_ENOMEM;
@@ -1130,25 +1134,26 @@ int qe_rc(const qeval *q)
 /* ---- scoring ---- */
 
 /* A document's length normalisation per field, the same for every term
- * of the query: computed once per scored document. */
+ * of the query: computed once per scored document, as reciprocals, so
+ * that a term costs one division, not three (a division waits ~13
+ * cycles: AND queries spent a tenth of their time on the three a term
+ * and two a document).  A field without the term adds an exact zero, so
+ * documents alike in the fields that count still tie exactly. */
 typedef struct docnorm {
-	double nt, nb;
+	double inv_nt, inv_nb;
 } docnorm;
 
 static docnorm doc_norm(const qeval *q, const docrec *r)
 {
-	const trawl_index *ix = q->ix;
 	docnorm n;
-	n.nt = 1.0 - BM25_B_TITLE +
-	       BM25_B_TITLE * (ix->avg_title > 0 ? r->title_len / ix->avg_title : 0);
-	n.nb = 1.0 - BM25_B_BODY +
-	       BM25_B_BODY * (ix->avg_body > 0 ? r->body_len / ix->avg_body : 0);
+	n.inv_nt = 1.0 / (1.0 - BM25_B_TITLE + r->title_len * q->title_scale);
+	n.inv_nb = 1.0 / (1.0 - BM25_B_BODY + r->body_len * q->body_scale);
 	return n;
 }
 
 static double bm25(double idf, double tft, double tfb, const docnorm *n)
 {
-	double tf = BM25_W_TITLE * tft / n->nt + BM25_W_BODY * tfb / n->nb;
+	double tf = BM25_W_TITLE * tft * n->inv_nt + BM25_W_BODY * tfb * n->inv_nb;
 	return idf * tf * (BM25_K1 + 1) / (BM25_K1 + tf);
 }
 
