@@ -1135,32 +1135,34 @@ static void test_meta_parts_and_format(void **state)
 	const char *common = "language=english\ndocs=1\nlive=1\ndeleted=0\n"
 			     "terms=1\npostings=1\npositions=1\ninput_bytes=5\n"
 			     "title_tokens=0\nbody_tokens=1\n";
-	char m[512];
-	snprintf(m, sizeof m, "format=1\n%s", common);
-	put_meta(f->dir, m);
-	assert_int_equal(open_rc(f->dir, &err), TRAWL_OK);
-	snprintf(m, sizeof m, "format=2\n%sparts=1\n", common);
-	put_meta(f->dir, m);
-	assert_int_equal(open_rc(f->dir, &err), TRAWL_OK);
-	snprintf(m, sizeof m, "format=2\n%s", common);
-	put_meta(f->dir, m);
-	assert_int_equal(open_rc(f->dir, &err), TRAWL_ECORRUPT);
-	assert_non_null(strstr(err.message, "parts"));
-	snprintf(m, sizeof m, "format=2\n%sparts=3\n", common);
-	put_meta(f->dir, m);
-	assert_int_equal(open_rc(f->dir, &err), TRAWL_ECORRUPT);
-	/* a second part the meta file names but the directory lacks */
-	snprintf(m, sizeof m, "format=2\n%sparts=2\n", common);
-	put_meta(f->dir, m);
-	assert_int_equal(open_rc(f->dir, &err), TRAWL_ENOTFOUND);
-	assert_non_null(strstr(err.message, "postings.2"));
-	snprintf(m, sizeof m, "format=3\n%sparts=1\n", common);
-	put_meta(f->dir, m);
-	assert_int_equal(open_rc(f->dir, &err), TRAWL_EVERSION);
+	static const struct {
+		int format;
+		const char *parts;
+		int want;
+		const char *named; /* in the message */
+	} cases[] = {
+		{ 1, "", TRAWL_OK, NULL },
+		{ 2, "parts=1\n", TRAWL_OK, NULL },
+		{ 2, "", TRAWL_ECORRUPT, "parts" },
+		{ 2, "parts=3\n", TRAWL_ECORRUPT, "parts" },
+		/* a second part the meta file names but the directory lacks */
+		{ 2, "parts=2\n", TRAWL_ENOTFOUND, "postings.2" },
+		{ 3, "parts=1\n", TRAWL_EVERSION, NULL },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+		char m[512];
+		snprintf(m, sizeof m, "format=%d\n%s%s", cases[i].format, common,
+			 cases[i].parts);
+		put_meta(f->dir, m);
+		assert_int_equal(open_rc(f->dir, &err), cases[i].want);
+		if (cases[i].named)
+			assert_non_null(strstr(err.message, cases[i].named));
+	}
 }
 
 /* Two threads cut the postings and positions where their merge splits:
- * the second parts hold bytes, and the index reads and checks whole. */
+ * the second parts hold bytes (test_index_check_passes reads the index
+ * whole, test_one_and_two_threads_are_byte_identical compares it). */
 static void test_two_thread_build_writes_two_parts(void **state)
 {
 	(void)state;
