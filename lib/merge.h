@@ -35,9 +35,11 @@ typedef struct merge_split {
 
 /* Merges NRUNS runs (docno ranges increasing from run to run) and then
  * MEM (NULL: none; sorted by mi_sort(), its documents after the runs')
- * into the three writers.  DEAD is a bitmap of docnos to drop (may be NULL),
- * NDOCS its size in bits.  BUF_BYTES bounds the read buffer per run (and
- * thread).  SPLIT (may be NULL) uses a second thread. */
+ * into the three writers (POSTINGS and POSITIONS: the first part).  DEAD
+ * is a bitmap of docnos to drop (may be NULL), NDOCS its size in bits.
+ * BUF_BYTES bounds the read buffer per run (and thread).  SPLIT (may be
+ * NULL: one part) cuts the output in two, on a second thread when it
+ * says so. */
 int merge_runs(char **runs, size_t nruns, const memindex *mem,
 	       const uint8_t *dead, uint32_t ndocs, size_t buf_bytes,
 	       const merge_split *split, cfw *terms, cfw *postings,
