@@ -439,11 +439,12 @@ static int decode_group(pcursor *c, uint32_t g)
 }
 
 /* Turns up to four body gaps at V into positions without a loop whose
- * exit, the document's tf, mispredicts once a document (half of the
- * phrase scan's conversion time): all four lanes computed, the ones past
- * N written back as they were (the next document's gaps; the buffer has
- * room past the last).  Gaps below 2^28 keep four positions below
- * POS_BODY, so no range check is needed; 0 when it does not apply. */
+ * exit, the document's tf, mispredicts once a document (half of
+ * pcur_positions' time in a 2-word phrase query): all four lanes are
+ * computed, the ones past N written back as they were (the next
+ * document's gaps; the buffer has room past the last).  Gaps below 2^28
+ * keep four positions below POS_BODY, so no range check is needed; 0
+ * when it does not apply. */
 static int body_few(uint32_t *v, uint32_t n)
 {
 #ifdef __SSE2__
