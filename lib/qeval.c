@@ -62,10 +62,8 @@ struct it {
 	it **neg;
 	size_t nneg;
 	it **order;        /* PHRASE: kids rarest first, for document checks */
-	const uint32_t **ph_pos; /* PHRASE: per word, its positions, count */
-	uint32_t *ph_n, *ph_at;  /* and scan pointer in the current document */
-	uint64_t *ph_seen;       /* the scan that last loaded its positions */
-	uint64_t ph_scan;        /* scans so far (0 = none: ph_seen's zeros) */
+	uint32_t *ph_cand;       /* PHRASE: starts still possible */
+	uint32_t ph_cap;
 	size_t *ph_ord;          /* kid index of each order[] entry */
 	/* occurrences in title and body of the document ph_doc, counted
 	 * while matching it so scoring need not scan again */
@@ -294,68 +292,93 @@ static uint32_t seek_prefix(it *t, uint32_t target)
 
 static const spanv *spans(it *t);
 
-/* Walks the phrase occurrences of the current document, anchored on the
- * rarest word's positions, straight over the postings' position arrays.
- * The other words are checked rarest first and their positions decoded
- * only when a candidate reaches them, so "one of the" rarely decodes
- * "the".  ALL = 0 stops at the first.  Counts occurrences per field and,
- * with OUT, adds their spans.  Returns the number found, or -1 on error. */
-static long phrase_scan(it *t, int all, uint32_t *ntitle, uint32_t *nbody,
-			spanv *out)
+/* Keeps the starts in C[0..N) at which word K of the phrase stands, K
+ * being at START + K in V[0..M); returns how many are kept.  A merge of
+ * two sorted lists without a branch on their values: positions of a
+ * document are few, and a comparison's outcome mispredicted about every
+ * other step (phrase_scan was a fifth of a 2-word phrase query's time);
+ * but a list much longer than the starts is stepped over. */
+static size_t phrase_keep(uint32_t *c, size_t n, const uint32_t *v,
+			  size_t m, uint32_t k)
 {
-	const uint32_t **pos = t->ph_pos;
-	uint32_t *npos = t->ph_n, *at = t->ph_at;
+	size_t i = 0, a = 0, o = 0;
+	if (m > 4 * n) {
+		/* few starts, a long list ("the"): stepping over it in a
+		 * tight loop that predicts well costs less than merging */
+		for (; i < n; i++) {
+			uint32_t want = c[i] + k;
+			while (a < m && v[a] < want)
+				a++;
+			if (a == m)
+				break;
+			c[o] = c[i];
+			o += v[a] == want;
+		}
+		return o;
+	}
+	while (i < n && a < m) {
+		uint32_t x = c[i], want = x + k, y = v[a];
+		c[o] = x;
+		o += want == y;
+		i += want <= y;
+		a += y <= want;
+	}
+	return o;
+}
+
+/* Finds the phrase occurrences of the current document: the starts the
+ * rarest word's positions allow (inside their field, in a field the
+ * phrase searches), kept by each other word in turn, rarest first.  A
+ * word's positions are decoded only while starts remain, so "one of the"
+ * rarely decodes "the".  Counts occurrences per field and, with OUT, adds
+ * their spans.  Returns the number found, or -1 on error. */
+static long phrase_scan(it *t, uint32_t *ntitle, uint32_t *nbody, spanv *out)
+{
 	const size_t *ord = t->ph_ord; /* kid index of order[m] */
 	size_t j = ord[0];
-	/* a word's positions are loaded when a candidate first reaches it
-	 * in this scan (clearing them all per document was two memset
-	 * calls a candidate) */
-	uint64_t scan = ++t->ph_scan;
-	int rc = pcur_positions(&t->kids[j]->cur, &pos[j], &npos[j]);
+	const uint32_t *pos;
+	uint32_t npos;
+	int rc = pcur_positions(&t->kids[j]->cur, &pos, &npos);
 	if (rc)
 		goto fail;
-	long found = 0;
-	for (uint32_t i = 0; i < npos[j]; i++) {
-		uint32_t p = pos[j][i];
-		if ((p & ~POS_BODY) < j)
-			continue; /* would start before its field */
-		uint32_t start = p - (uint32_t)j;
-		int f = POS_FIELD(start) ? TR_FIELD_BODY : TR_FIELD_TITLE;
-		if (!(t->fields & f))
-			continue;
-		int ok = 1;
-		for (size_t m = 1; m < t->nkids && ok; m++) {
-			size_t k = ord[m];
-			if (t->ph_seen[k] != scan) {
-				rc = pcur_positions(&t->kids[k]->cur, &pos[k], &npos[k]);
-				if (rc)
-					goto fail;
-				t->ph_seen[k] = scan;
-				at[k] = 0;
-			}
-			uint32_t want = start + (uint32_t)k;
-			const uint32_t *v = pos[k];
-			uint32_t a = at[k];
-			while (a < npos[k] && v[a] < want)
-				a++;
-			at[k] = a;
-			ok = a < npos[k] && v[a] == want;
+	if (npos > t->ph_cap) {
+		uint32_t *c = realloc(t->ph_cand, (size_t)npos * sizeof *c);
+		if (!c) {
+			set_err(t->q, TRAWL_ENOMEM, "out of memory matching a phrase");
+			return -1;
 		}
-		if (!ok)
-			continue;
-		found++;
-		if (f == TR_FIELD_BODY)
+		t->ph_cand = c;
+		t->ph_cap = npos;
+	}
+	uint32_t *c = t->ph_cand;
+	int title_ok = !!(t->fields & TR_FIELD_TITLE);
+	int body_ok = !!(t->fields & TR_FIELD_BODY);
+	size_t n = 0;
+	for (uint32_t i = 0; i < npos; i++) {
+		uint32_t p = pos[i];
+		c[n] = p - (uint32_t)j;
+		/* not before its field's start, in a field searched */
+		n += ((p & ~POS_BODY) >= j) &
+		     (POS_FIELD(p) ? body_ok : title_ok);
+	}
+	for (size_t m = 1; m < t->nkids && n; m++) {
+		size_t k = ord[m];
+		rc = pcur_positions(&t->kids[k]->cur, &pos, &npos);
+		if (rc)
+			goto fail;
+		n = phrase_keep(c, n, pos, npos, (uint32_t)k);
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (POS_FIELD(c[i]))
 			(*nbody)++;
 		else
 			(*ntitle)++;
-		if (out && sv_push(out, start, start + (uint32_t)t->nkids - 1)) {
+		if (out && sv_push(out, c[i], c[i] + (uint32_t)t->nkids - 1)) {
 			set_err(t->q, TRAWL_ENOMEM, "out of memory collecting positions");
 			return -1;
 		}
-		if (!all)
-			break;
 	}
-	return found;
+	return (long)n;
 fail:
 	if (!t->q->rc)
 		t->q->rc = rc;
@@ -416,7 +439,7 @@ static uint32_t seek_phrase(it *t, uint32_t target)
 		spanv *out = t->need_spans ? &t->sp : NULL;
 		if (out)
 			out->n = 0;
-		long r = phrase_scan(t, 1, &a, &b, out);
+		long r = phrase_scan(t, &a, &b, out);
 		if (r < 0)
 			return DOC_END;
 		if (r > 0) {
@@ -650,7 +673,7 @@ static const spanv *spans(it *t)
 		break;
 	case IT_PHRASE: {
 		uint32_t a = 0, b = 0;
-		if (phrase_scan(t, 1, &a, &b, &t->sp) < 0)
+		if (phrase_scan(t, &a, &b, &t->sp) < 0)
 			return NULL;
 		break;
 	}
@@ -953,13 +976,8 @@ static it *build(qeval *q, const qnode *n, int need_spans)
 		if (!t)
 			return NULL;
 		t->kids = calloc(n->nterms, sizeof *t->kids);
-		t->ph_pos = calloc(n->nterms, sizeof *t->ph_pos);
-		t->ph_n = calloc(n->nterms, sizeof *t->ph_n);
-		t->ph_at = calloc(n->nterms, sizeof *t->ph_at);
 		t->ph_ord = calloc(n->nterms, sizeof *t->ph_ord);
-		t->ph_seen = calloc(n->nterms, sizeof *t->ph_seen);
-		if (!t->kids || !t->ph_pos || !t->ph_n || !t->ph_at || !t->ph_ord ||
-		    !t->ph_seen)
+		if (!t->kids || !t->ph_ord)
 			return NULL;
 		t->cost = UINT64_MAX;
 		double idf = 0;
@@ -1099,11 +1117,8 @@ void qe_free(qeval *q)
 		free(t->kids);
 		free(t->neg);
 		free(t->order);
-		free(t->ph_pos);
-		free(t->ph_n);
-		free(t->ph_at);
 		free(t->ph_ord);
-		free(t->ph_seen);
+		free(t->ph_cand);
 		free(t->sp.v);
 		free(t->mdocs);
 		free(t->mat);
@@ -1191,7 +1206,7 @@ static double score(it *t, const docnorm *r, buf *ex, int depth)
 			a = t->ph_title;
 			b = t->ph_body;
 		} else {
-			phrase_scan(t, 1, &a, &b, NULL);
+			phrase_scan(t, &a, &b, NULL);
 		}
 		s = bm25(t->idf, a, b, r);
 		if (ex)
