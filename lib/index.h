@@ -36,6 +36,9 @@ typedef struct segment {
 	uint32_t ndel;
 } segment;
 
+#define IX_NORM_TITLE 64
+#define IX_NORM_BODY 4096
+
 struct trawl_index {
 	char *dir;
 	char language[32];
@@ -45,6 +48,10 @@ struct trawl_index {
 	uint32_t ndocs;      /* global docnos */
 	uint32_t live;
 	double avg_title, avg_body; /* mean field lengths of live documents */
+	/* BM25's length normalisers for the field lengths most documents
+	 * have, filled by the first query (qeval.c) */
+	int norms_ready;
+	double norm_title[IX_NORM_TITLE], norm_body[IX_NORM_BODY];
 	/* analysers for query parsing and snippets, one per concurrent
 	 * caller (libstemmer objects are not thread-safe) */
 	pthread_mutex_t lock;
