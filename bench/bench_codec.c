@@ -4,10 +4,19 @@
  * LEB128 varints, plain frame-of-reference bit packing (FOR) and the
  * index's own block codec (PFor or Rice, whichever is smaller, reported as
  * pfor_*), and the decode speed of each, in blocks of 128 values.  Prints
- * one key=value line per result.  Built by bench/run.sh:
+ * one key=value line per result.  Then what any coding of the same
+ * information must spend at least, under two models that ignore word
+ * order beyond each document's counts (bound=...): each posting's
+ * position set as a random subset of its field (binomial: log2 C(n, tf)
+ * a posting), and each document's token sequence as a random arrangement
+ * of its words (multinomial: log2 n! / prod tf! a field), beside the bits
+ * the index spends; and for the doc ids, each term's documents as a
+ * random subset (log2 C(N, df)).  A code below these needs context
+ * between words (which word follows which).  Built by bench/run.sh:
  *
  *   bench/results/tmp/bin/bench_codec INDEX
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +43,12 @@ static void push(stream *s, uint32_t x)
 		}
 	}
 	s->v[s->n++] = x;
+}
+
+/* log2 of n choose k */
+static double log2_choose(double n, double k)
+{
+	return (lgamma(n + 1) - lgamma(k + 1) - lgamma(n - k + 1)) / M_LN2;
 }
 
 static double now(void)
@@ -151,6 +166,16 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	stream gaps = { 0 }, tfs = { 0 }, pos = { 0 };
+	segment *sg = &ix->segs[0];
+	/* per document and field: the sum of lgamma(tf + 1) of its words */
+	double *lg_title = calloc(sg->ndocs ? sg->ndocs : 1, sizeof *lg_title);
+	double *lg_body = calloc(sg->ndocs ? sg->ndocs : 1, sizeof *lg_body);
+	if (!lg_title || !lg_body) {
+		perror("calloc");
+		return 2;
+	}
+	double binomial = 0, docid_bound = 0;
+	uint64_t pos_bytes = 0, post_bytes = 0;
 	dict_iter it;
 	dterm t;
 	if (dict_seek(&ix->segs[0].dict, &it, "", 0, &err))
@@ -160,7 +185,18 @@ int main(int argc, char **argv)
 		if (pcur_open(&c, &ix->segs[0].postings, &ix->segs[0].positions, &t, &err))
 			return 2;
 		uint32_t prev = UINT32_MAX;
+		docid_bound += log2_choose(sg->live, t.df);
+		pos_bytes += t.pos_len;
+		post_bytes += t.post_len;
 		for (; c.docno != DOC_END; pcur_next(&c)) {
+			docrec r;
+			if (seg_docrec(sg, c.docno, &r, &err))
+				return 2;
+			uint32_t ft = pcur_tf_title(&c), fb = pcur_tf_body(&c);
+			binomial += log2_choose(r.title_len, ft) +
+				    log2_choose(r.body_len, fb);
+			lg_title[c.docno] += lgamma(ft + 1.0);
+			lg_body[c.docno] += lgamma(fb + 1.0);
 			push(&gaps, c.docno - prev - 1);
 			prev = c.docno;
 			/* as the index stores it: tf - 1 */
@@ -184,6 +220,25 @@ int main(int argc, char **argv)
 	measure("docno_gaps", &gaps);
 	measure("tf_minus_1", &tfs);
 	measure("position_gaps", &pos);
+	double multinomial = 0;
+	for (uint32_t d = 0; d < sg->ndocs; d++) {
+		docrec r;
+		if (seg_docrec(sg, d, &r, &err))
+			return 2;
+		if (r.dead)
+			continue;
+		multinomial += (lgamma(r.title_len + 1.0) - lg_title[d] +
+				lgamma(r.body_len + 1.0) - lg_body[d]) / M_LN2;
+	}
+	double npos = (double)pos.n, npost = (double)gaps.n;
+	printf("bound=positions values=%zu index_bits=%.2f binomial_bits=%.2f "
+	       "multinomial_bits=%.2f\n", pos.n, 8.0 * pos_bytes / npos,
+	       binomial / npos, multinomial / npos);
+	printf("bound=docids values=%zu postings_file_bits=%.2f "
+	       "random_subset_bits=%.2f\n", gaps.n, 8.0 * post_bytes / npost,
+	       docid_bound / npost);
+	free(lg_title);
+	free(lg_body);
 	free(gaps.v);
 	free(tfs.v);
 	free(pos.v);
