@@ -77,27 +77,62 @@ struct slot {
 
 _Static_assert(sizeof(struct slot) == 32, "two slots to a cache line");
 
-/* The first 12 bytes of W (N of them) as two words; for one N, equal
- * words mean equal bytes. */
+/* A token's buffer always has TOK_SLACK bytes past the token's first
+ * byte (tok_reserve), so its first 16 can be read as two words and the
+ * bytes past its end masked off: no branch on the token's length, which
+ * differs from one token to the next and was mispredicted about as
+ * often. */
+#define TOK_SLACK 16
+
+/* The low N bytes of a word, N <= 8. */
+static const uint64_t low_bytes[9] = {
+	0, 0xff, 0xffff, 0xffffff, 0xffffffff, 0xffffffffffull,
+	0xffffffffffffull, 0xffffffffffffffull, ~0ull
+};
+
+/* W's bytes 0..7 and 8..15, those past N zero; W has TOK_SLACK bytes. */
+static inline void tok_words(const uint8_t *w, size_t n, uint64_t *a,
+			     uint64_t *b)
+{
+	memcpy(a, w, 8);
+	memcpy(b, w + 8, 8);
+	size_t c = n < 16 ? n : 16;
+	*a &= low_bytes[c < 8 ? c : 8];
+	*b &= low_bytes[c > 8 ? c - 8 : 0];
+}
+
 struct tok_key {
 	uint64_t k0;
 	uint32_t k1;
 };
 
+/* The first 12 bytes of W (N of them, TOK_SLACK readable) as two words;
+ * for one N, equal words mean equal bytes. */
 static inline struct tok_key tok_key(const uint8_t *w, size_t n)
 {
-	struct tok_key k = { 0, 0 };
-	if (n >= 8) {
-		memcpy(&k.k0, w, 8);
-		size_t r = n - 8 < 4 ? n - 8 : 4;
-		if (r == 4)
-			memcpy(&k.k1, w + 8, 4);
-		else
-			k.k1 = (uint32_t)tr_load_tail(w + 8, r);
-	} else {
-		k.k0 = tr_load_tail(w, n);
-	}
-	return k;
+	uint64_t a, b;
+	tok_words(w, n, &a, &b);
+	return (struct tok_key){ a, (uint32_t)b };
+}
+
+/* The stem cache's hash of W (N bytes, TOK_SLACK readable): one round
+ * a word over the masked first 16 bytes, the rest (long tokens) as
+ * tr_hash_bytes does. */
+static inline uint32_t tok_hash(const uint8_t *w, size_t n)
+{
+	const uint64_t k = 0x9e3779b97f4a7c15ull;
+	uint64_t a, b, h = k ^ n;
+	tok_words(w, n, &a, &b);
+	h = (h ^ a) * k;
+	h ^= h >> 29;
+	h = (h ^ b) * k;
+	h ^= h >> 29;
+	if (n > 16)
+		h ^= tr_hash_bytes(w + 16, n - 16);
+	h ^= h >> 32;
+	h *= 0xd6e8feb86659fd93ull;
+	h ^= h >> 32;
+	return (uint32_t)h;
 }
 
 /* Tokens held back before delivery (see struct held). */
@@ -677,12 +712,13 @@ static size_t ascii_run(const uint8_t *p, const uint8_t *end, uint8_t *o)
 	return (size_t)(q - p);
 }
 
-/* Makes room for NEED bytes in the token buffer. */
+/* Makes room for NEED bytes in the token buffer, and TOK_SLACK more. */
 static int tok_reserve(trawl_analyzer *a, size_t need)
 {
 	size_t cap = a->tok_cap;
 	uint8_t *p;
 
+	need += TOK_SLACK;
 	if (need <= cap)
 		return TRAWL_OK;
 	while (cap < need) {
@@ -752,7 +788,7 @@ static int emit(trawl_analyzer *a, struct scan *s)
 
 	s->apos = 0;
 	if (a->stemmer && a->max_entries && s->tok_n <= TR_MAX_TOKEN_BYTES) {
-		h = tr_hash_bytes(a->tok, s->tok_n);
+		h = tok_hash(a->tok, s->tok_n);
 		if (a->slots)
 			__builtin_prefetch(&a->slots[h & (a->nslots - 1)]);
 	}
