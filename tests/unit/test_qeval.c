@@ -4,6 +4,10 @@
  * through the public API.  Two words over both fields take a path of
  * their own (straight over the position arrays); a field restriction or
  * a phrase operand takes the general one, and both are checked here.
+ * Then AND, phrases and NEAR over 3000 generated documents, whose counts
+ * follow from how they were made: words over both fields find their
+ * common documents a range of blocks at a time, fielded ones document by
+ * document, and both must give those counts.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -149,6 +153,101 @@ static void test_general_path_agrees(void **state)
 	expect(f, "(alpha ADJ/0 beta) OR (beta ADJ/0 alpha)", "adjacent reversed");
 }
 
+/* ---- documents common to several words, over many blocks ---- */
+
+#define NDOCS 3000
+
+/* Document i holds every, fir when i % 10 < 7 (runs of documents in
+ * a row), apple when 2 divides i, birch when 3 does, cedar when 7 does,
+ * delta when 5 does; cedar and delta stand side by side when 4 divides i
+ * as well, else three words apart.  Every word then has postings over
+ * many blocks of 128 documents, at different densities. */
+static void count_doc(size_t i, char *body, size_t cap)
+{
+	snprintf(body, cap, "every %s%s%s%s%s%s", i % 10 < 7 ? "fir " : "",
+		 i % 2 == 0 ? "apple " : "",
+		 i % 3 == 0 ? "birch " : "", i % 7 == 0 ? "cedar " : "",
+		 i % 7 == 0 && i % 5 == 0 && i % 4 != 0 ? "x y z " : "",
+		 i % 5 == 0 ? "delta" : "x");
+}
+
+static uint64_t count_of(trawl_index *ix, const char *query)
+{
+	trawl_error err;
+	trawl_query *q;
+	assert_int_equal(trawl_query_parse(ix, query, &q, &err), TRAWL_OK);
+	trawl_search_opts o;
+	trawl_search_opts_init(&o);
+	o.n = 10;
+	trawl_hits *h;
+	assert_int_equal(trawl_search(ix, q, &o, &h, &err), TRAWL_OK);
+	uint64_t n = trawl_hits_total(h);
+	trawl_hits_free(h);
+	trawl_query_free(q);
+	return n;
+}
+
+/* Documents i with i % m == 0 and, by WHICH, odd (1) or i % 10 < 7
+ * (2, fir's). */
+static uint64_t multiples(size_t m, int which)
+{
+	uint64_t n = 0;
+	for (size_t i = 0; i < NDOCS; i += m)
+		n += which == 0 || (which == 1 && i % 2 == 1) ||
+		     (which == 2 && i % 10 < 7);
+	return n;
+}
+
+/* Words over both fields find their common documents a range of blocks
+ * at a time; a field restriction takes the document-at-a-time path.
+ * Both must give the counts the construction implies. */
+static void test_common_documents_over_many_blocks(void **state)
+{
+	(void)state;
+	static char text[NDOCS][2][64];
+	static const char *docs_n[NDOCS][3];
+	for (size_t i = 0; i < NDOCS; i++) {
+		snprintf(text[i][0], sizeof text[i][0], "d%zu", i);
+		count_doc(i, text[i][1], sizeof text[i][1]);
+		docs_n[i][0] = text[i][0];
+		docs_n[i][1] = "";
+		docs_n[i][2] = text[i][1];
+	}
+	char dir[512];
+	trawl_index *ix = tu_small_index(dir, sizeof dir, "trawl-common",
+					 docs_n, NDOCS);
+	assert_non_null(ix);
+	const struct {
+		const char *fast, *general;
+		uint64_t want;
+	} cases[] = {
+		{ "apple birch", "body:apple birch", multiples(6, 0) },
+		{ "birch apple cedar", "birch body:apple cedar", multiples(42, 0) },
+		{ "birch cedar delta", "birch cedar body:delta", multiples(105, 0) },
+		{ "\"cedar delta\"", "body:\"cedar delta\"", multiples(140, 0) },
+		{ "cedar ADJ/0 delta", "body:cedar ADJ/0 delta", multiples(140, 0) },
+		{ "delta NEAR/2 cedar", "delta NEAR/2 body:cedar", multiples(140, 0) },
+		{ "cedar NEAR/3 delta", "body:cedar NEAR/3 delta", multiples(35, 0) },
+		{ "cedar delta NOT apple", "body:cedar delta NOT apple",
+		  multiples(35, 1) },
+		{ "apple apple", "apple body:apple", multiples(2, 0) },
+		{ "every fir", "body:every fir", multiples(1, 2) },
+		{ "fir every apple", "fir body:every apple", multiples(2, 2) },
+		{ "\"every fir\"", "body:\"every fir\"", multiples(1, 2) },
+		{ "fir NEAR/0 every", "body:fir NEAR/0 every", multiples(1, 2) },
+	};
+	for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+		uint64_t fast = count_of(ix, cases[k].fast);
+		uint64_t general = count_of(ix, cases[k].general);
+		if (fast != cases[k].want || general != cases[k].want)
+			fail_msg("%s: %llu, %s: %llu, want %llu", cases[k].fast,
+				 (unsigned long long)fast, cases[k].general,
+				 (unsigned long long)general,
+				 (unsigned long long)cases[k].want);
+	}
+	assert_int_equal(tu_small_index_free(ix, dir), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -157,6 +256,7 @@ int main(void)
 		cmocka_unit_test(test_never_across_title_and_body),
 		cmocka_unit_test(test_a_word_near_itself_needs_two_occurrences),
 		cmocka_unit_test(test_general_path_agrees),
+		cmocka_unit_test(test_common_documents_over_many_blocks),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
