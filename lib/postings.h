@@ -135,7 +135,9 @@ static inline uint32_t pcur_next(pcursor *c)
 	return pcur_seek(c, c->docno + 1);
 }
 /* The current document's positions (title first, field bit set).
- * Valid until the cursor moves to another block. */
+ * Valid until the cursor moves to another block.  The array may be read
+ * up to PC_BLOCK values past its end (the block's buffer keeps that much
+ * room; what is there means nothing). */
 int pcur_positions(pcursor *c, const uint32_t **pos, uint32_t *n);
 static inline uint32_t pcur_tf_title(const pcursor *c) { return c->tft[c->i]; }
 static inline uint32_t pcur_tf_body(const pcursor *c) { return c->tfb[c->i]; }

@@ -20,6 +20,9 @@
  * operands' scores by NEAR_BOOST.  NOT members add nothing.
  */
 #include <math.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -333,6 +336,37 @@ static size_t phrase_keep(uint32_t *c, size_t n, const uint32_t *v,
 	return o;
 }
 
+#ifdef __SSE2__
+/* A two-word phrase's occurrences when each word is there at most four
+ * times: the x of the first word's positions X (NX of them) with x + 1
+ * among the second's (Y, NY), counted by field, every pair compared at
+ * once.  Both arrays may be read four values on (pcur_positions()).
+ * Positions are distinct, and x + 1 == y keeps a field's bit: one
+ * field. */
+static void phrase_pairs4(const uint32_t *x, uint32_t nx, const uint32_t *y,
+			  uint32_t ny, uint32_t *ntitle, uint32_t *nbody)
+{
+	const __m128i lane = _mm_set_epi32(3, 2, 1, 0);
+	__m128i vx = _mm_add_epi32(_mm_loadu_si128((const __m128i *)x),
+				   _mm_set1_epi32(1));
+	/* the second word's missing lanes 0, which no x + 1 is */
+	__m128i vy = _mm_and_si128(_mm_loadu_si128((const __m128i *)y),
+				   _mm_cmplt_epi32(lane, _mm_set1_epi32((int)ny)));
+	__m128i m = _mm_cmpeq_epi32(vx, vy);
+	vy = _mm_shuffle_epi32(vy, _MM_SHUFFLE(0, 3, 2, 1));
+	m = _mm_or_si128(m, _mm_cmpeq_epi32(vx, vy));
+	vy = _mm_shuffle_epi32(vy, _MM_SHUFFLE(0, 3, 2, 1));
+	m = _mm_or_si128(m, _mm_cmpeq_epi32(vx, vy));
+	vy = _mm_shuffle_epi32(vy, _MM_SHUFFLE(0, 3, 2, 1));
+	m = _mm_or_si128(m, _mm_cmpeq_epi32(vx, vy));
+	m = _mm_and_si128(m, _mm_cmplt_epi32(lane, _mm_set1_epi32((int)nx)));
+	unsigned hit = (unsigned)_mm_movemask_ps(_mm_castsi128_ps(m));
+	unsigned body = (unsigned)_mm_movemask_ps(_mm_castsi128_ps(vx));
+	*nbody += (uint32_t)__builtin_popcount(hit & body);
+	*ntitle += (uint32_t)__builtin_popcount(hit & ~body);
+}
+#endif
+
 /* Finds the phrase occurrences of the current document: the starts the
  * rarest word's positions allow (inside their field, in a field the
  * phrase searches), kept by each other word in turn, rarest first.  A
@@ -345,7 +379,24 @@ static long phrase_scan(it *t, uint32_t *ntitle, uint32_t *nbody, spanv *out)
 	size_t j = ord[0];
 	const uint32_t *pos;
 	uint32_t npos;
-	int rc = pcur_positions(&t->kids[j]->cur, &pos, &npos);
+	int rc;
+#ifdef __SSE2__
+	if (t->nkids == 2 && !out && t->fields == TR_FIELD_ANY &&
+	    t->words_only) {
+		pcursor *c0 = &t->kids[0]->cur, *c1 = &t->kids[1]->cur;
+		if (pcur_tf_title(c0) + pcur_tf_body(c0) <= 4 &&
+		    pcur_tf_title(c1) + pcur_tf_body(c1) <= 4) {
+			const uint32_t *x, *y;
+			uint32_t nx, ny, a = *ntitle, b = *nbody;
+			if ((rc = pcur_positions(c0, &x, &nx)) != 0 ||
+			    (rc = pcur_positions(c1, &y, &ny)) != 0)
+				goto fail;
+			phrase_pairs4(x, nx, y, ny, ntitle, nbody);
+			return (long)(*ntitle - a + *nbody - b);
+		}
+	}
+#endif
+	rc = pcur_positions(&t->kids[j]->cur, &pos, &npos);
 	if (rc)
 		goto fail;
 	if (npos > t->ph_cap) {
