@@ -134,6 +134,13 @@ static inline uint32_t pcur_next(pcursor *c)
 {
 	return pcur_seek(c, c->docno + 1);
 }
+/* Moves the cursor to document I of its decoded block (docs[I]), found
+ * by the caller in docs[i..n): a seek already done. */
+static inline void pcur_stand(pcursor *c, uint32_t i)
+{
+	c->i = i;
+	c->docno = c->docs[i];
+}
 /* The current document's positions (title first, field bit set).
  * Valid until the cursor moves to another block.  The array may be read
  * up to PC_BLOCK values past its end (the block's buffer keeps that much

@@ -64,10 +64,11 @@ struct it {
 	size_t nkids;
 	it **neg;
 	size_t nneg;
-	it **order;        /* PHRASE: kids rarest first, for document checks */
-	/* AND, PHRASE over words alone (see next_common): the documents all
-	 * operands share in the range their decoded blocks cover, with each
-	 * operand's index in its block; those below bm_next are known */
+	it **order;        /* PHRASE, NEAR: kids rarest first, for document checks */
+	/* AND, PHRASE, NEAR over words alone (see next_common): the
+	 * documents all operands share in the range their decoded blocks
+	 * cover, with each operand's index in its block; those below
+	 * bm_next are known */
 	int words_only;
 	uint32_t bm_doc[PC_BLOCK];
 	uint8_t *bm_idx;   /* nkids x PC_BLOCK */
@@ -487,20 +488,20 @@ static uint32_t take_match(it *t, it **kids, size_t n, uint32_t j)
 	uint32_t m = t->bm_doc[j];
 	for (size_t k = 0; k < n; k++) {
 		it *w = kids[k];
-		w->cur.i = t->bm_idx[k * PC_BLOCK + j];
-		w->cur.docno = m;
+		pcur_stand(&w->cur, t->bm_idx[k * PC_BLOCK + j]);
 		w->doc = m;
 		w->sp_valid = 0;
 	}
 	return m;
 }
 
-/* leapfrog() for an AND or a phrase whose operands are all words over
- * both fields, a range of documents at a time: once leapfrog() has
- * stood them all on a document, every later document of the leading
- * (rarest) word up to the end of the blocks all the cursors have decoded
- * is checked against each other word's block in one merge without a
- * branch on the values, and the matches are handed out from a buffer.
+/* leapfrog() for an AND, a phrase or a NEAR whose operands are all
+ * words over both fields, a range of documents at a time: once
+ * leapfrog() has stood them all on a document, every later document of
+ * the leading (rarest) word up to the end of the blocks all the cursors
+ * have decoded is checked against each other word's block in one merge
+ * without a branch on the values, and the matches are handed out from a
+ * buffer.
  * Seeking word by word, the comparisons' outcomes were mispredicted about
  * four times a match (cachegrind, an AND of two common words). */
 static uint32_t next_common(it *t, it **kids, size_t n, uint32_t d)
