@@ -40,7 +40,7 @@
 
 #define DS_BLOCK (256u << 10)
 #define DS_DICT (110u << 10)  /* zstd's own default dictionary size */
-#define DS_TRAIN (4u << 20)   /* records a dictionary is trained on */
+#define DS_TRAIN (2u << 20)   /* records a dictionary is trained on */
 #define DS_EPOCH (64u << 20)  /* records compressed with one dictionary */
 #define DS_LEVEL 6            /* blocks without a dictionary; training */
 #define DS_MAX_RAW (256u << 20) /* a block claiming more is damage */
