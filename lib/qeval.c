@@ -363,8 +363,12 @@ static void phrase_pairs4(const uint32_t *x, uint32_t nx, const uint32_t *y,
 	m = _mm_and_si128(m, _mm_cmplt_epi32(lane, _mm_set1_epi32((int)nx)));
 	unsigned hit = (unsigned)_mm_movemask_ps(_mm_castsi128_ps(m));
 	unsigned body = (unsigned)_mm_movemask_ps(_mm_castsi128_ps(vx));
-	*nbody += (uint32_t)__builtin_popcount(hit & body);
-	*ntitle += (uint32_t)__builtin_popcount(hit & ~body);
+	/* ones in 4 bits (__builtin_popcount is a libgcc call without
+	 * -mpopcnt: 3 % of a 2-word phrase query) */
+	static const uint8_t ones[16] = { 0, 1, 1, 2, 1, 2, 2, 3,
+					  1, 2, 2, 3, 2, 3, 3, 4 };
+	*nbody += ones[hit & body];
+	*ntitle += ones[hit & ~body & 15];
 }
 #endif
 
