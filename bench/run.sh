@@ -104,6 +104,10 @@ say() { echo "bench: $*" >&2; }
 # ---- Packages, trawl, harnesses -------------------------------------------
 TRAWL_EXTRA_PKGS="libxapian-dev g++ libsqlite3-dev sqlite3 time python3" sh tools/deps.sh
 ${MAKE:-make} --no-print-directory -s all
+# What was built, taken now: the tree may change while the run goes on.
+built="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
+[ -n "$(git status --porcelain -- lib include indexer query 2>/dev/null)" ] &&
+	built="$built (with uncommitted changes in lib/ include/ indexer/ query/)"
 mkdir -p "$BIN"
 TRAWL_LDLIBS="${TRAWL_LDLIBS:--lstemmer -lutf8proc -lzstd -lz -lpthread -lm}"
 HFLAGS="-O2 -g -Wall -Wextra -Iinclude -Ibench"
@@ -274,13 +278,11 @@ done
 load_end=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # ---- Report -----------------------------------------------------------------
-dirty=""
-[ -n "$(git status --porcelain -- lib include indexer query 2>/dev/null)" ] && dirty=" (with uncommitted changes in lib/ include/ indexer/ query/)"
 python3 bench/report.py --work "$W" --name "$name" --queries bench/queries.txt \
 	--out bench/results --command "$repro" --threads "$threads" --reps "$((qreps * builds))" \
 	--builds "$builds" --pairs "$pairs" \
 	--warmup "$warmup" --corpora "$(echo $corpora)" \
-	--commit "$(git rev-parse --short HEAD 2>/dev/null || echo unknown)$dirty" \
+	--commit "$built" \
 	--load-start "$load_start" --load-end "$load_end" \
 	--versions "Xapian $(pkg-config --modversion xapian-core), SQLite $(pkg-config --modversion sqlite3), $(cc --version | head -n 1)"
 
