@@ -338,37 +338,52 @@ static size_t phrase_keep(uint32_t *c, size_t n, const uint32_t *v,
 }
 
 #ifdef __SSE2__
-/* A two-word phrase's occurrences when each word is there at most four
+/* The lanes of X + 1 found among the four lanes of Y and of YB. */
+static inline __m128i among(__m128i x1, __m128i y, __m128i yb)
+{
+	__m128i m = _mm_or_si128(_mm_cmpeq_epi32(x1, y), _mm_cmpeq_epi32(x1, yb));
+	for (int r = 0; r < 3; r++) {
+		y = _mm_shuffle_epi32(y, _MM_SHUFFLE(0, 3, 2, 1));
+		yb = _mm_shuffle_epi32(yb, _MM_SHUFFLE(0, 3, 2, 1));
+		m = _mm_or_si128(m, _mm_or_si128(_mm_cmpeq_epi32(x1, y),
+						 _mm_cmpeq_epi32(x1, yb)));
+	}
+	return m;
+}
+
+/* A two-word phrase's occurrences when each word is there at most eight
  * times: the x of the first word's positions X (NX of them) with x + 1
  * among the second's (Y, NY), counted by field, every pair compared at
- * once.  Both arrays may be read four values on (pcur_positions()).
- * Positions are distinct, and x + 1 == y keeps a field's bit: one
- * field. */
-static void phrase_pairs4(const uint32_t *x, uint32_t nx, const uint32_t *y,
+ * once (four lanes against eight, twice).  Both arrays may be read eight
+ * values on (pcur_positions()).  Positions are distinct, and x + 1 == y
+ * keeps a field's bit: one field.  (With spans wanted, as under a NEAR,
+ * it was no faster.) */
+static void phrase_pairs8(const uint32_t *x, uint32_t nx, const uint32_t *y,
 			  uint32_t ny, uint32_t *ntitle, uint32_t *nbody)
 {
-	const __m128i lane = _mm_set_epi32(3, 2, 1, 0);
-	__m128i vx = _mm_add_epi32(_mm_loadu_si128((const __m128i *)x),
-				   _mm_set1_epi32(1));
-	/* the second word's missing lanes 0, which no x + 1 is */
-	__m128i vy = _mm_and_si128(_mm_loadu_si128((const __m128i *)y),
-				   _mm_cmplt_epi32(lane, _mm_set1_epi32((int)ny)));
-	__m128i m = _mm_cmpeq_epi32(vx, vy);
-	vy = _mm_shuffle_epi32(vy, _MM_SHUFFLE(0, 3, 2, 1));
-	m = _mm_or_si128(m, _mm_cmpeq_epi32(vx, vy));
-	vy = _mm_shuffle_epi32(vy, _MM_SHUFFLE(0, 3, 2, 1));
-	m = _mm_or_si128(m, _mm_cmpeq_epi32(vx, vy));
-	vy = _mm_shuffle_epi32(vy, _MM_SHUFFLE(0, 3, 2, 1));
-	m = _mm_or_si128(m, _mm_cmpeq_epi32(vx, vy));
-	m = _mm_and_si128(m, _mm_cmplt_epi32(lane, _mm_set1_epi32((int)nx)));
-	unsigned hit = (unsigned)_mm_movemask_ps(_mm_castsi128_ps(m));
-	unsigned body = (unsigned)_mm_movemask_ps(_mm_castsi128_ps(vx));
 	/* ones in 4 bits (__builtin_popcount is a libgcc call without
 	 * -mpopcnt: 3 % of a 2-word phrase query) */
 	static const uint8_t ones[16] = { 0, 1, 1, 2, 1, 2, 2, 3,
 					  1, 2, 2, 3, 2, 3, 3, 4 };
-	*nbody += ones[hit & body];
-	*ntitle += ones[hit & ~body & 15];
+	const __m128i lane = _mm_set_epi32(3, 2, 1, 0), four = _mm_set1_epi32(4);
+	const __m128i one = _mm_set1_epi32(1);
+	__m128i nyv = _mm_set1_epi32((int)ny), nxv = _mm_set1_epi32((int)nx);
+	/* the second word's missing lanes 0, which no x + 1 is */
+	__m128i y0 = _mm_and_si128(_mm_loadu_si128((const __m128i *)y),
+				   _mm_cmplt_epi32(lane, nyv));
+	__m128i y1 = _mm_and_si128(_mm_loadu_si128((const __m128i *)(y + 4)),
+				   _mm_cmplt_epi32(_mm_add_epi32(lane, four), nyv));
+	for (uint32_t h = 0; h < nx; h += 4) {
+		__m128i x1 = _mm_add_epi32(_mm_loadu_si128((const __m128i *)(x + h)),
+					   one);
+		__m128i m = among(x1, y0, y1);
+		m = _mm_and_si128(m, _mm_cmplt_epi32(
+				      _mm_add_epi32(lane, _mm_set1_epi32((int)h)), nxv));
+		unsigned hit = (unsigned)_mm_movemask_ps(_mm_castsi128_ps(m));
+		unsigned body = (unsigned)_mm_movemask_ps(_mm_castsi128_ps(x1));
+		*nbody += ones[hit & body];
+		*ntitle += ones[hit & ~body & 15];
+	}
 }
 #endif
 
@@ -389,14 +404,14 @@ static long phrase_scan(it *t, uint32_t *ntitle, uint32_t *nbody, spanv *out)
 	if (t->nkids == 2 && !out && t->fields == TR_FIELD_ANY &&
 	    t->words_only) {
 		pcursor *c0 = &t->kids[0]->cur, *c1 = &t->kids[1]->cur;
-		if (pcur_tf_title(c0) + pcur_tf_body(c0) <= 4 &&
-		    pcur_tf_title(c1) + pcur_tf_body(c1) <= 4) {
+		if (pcur_tf_title(c0) + pcur_tf_body(c0) <= 8 &&
+		    pcur_tf_title(c1) + pcur_tf_body(c1) <= 8) {
 			const uint32_t *x, *y;
 			uint32_t nx, ny, a = *ntitle, b = *nbody;
 			if ((rc = pcur_positions(c0, &x, &nx)) != 0 ||
 			    (rc = pcur_positions(c1, &y, &ny)) != 0)
 				goto fail;
-			phrase_pairs4(x, nx, y, ny, ntitle, nbody);
+			phrase_pairs8(x, nx, y, ny, ntitle, nbody);
 			return (long)(*ntitle - a + *nbody - b);
 		}
 	}
