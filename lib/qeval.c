@@ -7,6 +7,9 @@
  * opening a cursor per term), PHRASE, AND (with NOT members), OR, NEAR
  * (NEAR/k and ADJ/k).  An occurrence is a span [s, e] of positions with
  * the field in bit 31 (postings.h), so a range check never crosses fields.
+ * An AND, PHRASE or NEAR of words alone finds its common documents a
+ * range of blocks at a time (next_common), the rest word by word
+ * (leapfrog).
  *
  * Scoring is BM25F over title and body (parameters in qeval.h):
  *   tf~ = W_TITLE * tf_t / (1 - B_TITLE + B_TITLE * len_t / avg_t)
