@@ -134,6 +134,19 @@ static void test_never_across_title_and_body(void **state)
 	       "title-body title-body-2 far");
 }
 
+/* A phrase of two words compares their positions all at once when each
+ * is in the document at most eight times: a title's last word and the
+ * body's first are still not adjacent. */
+static void test_phrase_never_across_title_and_body(void **state)
+{
+	fixture *f = *state;
+	expect(f, "\"alpha beta\"", "adjacent");
+	expect(f, "\"beta alpha\"", "reversed");
+	expect(f, "\"alpha alpha\"", "twice");
+	expect(f, "\"x alpha\"", "title-body-2");
+	expect(f, "\"alpha x beta\"", "one-between");
+}
+
 static void test_a_word_near_itself_needs_two_occurrences(void **state)
 {
 	fixture *f = *state;
@@ -254,6 +267,7 @@ int main(void)
 		cmocka_unit_test(test_near_counts_the_tokens_between),
 		cmocka_unit_test(test_adj_keeps_the_order),
 		cmocka_unit_test(test_never_across_title_and_body),
+		cmocka_unit_test(test_phrase_never_across_title_and_body),
 		cmocka_unit_test(test_a_word_near_itself_needs_two_occurrences),
 		cmocka_unit_test(test_general_path_agrees),
 		cmocka_unit_test(test_common_documents_over_many_blocks),
