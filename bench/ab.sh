@@ -14,8 +14,9 @@
 #   cc -std=c11 -D_GNU_SOURCE -O2 -Iinclude -Ibench -o /tmp/tb_new \
 #      bench/trawl_bench.c build/libtrawl.a -lstemmer -lutf8proc -lzstd -lz -lpthread -lm
 # QUERIES: kind<TAB>query lines (default bench/queries.txt), ROUNDS
-# default 8, CORE default 1.  Each round times every query 10 times after
-# a warm-up pass (trawl_bench's median).  Needs python3 and taskset.
+# default 8 (a single round can be off by a third), CORE default 1.  Each
+# round times every query 10 times after a warm-up pass (trawl_bench's
+# median).  Needs python3 and taskset.
 set -eu
 [ $# -ge 3 ] || { sed -n '2,20p' "$0" >&2; exit 2; }
 old=$1 new=$2 index=$3
