@@ -68,11 +68,10 @@ struct it {
 	it **neg;
 	size_t nneg;
 	it **order;        /* PHRASE, NEAR: kids rarest first, for document checks */
-	/* AND, PHRASE, NEAR over words alone (see next_common): the
-	 * documents all operands share in the range their decoded blocks
-	 * cover, with each operand's index in its block; those below
-	 * bm_next are known */
-	int words_only;
+	/* AND, PHRASE, NEAR over words alone (see next_common; bm_idx
+	 * NULL for the others): the documents all operands share in the
+	 * range their decoded blocks cover, with each operand's index in
+	 * its block; those below bm_next are known */
 	uint32_t bm_doc[PC_BLOCK];
 	uint8_t *bm_idx;   /* nkids x PC_BLOCK */
 	uint32_t bm_n, bm_at, bm_next;
@@ -404,8 +403,8 @@ static long phrase_scan(it *t, uint32_t *ntitle, uint32_t *nbody, spanv *out)
 	uint32_t npos;
 	int rc;
 #ifdef __SSE2__
-	if (t->nkids == 2 && !out && t->fields == TR_FIELD_ANY &&
-	    t->words_only) {
+	/* words alone are over both fields, as the phrase then is */
+	if (t->nkids == 2 && !out && t->bm_idx) {
 		pcursor *c0 = &t->kids[0]->cur, *c1 = &t->kids[1]->cur;
 		if (pcur_tf_title(c0) + pcur_tf_body(c0) <= 8 &&
 		    pcur_tf_title(c1) + pcur_tf_body(c1) <= 8) {
@@ -523,11 +522,13 @@ static uint32_t take_match(it *t, it **kids, size_t n, uint32_t j)
  * the leading (rarest) word up to the end of the blocks all the cursors
  * have decoded is checked against each other word's block in one merge
  * without a branch on the values, and the matches are handed out from a
- * buffer.
- * Seeking word by word, the comparisons' outcomes were mispredicted about
- * four times a match (cachegrind, an AND of two common words). */
+ * buffer.  Seeking word by word, the comparisons' outcomes were
+ * mispredicted about four times a match (cachegrind, an AND of two common
+ * words).  Any other AND, phrase or NEAR: leapfrog() itself. */
 static uint32_t next_common(it *t, it **kids, size_t n, uint32_t d)
 {
+	if (!t->bm_idx)
+		return leapfrog(kids, n, d); /* not words alone */
 	while (t->bm_at < t->bm_n) {
 		uint32_t j = t->bm_at++;
 		if (t->bm_doc[j] >= d)
@@ -581,8 +582,7 @@ static uint32_t next_common(it *t, it **kids, size_t n, uint32_t d)
 static uint32_t seek_phrase(it *t, uint32_t target)
 {
 	for (uint32_t d = target;; d++) {
-		d = t->words_only ? next_common(t, t->order, t->nkids, d)
-				  : leapfrog(t->order, t->nkids, d);
+		d = next_common(t, t->order, t->nkids, d);
 		if (d == DOC_END)
 			return DOC_END;
 		seg_docrec_prefetch(t->q->seg, d);
@@ -617,8 +617,7 @@ static uint32_t seek_phrase(it *t, uint32_t target)
 static uint32_t seek_and(it *t, uint32_t target)
 {
 	for (uint32_t d = target;; d++) {
-		d = t->words_only ? next_common(t, t->kids, t->nkids, d)
-				  : leapfrog(t->kids, t->nkids, d);
+		d = next_common(t, t->kids, t->nkids, d);
 		if (d == DOC_END)
 			return DOC_END;
 		int excluded = 0;
@@ -755,8 +754,7 @@ static int near_match(it *t)
 static uint32_t seek_near(it *t, uint32_t target)
 {
 	for (uint32_t d = target;; d++) {
-		d = t->words_only ? next_common(t, t->order, 2, d)
-				  : leapfrog(t->kids, 2, d);
+		d = next_common(t, t->order, 2, d);
 		if (d == DOC_END)
 			return DOC_END;
 		seg_docrec_prefetch(t->q->seg, d);
@@ -879,7 +877,6 @@ static int words_only(qeval *q, it *t, it **kids)
 		set_err(q, TRAWL_ENOMEM, "out of memory");
 		return -1;
 	}
-	t->words_only = 1;
 	return 0;
 }
 
