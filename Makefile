@@ -17,7 +17,7 @@ CFLAGS ?= $(OPT) -g
 WARN = -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-unused-parameter
 CPPFLAGS += -D_GNU_SOURCE -Iinclude -Ilib -MMD -MP
 DEP_CFLAGS := $(shell pkg-config --cflags libutf8proc 2>/dev/null)
-LDLIBS = -lstemmer -lutf8proc -lzstd -lz -lpthread -lm
+LDLIBS = -lstemmer -lutf8proc -lzstd -lisal -lz -lpthread -lm
 CMOCKA = -lcmocka
 
 B ?= build

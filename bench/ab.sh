@@ -12,7 +12,7 @@
 #
 # OLD_BENCH, NEW_BENCH: trawl_bench binaries, e.g. built from two commits:
 #   cc -std=c11 -D_GNU_SOURCE -O2 -Iinclude -Ibench -o /tmp/tb_new \
-#      bench/trawl_bench.c build/libtrawl.a -lstemmer -lutf8proc -lzstd -lz -lpthread -lm
+#      bench/trawl_bench.c build/libtrawl.a -lstemmer -lutf8proc -lzstd -lisal -lz -lpthread -lm
 # QUERIES: kind<TAB>query lines (default bench/queries.txt), ROUNDS
 # default 8 (a single round can be off by a third), CORE default 1.  Each
 # round times every query 10 times after a warm-up pass (trawl_bench's

@@ -109,7 +109,7 @@ built="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
 [ -n "$(git status --porcelain -- lib include indexer query 2>/dev/null)" ] &&
 	built="$built (with uncommitted changes in lib/ include/ indexer/ query/)"
 mkdir -p "$BIN"
-TRAWL_LDLIBS="${TRAWL_LDLIBS:--lstemmer -lutf8proc -lzstd -lz -lpthread -lm}"
+TRAWL_LDLIBS="${TRAWL_LDLIBS:--lstemmer -lutf8proc -lzstd -lisal -lz -lpthread -lm}"
 HFLAGS="-O2 -g -Wall -Wextra -Iinclude -Ibench"
 # stale BINARY SOURCE: true when BINARY is missing or older than what it is
 # built from (its source, benchutil.h, libtrawl.a, trawl.h).

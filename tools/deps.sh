@@ -1,7 +1,7 @@
 #!/bin/sh
 # Installs the Debian packages the build and tests need, only those missing:
 # one `apt-get update`, then one `apt-get install -y`, with sudo when not root.
-PKGS="gcc make pkg-config zlib1g-dev libzstd-dev libstemmer-dev libutf8proc-dev libcmocka-dev"
+PKGS="gcc make pkg-config zlib1g-dev libzstd-dev libisal-dev libstemmer-dev libutf8proc-dev libcmocka-dev"
 [ -n "$TRAWL_EXTRA_PKGS" ] && PKGS="$PKGS $TRAWL_EXTRA_PKGS"
 missing=""
 for p in $PKGS; do
