@@ -399,6 +399,50 @@ static void test_gzip_cut_delivers_same_lines_for_any_read_size(void **state)
 	free(z);
 }
 
+/* Fuzzer find: fed a few bytes at a time, or given little room, the gzip
+ * decoder works in buffers of its own and drops what they hold when it
+ * meets damage, so the lines delivered before ECORRUPT depended on the
+ * read size. */
+static void test_gzip_damage_delivers_same_lines_for_any_read_size(void **state)
+{
+	(void)state;
+	char *s = many_lines(300);
+	size_t n;
+	unsigned char *z = gzip_mem(s, strlen(s), &n);
+	int differed = 0;
+	for (size_t at = 12; at < n - 8; at += n / 41) {
+		z[at] ^= 0x5b;
+		int docs[3], errs[3], rcs[3];
+		static const size_t sizes[3] = { 1, 7, 65536 };
+		for (int k = 0; k < 3; k++) {
+			trawl_input *in;
+			trawl_error e;
+			assert_int_equal(ingest_open_mem(z, n, "bad", &in, &e),
+					 TRAWL_OK);
+			ingest_set_limits(in, 0, sizes[k]);
+			result r;
+			read_all_from(in, &r);
+			docs[k] = r.ndocs;
+			errs[k] = r.nerrs;
+			rcs[k] = r.end_rc;
+			result_free(&r);
+			trawl_input_close(in);
+		}
+		z[at] ^= 0x5b;
+		for (int k = 1; k < 3; k++) {
+			assert_int_equal(docs[k], docs[0]);
+			assert_int_equal(errs[k], errs[0]);
+			assert_int_equal(rcs[k], rcs[0]);
+		}
+		/* the damage is found (CRC at the latest) and cost lines */
+		assert_int_equal(rcs[0], TRAWL_ECORRUPT);
+		differed += docs[0] < 300;
+	}
+	assert_true(differed > 0);
+	free(s);
+	free(z);
+}
+
 static void test_gzip_damaged_data_is_corrupt(void **state)
 {
 	tmp *t = *state;
@@ -985,6 +1029,7 @@ int main(void)
 		T(test_gzip_members_are_concatenated),
 		T(test_gzip_cut_short_is_corrupt),
 		T(test_gzip_cut_delivers_same_lines_for_any_read_size),
+		T(test_gzip_damage_delivers_same_lines_for_any_read_size),
 		T(test_gzip_damaged_data_is_corrupt),
 		T(test_byte_order_mark_is_ignored),
 		T(test_crlf_line_endings),
