@@ -240,7 +240,7 @@ static int detect(trawl_input *in, trawl_error *err)
 	if (in->end < 2 || in->b[0] != 0x1f || in->b[1] != 0x8b)
 		return TRAWL_OK;
 	in->gz = 1;
-	in->zcap = in->chunk > GZ_IN ? in->chunk : GZ_IN;
+	in->zcap = in->chunk > 2 * GZ_IN ? in->chunk : 2 * GZ_IN;
 	if (in->zcap < in->end)
 		in->zcap = in->end;
 	in->zbuf = malloc(in->zcap);
@@ -248,7 +248,7 @@ static int detect(trawl_input *in, trawl_error *err)
 		return fatal(in, err, TRAWL_ENOMEM, "%s: out of memory",
 			     in->name);
 	memcpy(in->zbuf, in->b, in->end);
-	in->zs = malloc(sizeof *in->zs);
+	in->zs = calloc(1, sizeof *in->zs);
 	if (!in->zs)
 		return fatal(in, err, TRAWL_ENOMEM, "%s: out of memory",
 			     in->name);
@@ -265,16 +265,18 @@ static int detect(trawl_input *in, trawl_error *err)
  * CRC-32 and length.  Where damage is met depends on how the input came:
  * given a few bytes at a time, or little room to write, the decoder works
  * in buffers of its own and drops what they hold at the error.  So it is
- * always handed a full buffer of at least GZ_IN bytes (or the rest of
- * the input) and GZ_OUT bytes of room, and the lines delivered before
- * ECORRUPT do not depend on the read size or on a pipe's short reads. */
+ * always handed at least GZ_IN bytes (or the rest of the input), topped
+ * up to a full buffer, and GZ_OUT bytes of room, and the lines delivered
+ * before ECORRUPT do not depend on the read size or on a pipe's short
+ * reads. */
 static int fill_gz(trawl_input *in, size_t want, trawl_error *err)
 {
 	struct inflate_state *zs = in->zs;
 	int rc;
 	for (;;) {
-		if (zs->avail_in == 0 && !in->src_eof) {
-			size_t have = 0, got;
+		if (zs->avail_in < GZ_IN && !in->src_eof) {
+			size_t have = zs->avail_in, got;
+			memmove(in->zbuf, zs->next_in, have);
 			do {
 				if ((rc = src_read(in, in->zbuf + have,
 						   in->zcap - have, &got, err)))
@@ -309,7 +311,9 @@ static int fill_gz(trawl_input *in, size_t want, trawl_error *err)
 		zs->next_out = in->b + in->end;
 		zs->avail_out = (uint32_t)want;
 		int zr = isal_inflate(zs);
-		in->zdone += before - zs->avail_in;
+		/* after an error avail_in is not to be trusted (seen: -1) */
+		in->zdone += zs->avail_in <= before ? before - zs->avail_in
+						    : before;
 		size_t got = want - zs->avail_out;
 		in->end += got;
 		if (zr != ISAL_DECOMP_OK) {
