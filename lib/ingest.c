@@ -792,8 +792,8 @@ int trawl_input_next(trawl_input *in, trawl_doc *doc, trawl_error *err)
 }
 
 /* See trawl.h.  done: plain JSON Lines, bytes of the lines taken; gzip,
- * compressed bytes given to the decoder (it reads ahead by up to a
- * chunk); directories, sizes of the files read.  total: the file size,
+ * compressed bytes taken by the decoder (it reads ahead by up to a
+ * chunk, at least 128 KiB); directories, sizes of the files read.  total: the file size,
  * the sum of the .txt sizes, the memory length, or 0 for a pipe.  Either
  * pointer may be NULL. */
 void trawl_input_progress(const trawl_input *in, uint64_t *done,

@@ -20,9 +20,10 @@ int ingest_open_mem(const void *data, size_t len, const char *name,
 		    trawl_input **out, trawl_error *err);
 
 /* Tuning for tests: MAX_LINE caps one JSON line or one .txt file (default
- * TR_MAX_DOC_BYTES), CHUNK is the most bytes read or inflated per call
- * (default 1 MiB; at most 1 GiB).  0 keeps a value.  Applies to reads
- * made after the call. */
+ * TR_MAX_DOC_BYTES), CHUNK is the most bytes read per call (default
+ * 1 MiB; at most 1 GiB); gzip is read and inflated at least 64 KiB at a
+ * time whatever CHUNK says (ingest.c, fill_gz).  0 keeps a value.
+ * Applies to reads made after the call. */
 void ingest_set_limits(trawl_input *in, size_t max_line, size_t chunk);
 
 /* The 1-based number of the last line read from the current JSON Lines
