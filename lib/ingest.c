@@ -38,7 +38,9 @@
 #include "tlimits.h"
 
 #define DEFAULT_CHUNK ((size_t)1 << 20) /* few syscalls and inflate calls */
-#define GZ_IN ((size_t)1 << 16)       /* see fill_gz() */
+/* gzip: least compressed input and room handed to the decoder
+ * (fill_gz) */
+#define GZ_IN ((size_t)1 << 16)
 #define GZ_OUT ((size_t)1 << 17)
 #define MAX_CHUNK ((size_t)1 << 30)     /* fits ISA-L's uint32_t counts */
 
@@ -256,7 +258,8 @@ static int detect(trawl_input *in, trawl_error *err)
 	in->zs->next_in = in->zbuf;
 	in->zs->avail_in = (uint32_t)in->end;
 	in->end = 0;
-	return TRAWL_OK;
+	/* the decoder's room is GZ_OUT, more than the chunk fill() made */
+	return make_room(in, err);
 }
 
 /* Inflates with ISA-L (its igzip decoder inflated the four shared
@@ -368,8 +371,7 @@ static int fill(trawl_input *in, trawl_error *err)
 			return 1;
 	}
 	if (in->gz)
-		return (rc = make_room(in, err)) ? rc
-						 : fill_gz(in, out_room(in), err);
+		return fill_gz(in, out_room(in), err);
 	size_t got;
 	if ((rc = src_read(in, in->b + in->end, in->chunk, &got, err)))
 		return rc;
@@ -793,9 +795,9 @@ int trawl_input_next(trawl_input *in, trawl_doc *doc, trawl_error *err)
 
 /* See trawl.h.  done: plain JSON Lines, bytes of the lines taken; gzip,
  * compressed bytes taken by the decoder (it reads ahead by up to a
- * chunk, at least 128 KiB); directories, sizes of the files read.  total: the file size,
- * the sum of the .txt sizes, the memory length, or 0 for a pipe.  Either
- * pointer may be NULL. */
+ * chunk, at least 128 KiB); directories, sizes of the files read.
+ * total: the file size, the sum of the .txt sizes, the memory length, or
+ * 0 for a pipe.  Either pointer may be NULL. */
 void trawl_input_progress(const trawl_input *in, uint64_t *done,
 			  uint64_t *total)
 {
