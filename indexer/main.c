@@ -125,6 +125,22 @@ static int parse_count(const char *s, int *out)
 	return 0;
 }
 
+/* A count of at least 0, or "all" for no limit (UINT64_MAX). */
+static int parse_limit(const char *s, uint64_t *out)
+{
+	if (strcmp(s, "all") == 0) {
+		*out = UINT64_MAX;
+		return 0;
+	}
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (end == s || *end || errno || *s == '-')
+		return -1;
+	*out = v;
+	return 0;
+}
+
 /* Peak resident set size in bytes (Linux reports ru_maxrss in KiB). */
 static uint64_t peak_rss(void)
 {
@@ -183,6 +199,9 @@ static const char usage_build[] =
 	"  -f, --force            replace an existing index at INDEX\n"
 	"      --strict           fail on the first malformed document instead of\n"
 	"                         skipping it\n"
+	"      --max-warnings N   show at most N warnings about single documents\n"
+	"                         (default 20; `all` for every one); the rest\n"
+	"                         are counted\n"
 	"  -q, --quiet            no progress display\n"
 	"  -h, --help             this text\n"
 	"\n"
@@ -205,6 +224,8 @@ static const char usage_add[] =
 	"  -j, --threads N        analysis threads (default 0: one per core)\n"
 	"      --strict           fail on the first malformed document instead of\n"
 	"                         skipping it\n"
+	"      --max-warnings N   show at most N warnings about single documents\n"
+	"                         (default 20; `all` for every one)\n"
 	"  -q, --quiet            no progress display\n"
 	"  -h, --help             this text\n"
 	"\n"
@@ -358,6 +379,11 @@ static void print_stats(const char *dir, const trawl_stats *st,
 
 /* ---- build -------------------------------------------------------------- */
 
+/* Warnings about single documents shown before the rest are only
+ * counted: enough to see what is wrong with an input, few enough to keep
+ * the summary in view. */
+#define DEFAULT_MAX_WARNINGS 20
+
 typedef struct progress {
 	int on;             /* stderr is a terminal */
 	int shown;          /* a progress line is on screen */
@@ -366,6 +392,10 @@ typedef struct progress {
 	uint64_t done_before; /* bytes of finished inputs */
 	uint64_t *sizes;      /* per input: stat size, 0 = unknown */
 	int ninputs, cur;
+	/* warnings about single documents: a damaged file can hold
+	 * thousands, which would bury everything else on stderr */
+	uint64_t max_warn;    /* shown at most; UINT64_MAX for all */
+	uint64_t warned;      /* issued, shown or not */
 } progress;
 
 static void progress_clear(progress *p)
@@ -435,6 +465,35 @@ static void warn(progress *p, const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
+/* warn() for a document skipped or replaced: past the --max-warnings
+ * limit only counted, and said once where the shown ones stop. */
+static void doc_warn(progress *p, const char *fmt, ...)
+{
+	if (p->warned++ >= p->max_warn) {
+		if (p->warned == p->max_warn + 1 && p->max_warn > 0)
+			warn(p, "further warnings about documents not shown "
+			     "(--max-warnings)");
+		return;
+	}
+	va_list ap;
+	progress_clear(p);
+	fputs(PROG ": warning: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+/* After the inputs: how many document warnings the limit held back. */
+static void doc_warn_summary(progress *p)
+{
+	if (p->warned > p->max_warn)
+		fprintf(stderr, PROG ": %" PRIu64 " warning%s about documents "
+				"not shown (--max-warnings all shows every one)\n",
+			p->warned - p->max_warn,
+			p->warned - p->max_warn == 1 ? "" : "s");
+}
+
 static void fail(progress *p, const char *fmt, ...)
 {
 	va_list ap;
@@ -469,10 +528,12 @@ static void install_signals(void)
 
 /* Checks that every input exists before any work, and notes its size for
  * the progress display.  Returns 0, or -1 after saying why. */
-static int prepare_inputs(char **inputs, int ninputs, int quiet, progress *p)
+static int prepare_inputs(char **inputs, int ninputs, int quiet,
+			  uint64_t max_warn, progress *p)
 {
 	memset(p, 0, sizeof *p);
 	p->on = !quiet && isatty(STDERR_FILENO);
+	p->max_warn = max_warn;
 	p->ninputs = ninputs;
 	p->sizes = calloc((size_t)ninputs, sizeof *p->sizes);
 	if (!p->sizes) {
@@ -562,8 +623,8 @@ static int read_inputs(char **inputs, int ninputs, int strict, sink *k,
 					trawl_input_close(in);
 					return READ_FAILED;
 				}
-				warn(p, "%s (document skipped)",
-				     errtext(&err, rc));
+				doc_warn(p, "%s (document skipped)",
+					 errtext(&err, rc));
 				bi->skipped++;
 				continue;
 			}
@@ -576,9 +637,9 @@ static int read_inputs(char **inputs, int ninputs, int strict, sink *k,
 			}
 			if (rc == 1) {
 				if (warn_repeats)
-					warn(p, "id %.*s repeated: later document "
-					     "wins", (int)doc.id_len,
-					     doc.id ? doc.id : "");
+					doc_warn(p, "id %.*s repeated: later "
+						 "document wins", (int)doc.id_len,
+						 doc.id ? doc.id : "");
 				bi->replaced++;
 			}
 			bi->docs++;
@@ -591,6 +652,7 @@ static int read_inputs(char **inputs, int ninputs, int strict, sink *k,
 		trawl_input_close(in);
 	}
 	bi->bytes_read = p->done_before;
+	doc_warn_summary(p);
 	return g_signal ? READ_INTERRUPTED : READ_OK;
 }
 
@@ -598,7 +660,7 @@ static int read_inputs(char **inputs, int ninputs, int strict, sink *k,
  * BUILD: -o and --force are allowed. */
 static int input_opts(int argc, char **argv, int build, const char *usage,
 		      trawl_build_opts *bo, const char **out, int *strict,
-		      int *quiet)
+		      int *quiet, uint64_t *max_warn)
 {
 	static const struct option longopts[] = {
 		{"output", required_argument, NULL, 'o'},
@@ -608,6 +670,7 @@ static int input_opts(int argc, char **argv, int build, const char *usage,
 		{"force", no_argument, NULL, 'f'},
 		{"strict", no_argument, NULL, 'S'},
 		{"quiet", no_argument, NULL, 'q'},
+		{"max-warnings", required_argument, NULL, 'W'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0}};
 	opterr = 0;
@@ -641,6 +704,12 @@ static int input_opts(int argc, char **argv, int build, const char *usage,
 			break;
 		case 'S': *strict = 1; break;
 		case 'q': *quiet = 1; break;
+		case 'W':
+			if (parse_limit(optarg, max_warn) != 0)
+				return bad_usage(usage,
+						 "bad --max-warnings '%s' (a "
+						 "number, or all)", optarg);
+			break;
 		case 'h': fputs(usage, stdout); return EXIT_OK;
 		case ':':
 			return bad_usage(usage, "option '%s' needs a value",
@@ -662,8 +731,9 @@ static int cmd_build(int argc, char **argv)
 	trawl_build_opts_init(&bo);
 	const char *out = NULL;
 	int strict = 0, quiet = 0;
+	uint64_t max_warn = DEFAULT_MAX_WARNINGS;
 	int r = input_opts(argc, argv, 1, usage_build, &bo, &out, &strict,
-			   &quiet);
+			   &quiet, &max_warn);
 	if (r >= 0)
 		return r;
 	char **inputs = argv + optind;
@@ -674,7 +744,7 @@ static int cmd_build(int argc, char **argv)
 		return bad_usage(usage_build, "no INPUT given");
 
 	progress p;
-	if (prepare_inputs(inputs, ninputs, quiet, &p) != 0)
+	if (prepare_inputs(inputs, ninputs, quiet, max_warn, &p) != 0)
 		return EXIT_FAILED;
 	install_signals();
 	int status = EXIT_FAILED;
@@ -816,8 +886,9 @@ static int cmd_add(int argc, char **argv)
 	bo.language = NULL; /* given or not: a new index defaults to english */
 	const char *unused = NULL;
 	int strict = 0, quiet = 0;
+	uint64_t max_warn = DEFAULT_MAX_WARNINGS;
 	int r = input_opts(argc, argv, 0, usage_add, &bo, &unused, &strict,
-			   &quiet);
+			   &quiet, &max_warn);
 	if (r >= 0)
 		return r;
 	if (argc - optind < 1)
@@ -829,7 +900,7 @@ static int cmd_add(int argc, char **argv)
 		return bad_usage(usage_add, "no INPUT given");
 
 	progress p;
-	if (prepare_inputs(inputs, ninputs, quiet, &p) != 0)
+	if (prepare_inputs(inputs, ninputs, quiet, max_warn, &p) != 0)
 		return EXIT_FAILED;
 	struct stat sb;
 	int existed = stat(dir, &sb) == 0;

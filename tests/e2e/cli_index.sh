@@ -161,6 +161,38 @@ expect_err "id d1 repeated: later document wins" "repeated id warning"
 [ "$(count "$T/i4" capybara)" = 1 ] && pass || fail "repeated id: later document not found"
 [ "$(count "$T/i4" aardvark)" = 0 ] && pass || fail "repeated id: earlier document still found"
 
+# -- many bad documents: 20 warnings shown, the rest counted ------------------
+{
+	cat "$T/small.jsonl"
+	i=1
+	while [ "$i" -le 26 ]; do echo "not json $i"; i=$((i + 1)); done
+	cat "$T/dup.jsonl"
+	cat "$T/dup.jsonl" # 4 repeats in all: 30 warnings
+} >"$T/many.jsonl"
+nwarn() { grep -c -e 'document skipped' -e 'repeated: later' "$T/err"; }
+run "$IDX" build -o "$T/warn5" "$T/many.jsonl"
+expect_rc 1 "many bad lines: exit 1"
+[ "$(nwarn)" = 20 ] && pass || fail "default limit: $(nwarn) warnings shown, want 20"
+expect_err "many.jsonl:25:1" "the 20th warning is shown"
+grep -Fq "many.jsonl:26:1" "$T/err" && fail "the 21st warning is shown" || pass
+expect_err "10 warnings about documents not shown" "the held-back ones are counted"
+expect_err "26 malformed documents skipped" "every skipped document is counted"
+[ "$(ndocs "$T/warn5")" = 7 ] && pass || fail "many bad lines: $(ndocs "$T/warn5") docs, want 7"
+run "$IDX" build -o "$T/warn6" --max-warnings all "$T/many.jsonl"
+expect_rc 1 "--max-warnings all: exit 1"
+[ "$(nwarn)" = 30 ] && pass || fail "--max-warnings all: $(nwarn) warnings shown, want 30"
+grep -Fq "not shown" "$T/err" && fail "--max-warnings all: some not shown" || pass
+run "$IDX" add "$T/warn7" --max-warnings 3 "$T/many.jsonl"
+expect_rc 1 "add --max-warnings 3: exit 1"
+[ "$(nwarn)" = 3 ] && pass || fail "add --max-warnings 3: $(nwarn) warnings shown, want 3"
+expect_err "23 warnings about documents not shown" "add counts the held-back ones"
+run "$IDX" build -o "$T/warn8" --max-warnings 0 "$T/many.jsonl"
+[ "$(nwarn)" = 0 ] && pass || fail "--max-warnings 0: $(nwarn) warnings shown, want 0"
+expect_err "30 warnings about documents not shown" "--max-warnings 0 counts them all"
+run "$IDX" build -o "$T/warn9" --max-warnings -2 "$T/many.jsonl"
+expect_rc 2 "bad --max-warnings"
+expect_err "bad --max-warnings '-2'" "bad --max-warnings is named"
+
 # -- a directory of .txt files --------------------------------------------------
 mkdir -p "$T/txt/sub/deeper"
 printf 'First title\nBody about walruses.\nMore body.\n' >"$T/txt/one.txt"
