@@ -547,7 +547,8 @@ static const ZSTD_DDict *dict_for(const ds_dicts *dicts, uint64_t b)
 	return lo ? dicts->d[lo - 1] : NULL;
 }
 
-/* Loads block b, decompressing with C's dictionaries and context. */
+/* Loads block b, decompressing with C's dictionaries and context into
+ * C's buffer (OUT points into it; on failure what it held is gone). */
 static int load_block(cfile *f, uint64_t b, dsblock *out, ds_cursor *c,
 		      trawl_error *err)
 {
@@ -593,13 +594,20 @@ static int load_block(cfile *f, uint64_t b, dsblock *out, ds_cursor *c,
 	if (ZSTD_getFrameContentSize(comp, comp_len) != raw_len)
 		return corrupt(f, off, "compressed block does not match its size",
 			       err);
-	uint8_t *raw = malloc(raw_len ? raw_len : 1);
-	if (!raw)
-		return tr_err(err, TRAWL_ENOMEM, "out of memory");
+	c->valid = 0;
+	if (raw_len > c->raw_cap || !c->raw) {
+		free(c->raw); /* what it held is not wanted: no copy */
+		c->raw_cap = 0;
+		uint8_t *raw = malloc(raw_len ? raw_len : 1);
+		c->raw = raw;
+		if (!raw)
+			return tr_err(err, TRAWL_ENOMEM, "out of memory");
+		c->raw_cap = raw_len ? raw_len : 1;
+	}
+	uint8_t *raw = c->raw;
 	size_t got = ZSTD_decompress_usingDDict(c->dctx, raw, raw_len, comp,
 						comp_len, dict_for(c->dicts, b));
 	if (ZSTD_isError(got) || got != raw_len) {
-		free(raw);
 		if (ZSTD_getErrorCode(got) == ZSTD_error_memory_allocation)
 			return tr_err(err, TRAWL_ENOMEM, "out of memory");
 		return corrupt(f, off, "compressed block does not decompress",
@@ -632,17 +640,19 @@ void ds_cursor_free(ds_cursor *c)
 int ds_get_cached(cfile *f, ds_cursor *c, uint32_t block, uint32_t docno,
 		  trawl_stored **out, trawl_error *err)
 {
+	if (c->file != f) {
+		c->valid = 0; /* the same block number in another store */
+		c->file = f;
+	}
 	if (!c->valid || c->block != block) {
 		dsblock b;
 		int rc = load_block(f, block, &b, c, err);
 		if (rc)
 			return rc;
-		free(c->raw);
 		c->valid = 1;
 		c->block = block;
 		c->first = b.first;
 		c->ndocs = b.ndocs;
-		c->raw = b.raw;
 		c->raw_len = b.raw_len;
 	}
 	if (docno < c->first || docno - c->first >= c->ndocs)
@@ -717,7 +727,6 @@ int ds_check(cfile *f, uint64_t *ndocs, trawl_error *err)
 		if (!rc && r.p != r.end)
 			rc = corrupt(f, 0, "trailing bytes in block", err);
 		n += b.ndocs;
-		free(b.raw);
 	}
 	ds_cursor_free(&dc);
 	if (!rc)

@@ -123,9 +123,11 @@ void ds_dicts_free(ds_dicts *dicts);
  * loads the store's own on first use. */
 typedef struct ds_cursor {
 	int valid;
+	const cfile *file;     /* whose block it holds */
 	uint32_t block, first, ndocs;
-	uint8_t *raw;
-	size_t raw_len;
+	uint8_t *raw;          /* reused: a fresh 512 KiB for every block came
+				  from the system zeroed, and went back */
+	size_t raw_len, raw_cap;
 	const ds_dicts *dicts;
 	ds_dicts own;
 	ZSTD_DCtx *dctx;

@@ -302,6 +302,10 @@ void trawl_index_close(trawl_index *ix)
 	for (size_t i = 0; i < ix->npool; i++)
 		trawl_analyzer_free(ix->pool[i]);
 	free(ix->pool);
+	for (size_t i = 0; i < ix->nstores; i++) {
+		ds_cursor_free(ix->stores[i]);
+		free(ix->stores[i]);
+	}
 	pthread_mutex_destroy(&ix->lock);
 	free(ix->dir);
 	free(ix);
@@ -340,6 +344,51 @@ void ix_analyzer_put(trawl_index *ix, trawl_analyzer *a)
 	}
 	ix->pool[ix->npool++] = a;
 	pthread_mutex_unlock(&ix->lock);
+}
+
+/* A store cursor from the pool: the one holding BLOCK of F if it is
+ * free, else the last one returned, else a new one (NULL: no memory). */
+static ds_cursor *store_get(trawl_index *ix, const cfile *f, uint32_t block)
+{
+	pthread_mutex_lock(&ix->lock);
+	ds_cursor *c = NULL;
+	if (ix->nstores) {
+		size_t pick = ix->nstores - 1;
+		for (size_t i = 0; i < ix->nstores; i++)
+			if (ix->stores[i]->valid && ix->stores[i]->file == f &&
+			    ix->stores[i]->block == block)
+				pick = i;
+		c = ix->stores[pick];
+		ix->stores[pick] = ix->stores[--ix->nstores];
+	}
+	pthread_mutex_unlock(&ix->lock);
+	return c ? c : calloc(1, sizeof *c);
+}
+
+static void store_put(trawl_index *ix, ds_cursor *c)
+{
+	pthread_mutex_lock(&ix->lock);
+	if (ix->nstores < IX_STORES) {
+		ix->stores[ix->nstores++] = c;
+		c = NULL;
+	}
+	pthread_mutex_unlock(&ix->lock);
+	if (c) {
+		ds_cursor_free(c);
+		free(c);
+	}
+}
+
+int ix_stored(trawl_index *ix, segment *sg, uint32_t block, uint32_t local,
+	      trawl_stored **out, trawl_error *err)
+{
+	ds_cursor *c = store_get(ix, &sg->store, block);
+	if (!c)
+		return tr_err(err, TRAWL_ENOMEM, "out of memory");
+	c->dicts = &sg->store_dicts;
+	int rc = ds_get_cached(&sg->store, c, block, local, out, err);
+	store_put(ix, c);
+	return rc;
 }
 
 segment *ix_segment(trawl_index *ix, uint32_t docno, uint32_t *local)
@@ -456,9 +505,7 @@ int ix_find_id(trawl_index *ix, const char *id, size_t len, uint32_t *docno,
 			if (r.dead)
 				continue;
 			trawl_stored *d;
-			if ((rc = ds_get_dict(&sg->store, &sg->store_dicts,
-					      r.block, local,
-					      &d, err)))
+			if ((rc = ix_stored(ix, sg, r.block, local, &d, err)))
 				return rc;
 			int same = d->id_len == len && !memcmp(d->id, id, len);
 			free(d);
@@ -482,7 +529,7 @@ int trawl_doc_get(trawl_index *ix, uint32_t docno, trawl_stored **out,
 	int rc = seg_docrec(sg, local, &r, err);
 	if (rc)
 		return rc;
-	rc = ds_get_dict(&sg->store, &sg->store_dicts, r.block, local, out, err);
+	rc = ix_stored(ix, sg, r.block, local, out, err);
 	if (!rc)
 		(*out)->docno = docno;
 	return rc;

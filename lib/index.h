@@ -37,6 +37,7 @@ typedef struct segment {
 } segment;
 
 #define IX_NORM_TITLE 64
+#define IX_STORES 8 /* store cursors kept for reuse */
 #define IX_NORM_BODY 4096
 
 struct trawl_index {
@@ -57,6 +58,11 @@ struct trawl_index {
 	pthread_mutex_t lock;
 	trawl_analyzer **pool;
 	size_t npool, pool_cap;
+	/* store cursors, each keeping its last decompressed block, lent one
+	 * per concurrent caller: fetching a block's documents one after the
+	 * other (every match in document order) decompresses it once */
+	ds_cursor *stores[IX_STORES];
+	size_t nstores;
 };
 
 /* A document's 16-byte record, decoded. */
@@ -92,6 +98,10 @@ int ix_prefix_df(trawl_index *ix, const char *prefix, uint64_t *df,
  * there is none, or a negative code. */
 int ix_find_id(trawl_index *ix, const char *id, size_t len, uint32_t *docno,
 	       trawl_error *err);
+
+/* Stored document LOCAL of segment SG, through a pooled store cursor. */
+int ix_stored(trawl_index *ix, segment *sg, uint32_t block, uint32_t local,
+	      trawl_stored **out, trawl_error *err);
 
 /* Borrows an analyser from the pool (creating one if none is free). */
 int ix_analyzer_get(trawl_index *ix, trawl_analyzer **out, trawl_error *err);

@@ -573,6 +573,48 @@ static void test_add_replace_delete_commit(void **state)
 		tdoc_free(all[i]);
 }
 
+/* Each segment's store numbers its blocks from 0: documents fetched from
+ * three segments in turn, each twice, must each come from its own
+ * segment's block 0, not from the block another fetch left decompressed
+ * (the index keeps the last block of each store cursor it lends). */
+static void test_stored_documents_from_segments_in_turn(void **state)
+{
+	fx *f = *state;
+	trawl_writer *w = wopen(f->dir);
+	enum { SEGS = 3, PER = 4 };
+	tdoc t[SEGS][PER];
+	for (int g = 0; g < SEGS; g++) {
+		for (int i = 0; i < PER; i++) {
+			char id[32], body[64];
+			snprintf(id, sizeof id, "s%d-%d", g, i);
+			snprintf(body, sizeof body, "segment %d document %d", g, i);
+			t[g][i] = text_doc(id, "same title", body);
+			assert_int_equal(wadd(w, &t[g][i]), 0);
+		}
+		commit(w);
+	}
+	trawl_writer_close(w);
+	trawl_index *ix = ropen(f->dir);
+	trawl_stats st = stats(ix);
+	assert_int_equal(st.docs, SEGS * PER);
+	assert_int_equal(st.segments, SEGS);
+	for (int pass = 0; pass < 2; pass++)
+		for (int i = 0; i < PER; i++)
+			for (int g = 0; g < SEGS; g++) {
+				trawl_stored *d;
+				uint32_t docno = (uint32_t)(g * PER + i);
+				assert_int_equal(trawl_doc_get(ix, docno, &d, NULL),
+						 TRAWL_OK);
+				assert_string_equal(d->id, t[g][i].id);
+				assert_string_equal(d->body, t[g][i].body);
+				trawl_stored_free(d);
+			}
+	trawl_index_close(ix);
+	for (int g = 0; g < SEGS; g++)
+		for (int i = 0; i < PER; i++)
+			tdoc_free(&t[g][i]);
+}
+
 static void test_writer_creates_a_missing_index_with_its_language(void **state)
 {
 	fx *f = *state;
@@ -1505,6 +1547,7 @@ int main(void)
 #define T(x) cmocka_unit_test_setup_teardown(x, setup, teardown)
 	const struct CMUnitTest tests[] = {
 		T(test_add_replace_delete_commit),
+	T(test_stored_documents_from_segments_in_turn),
 		T(test_writer_creates_a_missing_index_with_its_language),
 		T(test_writer_refuses_a_directory_that_is_not_an_index),
 		T(test_reader_keeps_its_snapshot_through_commit_and_merge),
