@@ -632,6 +632,7 @@ static int read_record(rd *r, const uint8_t *fp[5], uint64_t fl[5])
 void ds_cursor_free(ds_cursor *c)
 {
 	free(c->raw);
+	free(c->rec_at);
 	ds_dicts_free(&c->own);
 	ZSTD_freeDCtx(c->dctx);
 	memset(c, 0, sizeof *c);
@@ -649,20 +650,39 @@ int ds_get_cached(cfile *f, ds_cursor *c, uint32_t block, uint32_t docno,
 		int rc = load_block(f, block, &b, c, err);
 		if (rc)
 			return rc;
+		if (b.ndocs >= c->rec_cap) {
+			free(c->rec_at);
+			c->rec_cap = 0;
+			c->rec_at = malloc(((size_t)b.ndocs + 1) * sizeof *c->rec_at);
+			if (!c->rec_at)
+				return tr_err(err, TRAWL_ENOMEM, "out of memory");
+			c->rec_cap = b.ndocs + 1;
+		}
 		c->valid = 1;
 		c->block = block;
 		c->first = b.first;
 		c->ndocs = b.ndocs;
 		c->raw_len = b.raw_len;
+		c->rec_at[0] = 0;
+		c->rec_known = 0;
 	}
 	if (docno < c->first || docno - c->first >= c->ndocs)
 		return corrupt(f, 0, "document not in its block", err);
-	rd r = { c->raw, c->raw + c->raw_len };
+	uint32_t want = docno - c->first;
 	const uint8_t *fp[5];
 	uint64_t fl[5];
-	for (uint32_t i = 0; i <= docno - c->first; i++)
+	rd r = { c->raw + c->rec_at[want < c->rec_known ? want : c->rec_known],
+		 c->raw + c->raw_len };
+	for (uint32_t i = want < c->rec_known ? want : c->rec_known;; i++) {
 		if (read_record(&r, fp, fl))
 			return corrupt(f, 0, "bad document record", err);
+		if (i == c->rec_known) {
+			c->rec_at[i + 1] = (uint32_t)(r.p - c->raw);
+			c->rec_known = i + 1;
+		}
+		if (i == want)
+			break;
+	}
 	size_t total = sizeof(trawl_stored) + fl[0] + fl[1] + fl[2] + fl[3] +
 		       fl[4] + 5;
 	trawl_stored *d = malloc(total);

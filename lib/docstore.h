@@ -128,6 +128,10 @@ typedef struct ds_cursor {
 	uint8_t *raw;          /* reused: a fresh 512 KiB for every block came
 				  from the system zeroed, and went back */
 	size_t raw_len, raw_cap;
+	/* where records 0..rec_known of the block start, found as fetches
+	 * walk the block: a later fetch starts from the nearest one */
+	uint32_t *rec_at;
+	uint32_t rec_known, rec_cap;
 	const ds_dicts *dicts;
 	ds_dicts own;
 	ZSTD_DCtx *dctx;

@@ -37,8 +37,8 @@ typedef struct segment {
 } segment;
 
 #define IX_NORM_TITLE 64
-#define IX_STORES 8 /* store cursors kept for reuse */
 #define IX_NORM_BODY 4096
+#define IX_STORES 8 /* store cursors kept for reuse */
 
 struct trawl_index {
 	char *dir;

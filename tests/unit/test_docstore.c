@@ -287,6 +287,23 @@ static void test_documents_read_back_in_any_order(void **state)
 		assert_stored(s, &f->docs[i], i);
 		free(s);
 	}
+	/* one cursor kept throughout, as an open index keeps them: its
+	 * block and the record starts it has found serve the next fetch,
+	 * forwards, backwards, the same document again, another block */
+	ds_cursor c;
+	memset(&c, 0, sizeof c);
+	for (int k = 0; k < 2000; k++) {
+		uint32_t i = (uint32_t)(rnd(&r) % f->n);
+		if (k % 7 == 0 && i + 1 < f->n)
+			i = f->docs[i].block == f->docs[i + 1].block ? i + 1 : i;
+		trawl_stored *s = NULL;
+		assert_int_equal(ds_get_cached(&f->f, &c, f->docs[i].block, i,
+					       &s, &err),
+				 TRAWL_OK);
+		assert_stored(s, &f->docs[i], i);
+		free(s);
+	}
+	ds_cursor_free(&c);
 }
 
 static void test_block_numbers_follow_the_block_cut(void **state)
