@@ -454,15 +454,22 @@ static void progress_show(progress *p, const trawl_input *in, int force)
 	p->shown = 1;
 }
 
+/* One line on stderr after clearing the progress line: PROG, then
+ * LABEL ("warning: " or ""), then the message. */
+static void vsay(progress *p, const char *label, const char *fmt, va_list ap)
+{
+	progress_clear(p);
+	fprintf(stderr, PROG ": %s", label);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
 static void warn(progress *p, const char *fmt, ...)
 {
 	va_list ap;
-	progress_clear(p);
-	fputs(PROG ": warning: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsay(p, "warning: ", fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 }
 
 /* warn() for a document skipped or replaced: past the --max-warnings
@@ -476,12 +483,9 @@ static void doc_warn(progress *p, const char *fmt, ...)
 		return;
 	}
 	va_list ap;
-	progress_clear(p);
-	fputs(PROG ": warning: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsay(p, "warning: ", fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 }
 
 /* After the inputs: how many document warnings the limit held back. */
@@ -497,12 +501,9 @@ static void doc_warn_summary(progress *p)
 static void fail(progress *p, const char *fmt, ...)
 {
 	va_list ap;
-	progress_clear(p);
-	fputs(PROG ": ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsay(p, "", fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 }
 
 static void fail_path(progress *p, const char *path, const trawl_error *err,
