@@ -595,16 +595,11 @@ static int load_block(cfile *f, uint64_t b, dsblock *out, ds_cursor *c,
 		return corrupt(f, off, "compressed block does not match its size",
 			       err);
 	c->valid = 0;
-	if (raw_len > c->raw_cap || !c->raw) {
-		free(c->raw); /* what it held is not wanted: no copy */
-		c->raw_cap = 0;
-		uint8_t *raw = malloc(raw_len ? raw_len : 1);
-		c->raw = raw;
-		if (!raw)
-			return tr_err(err, TRAWL_ENOMEM, "out of memory");
-		c->raw_cap = raw_len ? raw_len : 1;
-	}
-	uint8_t *raw = c->raw;
+	buf_reset(&c->raw);
+	buf_reserve(&rc, &c->raw, raw_len);
+	if (rc)
+		return tr_err(err, rc, "out of memory");
+	uint8_t *raw = c->raw.p;
 	size_t got = ZSTD_decompress_usingDDict(c->dctx, raw, raw_len, comp,
 						comp_len, dict_for(c->dicts, b));
 	if (ZSTD_isError(got) || got != raw_len) {
@@ -615,6 +610,7 @@ static int load_block(cfile *f, uint64_t b, dsblock *out, ds_cursor *c,
 	}
 	out->first = (uint32_t)first;
 	out->ndocs = (uint32_t)ndocs;
+	c->raw.n = raw_len;
 	out->raw = raw;
 	out->raw_len = raw_len;
 	return TRAWL_OK;
@@ -631,8 +627,8 @@ static int read_record(rd *r, const uint8_t *fp[5], uint64_t fl[5])
 
 void ds_cursor_free(ds_cursor *c)
 {
-	free(c->raw);
-	free(c->rec_at);
+	buf_free(&c->raw);
+	buf_free(&c->rec_at);
 	ds_dicts_free(&c->own);
 	ZSTD_freeDCtx(c->dctx);
 	memset(c, 0, sizeof *c);
@@ -650,34 +646,31 @@ int ds_get_cached(cfile *f, ds_cursor *c, uint32_t block, uint32_t docno,
 		int rc = load_block(f, block, &b, c, err);
 		if (rc)
 			return rc;
-		if (b.ndocs >= c->rec_cap) {
-			free(c->rec_at);
-			c->rec_cap = 0;
-			c->rec_at = malloc(((size_t)b.ndocs + 1) * sizeof *c->rec_at);
-			if (!c->rec_at)
-				return tr_err(err, TRAWL_ENOMEM, "out of memory");
-			c->rec_cap = b.ndocs + 1;
-		}
+		buf_reset(&c->rec_at);
+		buf_reserve(&rc, &c->rec_at,
+			    ((size_t)b.ndocs + 1) * sizeof(uint32_t));
+		if (rc)
+			return tr_err(err, rc, "out of memory");
 		c->valid = 1;
 		c->block = block;
 		c->first = b.first;
 		c->ndocs = b.ndocs;
-		c->raw_len = b.raw_len;
-		c->rec_at[0] = 0;
+		((uint32_t *)c->rec_at.p)[0] = 0;
 		c->rec_known = 0;
 	}
 	if (docno < c->first || docno - c->first >= c->ndocs)
 		return corrupt(f, 0, "document not in its block", err);
+	uint32_t *rec_at = (uint32_t *)c->rec_at.p;
 	uint32_t want = docno - c->first;
+	uint32_t from = want < c->rec_known ? want : c->rec_known;
 	const uint8_t *fp[5];
 	uint64_t fl[5];
-	rd r = { c->raw + c->rec_at[want < c->rec_known ? want : c->rec_known],
-		 c->raw + c->raw_len };
-	for (uint32_t i = want < c->rec_known ? want : c->rec_known;; i++) {
+	rd r = { c->raw.p + rec_at[from], c->raw.p + c->raw.n };
+	for (uint32_t i = from;; i++) {
 		if (read_record(&r, fp, fl))
 			return corrupt(f, 0, "bad document record", err);
 		if (i == c->rec_known) {
-			c->rec_at[i + 1] = (uint32_t)(r.p - c->raw);
+			rec_at[i + 1] = (uint32_t)(r.p - c->raw.p);
 			c->rec_known = i + 1;
 		}
 		if (i == want)

@@ -125,13 +125,13 @@ typedef struct ds_cursor {
 	int valid;
 	const cfile *file;     /* whose block it holds */
 	uint32_t block, first, ndocs;
-	uint8_t *raw;          /* reused: a fresh 512 KiB for every block came
-				  from the system zeroed, and went back */
-	size_t raw_len, raw_cap;
-	/* where records 0..rec_known of the block start, found as fetches
-	 * walk the block: a later fetch starts from the nearest one */
-	uint32_t *rec_at;
-	uint32_t rec_known, rec_cap;
+	buf raw;               /* the block; reused: a fresh 512 KiB for every
+				  block came from the system zeroed, and went
+				  back */
+	/* u32 starts of records 0..rec_known of the block, found as fetches
+	 * walk it: a later fetch starts from the nearest one */
+	buf rec_at;
+	uint32_t rec_known;
 	const ds_dicts *dicts;
 	ds_dicts own;
 	ZSTD_DCtx *dctx;
