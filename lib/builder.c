@@ -29,6 +29,7 @@
 #include "tlimits.h"
 #include "memindex.h"
 #include "builder.h"
+#include "keysort.h"
 #include "manifest.h"
 #include "merge.h"
 #include "postings.h"
@@ -1017,23 +1018,20 @@ uint64_t seg_id_hash(const char *id, size_t len)
 	return h ^ (h >> 29);
 }
 
-static int cmp_idrec(const void *a, const void *b)
-{
-	uint64_t x = get_u64le(a), y = get_u64le(b);
-	if (x != y)
-		return x < y ? -1 : 1;
-	uint32_t p = get_u32le((const uint8_t *)a + 8);
-	uint32_t q = get_u32le((const uint8_t *)b + 8);
-	return p < q ? -1 : p > q;
-}
-
-/* Writes the "ids" file: every live document's id hash and docno. */
+/* Writes the "ids" file: every live document's id hash and docno, by
+ * hash, then docno. */
 static int write_ids(trawl_builder *b, trawl_error *err)
 {
-	size_t n = 0;
-	uint8_t *recs = malloc((b->nids ? b->nids : 1) * IDREC_SIZE);
-	if (!recs)
+	size_t n = 0, cap = b->nids ? b->nids : 1;
+	keyed *recs = malloc(cap * sizeof *recs);
+	keyed *tmp = malloc(cap * sizeof *tmp);
+	uint8_t *out = malloc(cap * IDREC_SIZE);
+	if (!recs || !tmp || !out) {
+		free(recs);
+		free(tmp);
+		free(out);
 		return tr_err(err, TRAWL_ENOMEM, "out of memory");
+	}
 	for (size_t i = 0; i < b->idcap; i++) {
 		if (!b->idtab[i].hash || b->idtab[i].docno == UINT32_MAX)
 			continue;
@@ -1042,22 +1040,34 @@ static int write_ids(trawl_builder *b, trawl_error *err)
 		const uint8_t *id;
 		if (rd_varint(&r, &len) || rd_bytes(&r, len, &id))
 			continue;
-		uint64_t h = seg_id_hash((const char *)id, len);
-		uint8_t *o = recs + n * IDREC_SIZE;
-		for (int k = 0; k < 8; k++)
-			o[k] = (uint8_t)(h >> (8 * k));
-		uint32_t d = b->idtab[i].docno;
-		for (int k = 0; k < 4; k++)
-			o[8 + k] = (uint8_t)(d >> (8 * k));
+		recs[n].key = seg_id_hash((const char *)id, len);
+		recs[n].val = b->idtab[i].docno;
 		n++;
 	}
-	qsort(recs, n, IDREC_SIZE, cmp_idrec);
+	keysort(recs, tmp, n);
+	/* equal hashes (different ids, or none live twice): by docno */
+	for (size_t i = 1; i < n; i++)
+		for (size_t j = i; j > 0 && recs[j - 1].key == recs[j].key &&
+				   recs[j - 1].val > recs[j].val; j--) {
+			keyed t = recs[j];
+			recs[j] = recs[j - 1];
+			recs[j - 1] = t;
+		}
+	for (size_t i = 0; i < n; i++) {
+		uint8_t *o = out + i * IDREC_SIZE;
+		for (int k = 0; k < 8; k++)
+			o[k] = (uint8_t)(recs[i].key >> (8 * k));
+		for (int k = 0; k < 4; k++)
+			o[8 + k] = (uint8_t)(recs[i].val >> (8 * k));
+	}
+	free(recs);
+	free(tmp);
 	char p[PATH_MAX];
 	snprintf(p, sizeof p, "%s/ids", b->seg);
 	cfw w;
 	int rc = cfw_open(&w, p, CF_IDS, err);
 	if (!rc) {
-		cfw_write(&rc, &w, recs, n * IDREC_SIZE);
+		cfw_write(&rc, &w, out, n * IDREC_SIZE);
 		if (rc) {
 			cfw_abort(&w);
 			rc = tr_err(err, rc, "%s: write failed", p);
@@ -1065,7 +1075,7 @@ static int write_ids(trawl_builder *b, trawl_error *err)
 			rc = cfw_close(&w, err);
 		}
 	}
-	free(recs);
+	free(out);
 	return rc;
 }
 

@@ -18,6 +18,7 @@
 #include "error.h"
 #include "hash.h"
 #include "hugealloc.h"
+#include "keysort.h"
 #include "memindex.h"
 #include "postings.h"
 
@@ -448,19 +449,15 @@ static int cmp_terms(const void *a, const void *b, void *ctx)
 	return x->len < y->len ? -1 : x->len > y->len;
 }
 
-/* A term to sort: its first 8 bytes, big-endian, decide most comparisons
- * without a visit to the term and its bytes. */
-typedef struct sort_key {
-	uint64_t prefix;
-	uint32_t term;
-} sort_key;
-
+/* Terms are sorted by their first 8 bytes, big-endian (keysort), which
+ * decide most comparisons without a visit to the term's bytes; terms that
+ * share them, by this. */
 static int cmp_keys(const void *a, const void *b, void *ctx)
 {
-	const sort_key *x = a, *y = b;
-	if (x->prefix != y->prefix)
-		return x->prefix < y->prefix ? -1 : 1;
-	return cmp_terms(&x->term, &y->term, ctx);
+	const keyed *x = a, *y = b;
+	if (x->key != y->key)
+		return x->key < y->key ? -1 : 1;
+	return cmp_terms(&x->val, &y->val, ctx);
 }
 
 static void fput_varint(FILE *f, uint64_t v)
@@ -478,7 +475,7 @@ int mi_sort(memindex *m, char *mid, size_t *mid_len, trawl_error *err)
 	m->order = malloc((m->nterms ? m->nterms : 1) * sizeof *m->order);
 	if (!m->order)
 		return tr_err(err, TRAWL_ENOMEM, "out of memory sorting terms");
-	sort_key *keys = malloc((m->nterms ? m->nterms : 1) * sizeof *keys);
+	keyed *keys = malloc((m->nterms ? m->nterms : 1) * sizeof *keys);
 	if (!keys)
 		return tr_err(err, TRAWL_ENOMEM, "out of memory sorting terms");
 	for (size_t i = 0; i < m->nterms; i++) {
@@ -486,12 +483,25 @@ int mi_sort(memindex *m, char *mid, size_t *mid_len, trawl_error *err)
 		uint64_t p = 0;
 		for (size_t k = 0; k < 8; k++)
 			p = p << 8 | (k < t->len ? (uint8_t)t->str[k] : 0);
-		keys[i].prefix = p;
-		keys[i].term = (uint32_t)i;
+		keys[i].key = p;
+		keys[i].val = (uint32_t)i;
 	}
-	qsort_r(keys, m->nterms, sizeof *keys, cmp_keys, m);
+	keyed *tmp = malloc((m->nterms ? m->nterms : 1) * sizeof *tmp);
+	if (!tmp) {
+		free(keys);
+		return tr_err(err, TRAWL_ENOMEM, "out of memory sorting terms");
+	}
+	keysort(keys, tmp, m->nterms);
+	free(tmp);
+	/* terms that share their first 8 bytes: by the rest */
+	for (size_t i = 0, j; i < m->nterms; i = j) {
+		for (j = i + 1; j < m->nterms && keys[j].key == keys[i].key; j++)
+			;
+		if (j - i > 1)
+			qsort_r(keys + i, j - i, sizeof *keys, cmp_keys, m);
+	}
 	for (size_t i = 0; i < m->nterms; i++)
-		m->order[i] = keys[i].term;
+		m->order[i] = keys[i].val;
 	free(keys);
 	uint64_t total = 0, sofar = 0;
 	for (size_t i = 0; i < m->nterms; i++) {
