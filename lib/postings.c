@@ -370,9 +370,10 @@ static int load_positions(pcursor *c)
 				: c->pos_len;
 	if (start > stop || stop > c->pos_len)
 		return fail(c, TRAWL_ECORRUPT, "bad positions offset"), -1;
-	/* PFor spends at least 2 bytes per 128 values: a larger count is
-	 * damage, caught before it sizes an allocation */
-	if (total > (stop - start) * 64 + PC_BLOCK)
+	/* a group of at most 128 values takes a byte at least (128 zero
+	 * gaps, a word repeated 129 times running, take exactly one): a
+	 * larger count is damage, caught before it sizes an allocation */
+	if (total > (stop - start) * PC_BLOCK)
 		return fail(c, TRAWL_ECORRUPT, "positions count too large"), -1;
 	const uint8_t *p;
 	int rc = cf_range(c->posf, c->pos_off + start, stop - start, &p, c->err);

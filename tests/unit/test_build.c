@@ -1297,6 +1297,81 @@ static void test_finished_builder_takes_no_more(void **state)
 	trawl_index_close(ix);
 }
 
+/* Counts the matches of TEXT in IX. */
+static uint64_t count_of(trawl_index *ix, const char *text)
+{
+	trawl_query *q;
+	trawl_error err;
+	uint64_t n = UINT64_MAX;
+	assert_int_equal(trawl_query_parse(ix, text, &q, &err), TRAWL_OK);
+	assert_int_equal(trawl_count(ix, q, NULL, &n, &err), TRAWL_OK);
+	trawl_query_free(q);
+	return n;
+}
+
+/* A position gap and a docno gap past 2^14 take three varint bytes in a
+ * run, the merge's rare case (one byte or two otherwise): they must come
+ * through it exact, from the memory and from spilled runs alike.  The
+ * same document repeats a word 17000 times running: its positions take a
+ * byte per 128 (readers once refused fewer than a byte per 64 as damage,
+ * failing the phrase queries on it and trawl-index check). */
+static void test_long_gaps_and_long_runs_survive_the_merge(void **state)
+{
+	(void)state;
+	enum { FAR = 17000, BETWEEN = 17000 };
+	size_t cap = 64 + (size_t)FAR * 2;
+	char *body = malloc(cap);
+	assert_non_null(body);
+	/* alpha at 0 and FAR + 1, omega at FAR + 2, beta at FAR + 3 */
+	size_t n = (size_t)snprintf(body, cap, "alpha");
+	for (int i = 0; i < FAR; i++)
+		body[n++] = ' ', body[n++] = 'w';
+	n += (size_t)snprintf(body + n, cap - n, " alpha omega beta");
+	size_t budgets[2] = { LARGE_BUDGET, SMALL_BUDGET / 4 };
+	for (int k = 0; k < 2; k++) {
+		char dir[512];
+		snprintf(dir, sizeof dir, "%s/far-XXXXXX", tmp_base());
+		assert_non_null(mkdtemp(dir));
+		strcat(dir, "/ix");
+		trawl_build_opts o;
+		trawl_build_opts_init(&o);
+		o.memory_budget = budgets[k];
+		trawl_builder *b;
+		trawl_error err;
+		assert_int_equal(trawl_builder_new(dir, &o, &b, &err), TRAWL_OK);
+		/* rarex in the first and the last document, BETWEEN apart */
+		for (int i = 0; i <= BETWEEN + 1; i++) {
+			char id[32], text[64];
+			snprintf(id, sizeof id, "d%d", i);
+			snprintf(text, sizeof text, "%s filler%d",
+				 i == 0 || i == BETWEEN + 1 ? "rarex" : "common",
+				 i % 50);
+			const char *bd = i == 1 ? body : text;
+			trawl_doc d = { id, strlen(id), "", 0, bd, strlen(bd),
+					NULL, 0, NULL, 0 };
+			assert_true(trawl_builder_add(b, &d, &err) >= 0);
+		}
+		assert_int_equal(trawl_builder_finish(b, &err), TRAWL_OK);
+		trawl_builder_free(b);
+		trawl_index *ix;
+		assert_int_equal(trawl_index_open(dir, &ix, &err), TRAWL_OK);
+		assert_int_equal(count_of(ix, "\"alpha omega\""), 1);
+		assert_int_equal(count_of(ix, "\"alpha omega beta\""), 1);
+		assert_int_equal(count_of(ix, "\"omega alpha\""), 0);
+		/* w's 17000 positions: 133 groups of zero gaps, a byte each */
+		assert_int_equal(count_of(ix, "\"w alpha omega\""), 1);
+		assert_int_equal(count_of(ix, "\"w w w w\""), 1);
+		assert_int_equal(count_of(ix, "alpha ADJ/0 beta"), 0);
+		assert_int_equal(count_of(ix, "alpha ADJ/1 beta"), 1);
+		assert_int_equal(count_of(ix, "rarex"), 2);
+		assert_int_equal(count_of(ix, "rarex common"), 0);
+		if (trawl_index_check(ix, &err))
+			fail_msg("check %s: %s", dir, err.message);
+		assert_int_equal(tu_small_index_free(ix, dir), 0);
+	}
+	free(body);
+}
+
 static void test_bad_documents_are_einput_and_skipped(void **state)
 {
 	fixture *f = *state;
@@ -1339,6 +1414,7 @@ int main(void)
 #define T(x) cmocka_unit_test_setup_teardown(x, setup, teardown)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_small_budget_spills_several_runs),
+		cmocka_unit_test(test_long_gaps_and_long_runs_survive_the_merge),
 		cmocka_unit_test(test_spill_gives_back_the_term_table),
 		cmocka_unit_test(test_large_budget_spills_no_run_before_finish),
 		cmocka_unit_test(test_both_builds_are_byte_identical),
