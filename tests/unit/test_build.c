@@ -1351,6 +1351,8 @@ static void test_long_gaps_and_long_runs_survive_the_merge(void **state)
 					NULL, 0, NULL, 0 };
 			assert_true(trawl_builder_add(b, &d, &err) >= 0);
 		}
+		/* the small budget has spilled runs, the large none */
+		assert_int_equal(count_runs(dir) > 0, k == 1);
 		assert_int_equal(trawl_builder_finish(b, &err), TRAWL_OK);
 		trawl_builder_free(b);
 		trawl_index *ix;
