@@ -90,7 +90,9 @@ static const wt vocab[] = {
 	{ LONG_X, 1 },                  /* 70 bytes: a position, no term */
 	{ ZH16 ZH16, 1 },               /* 64 bytes: still indexed */
 	{ ZH16 ZH16 "ж", 1 },           /* 66 bytes: not indexed */
+	{ "echo", 0 },                  /* only in runs (gen_text) */
 };
+#define RUN_WORD (NVOCAB - 1)
 #define NVOCAB (sizeof(vocab) / sizeof(vocab[0]))
 
 static const wt seps[] = {
@@ -118,11 +120,22 @@ static uint32_t pick(rng *r, const wt *t, size_t n)
 
 /* ---- Documents ------------------------------------------------------ */
 
-static char *gen_text(rng *r, size_t nwords, int **words, size_t *len)
+static char *gen_text(rng *r, size_t nwords, uint32_t run_pct, int **words,
+		      size_t *len)
 {
 	size_t cap = 64, n = 0;
 	char *s = xmalloc(cap);
+	size_t run_at = SIZE_MAX, run_end = 0;
 
+	/* In RUN_PCT % of the long texts one rare word repeats 129 times or
+	 * more running: positions whose gaps are all 0, a group of 128 of
+	 * them coded in one byte, and phrases and NEARs of a word with
+	 * itself over hundreds of occurrences. */
+	if (nwords >= 140 && chance(r, run_pct)) {
+		run_at = or_below(r, (uint32_t)(nwords - 129));
+		run_end = run_at + 129 +
+			  or_below(r, (uint32_t)(nwords - run_at - 128));
+	}
 	*words = xmalloc(nwords * sizeof(int));
 	for (size_t i = 0; i <= nwords; i++) {
 		const char *parts[2] = { NULL, NULL };
@@ -131,10 +144,16 @@ static char *gen_text(rng *r, size_t nwords, int **words, size_t *len)
 		 * rarely after the last. */
 		if (i > 0 || chance(r, 5))
 			parts[0] = seps[pick(r, seps, NSEPS)].text;
+		/* inside a run, a plain space: an apostrophe would join
+		 * two of its words into one token */
+		if (i > run_at && i < run_end)
+			parts[0] = " ";
 		if (i == nwords && !chance(r, 5))
 			parts[0] = NULL;
 		if (i < nwords) {
-			uint32_t w = pick(r, vocab, NVOCAB);
+			uint32_t w = i >= run_at && i < run_end
+					     ? (uint32_t)RUN_WORD
+					     : pick(r, vocab, NVOCAB);
 
 			(*words)[i] = (int)w;
 			parts[1] = vocab[w].text;
@@ -195,6 +214,11 @@ void og_corpus(rng *r, size_t ndocs, size_t junk, size_t family,
 			nb = 100 + or_below(r, 200);
 		if (or_below(r, 1000) < 3)
 			nb = 1000 + or_below(r, 2500);
+		/* and now and then a huge one, with a run: its word's
+		 * positions then take well under a byte per 64 */
+		int huge = or_below(r, 4000) == 0;
+		if (huge)
+			nb = 12000 + or_below(r, 6000);
 
 		memset(d, 0, sizeof(*d));
 		/* Now and then a later document repeats an earlier id and
@@ -204,9 +228,9 @@ void og_corpus(rng *r, size_t ndocs, size_t junk, size_t family,
 			       sizeof(d->id));
 		else
 			snprintf(d->id, sizeof(d->id), "d%04zu", i);
-		d->title = gen_text(r, nt, &d->tw, &d->tlen);
+		d->title = gen_text(r, nt, 25, &d->tw, &d->tlen);
 		d->ntw = nt;
-		d->body = gen_text(r, nb, &d->bw, &d->blen);
+		d->body = gen_text(r, nb, huge ? 100 : 25, &d->bw, &d->blen);
 		d->nbw = nb;
 		if (junk)
 			add_junk(r, &d->body, &d->blen, junk);

@@ -221,6 +221,14 @@ static int engine_finish(engine *e)
 			trawl_errstr(rc), err.message);
 		return -1;
 	}
+	/* Every block of every file decodes: a reader that refuses what
+	 * the writer wrote fails here even where no query looks. */
+	rc = trawl_index_check(e->ix, &err);
+	if (rc != TRAWL_OK) {
+		fprintf(stderr, "oracle_diff: trawl_index_check: %s: %s\n",
+			trawl_errstr(rc), err.message);
+		return -1;
+	}
 	/* Docnos are dense: read every stored id once, so a query's docnos
 	 * map to ids without a store lookup each. */
 	rc = trawl_index_stats(e->ix, &st, &err);
