@@ -150,7 +150,10 @@ int trawl_builder_new(const char *dir, const trawl_build_opts *o,
 		      trawl_builder **out, trawl_error *err);
 
 /* Adds a document (copied).  Returns TRAWL_OK, or 1 when it replaced an
- * earlier document with the same id, or a negative code. */
+ * earlier document with the same id, or a negative code: TRAWL_EINPUT
+ * (skippable: the builder goes on) for a document without an id, with an
+ * id over 65535 bytes, a date not YYYY-MM-DD, or more than 64 MiB in all
+ * (the limit of a JSON line). */
 int trawl_builder_add(trawl_builder *b, const trawl_doc *d, trawl_error *err);
 
 /* Writes the index and moves it into place: the commit point. */

@@ -897,6 +897,17 @@ int trawl_builder_add(trawl_builder *b, const trawl_doc *d, trawl_error *err)
 		return tr_err(err, TRAWL_EINPUT, "document has no id");
 	if (d->id_len > 65535)
 		return tr_err(err, TRAWL_EINPUT, "document id longer than 65535 bytes");
+	/* the limit of a JSON line, whatever the way in: a stored block
+	 * holds whole documents, and a reader takes one past DS_MAX_RAW
+	 * for damage */
+	uint64_t bytes = (uint64_t)d->id_len + d->title_len + d->body_len +
+			 d->date_len + d->source_len;
+	if (bytes > TR_MAX_DOC_BYTES)
+		return tr_err(err, TRAWL_EINPUT,
+			      "document %.*s: %llu bytes, more than the %u MiB "
+			      "a document may have",
+			      (int)(d->id_len > 200 ? 200 : d->id_len), d->id,
+			      (unsigned long long)bytes, TR_MAX_DOC_BYTES >> 20);
 	uint32_t date = 0;
 	if (d->date && d->date_len) {
 		date = seg_parse_date(d->date, d->date_len);

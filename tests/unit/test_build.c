@@ -1374,6 +1374,41 @@ static void test_long_gaps_and_long_runs_survive_the_merge(void **state)
 	free(body);
 }
 
+/* A document over 64 MiB (the limit of a JSON line) is EINPUT through
+ * the API too: a stored block holds whole documents, and one past the
+ * store's 256 MiB was written but then refused by every reader as damage.
+ * The builder goes on. */
+static void test_document_over_64_mib_is_einput(void **state)
+{
+	(void)state;
+	size_t n = ((size_t)64 << 20) + 1 - 3; /* with the id "big": 64 MiB + 1 */
+	char *body = malloc(n);
+	assert_non_null(body);
+	memset(body, 'a', n);
+	char dir[512];
+	snprintf(dir, sizeof dir, "%s/huge-XXXXXX", tmp_base());
+	assert_non_null(mkdtemp(dir));
+	strcat(dir, "/ix");
+	trawl_build_opts o;
+	trawl_build_opts_init(&o);
+	trawl_builder *b;
+	trawl_error err;
+	assert_int_equal(trawl_builder_new(dir, &o, &b, &err), TRAWL_OK);
+	trawl_doc big = { "big", 3, "", 0, body, n, NULL, 0, NULL, 0 };
+	assert_int_equal(trawl_builder_add(b, &big, &err), TRAWL_EINPUT);
+	assert_non_null(strstr(err.message, "64 MiB"));
+	trawl_doc ok = { "ok", 2, "", 0, "tiny body", 9, NULL, 0, NULL, 0 };
+	assert_int_equal(trawl_builder_add(b, &ok, &err), TRAWL_OK);
+	assert_int_equal(trawl_builder_finish(b, &err), TRAWL_OK);
+	trawl_builder_free(b);
+	trawl_index *ix;
+	assert_int_equal(trawl_index_open(dir, &ix, &err), TRAWL_OK);
+	assert_int_equal(count_of(ix, "tiny"), 1);
+	assert_int_equal(count_of(ix, "aaaa*"), 0);
+	assert_int_equal(tu_small_index_free(ix, dir), 0);
+	free(body);
+}
+
 static void test_bad_documents_are_einput_and_skipped(void **state)
 {
 	fixture *f = *state;
@@ -1417,6 +1452,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_small_budget_spills_several_runs),
 		cmocka_unit_test(test_long_gaps_and_long_runs_survive_the_merge),
+		cmocka_unit_test(test_document_over_64_mib_is_einput),
 		cmocka_unit_test(test_spill_gives_back_the_term_table),
 		cmocka_unit_test(test_large_budget_spills_no_run_before_finish),
 		cmocka_unit_test(test_both_builds_are_byte_identical),
