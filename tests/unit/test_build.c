@@ -1297,6 +1297,17 @@ static void test_finished_builder_takes_no_more(void **state)
 	trawl_index_close(ix);
 }
 
+/* A builder (new_builder) for a new index DIR (CAP bytes),
+ * TMP/NAME-XXXXXX/ix. */
+static trawl_builder *temp_builder(char *dir, size_t cap, const char *name,
+				   size_t budget)
+{
+	snprintf(dir, cap, "%s/%s-XXXXXX", tmp_base(), name);
+	assert_non_null(mkdtemp(dir));
+	strcat(dir, "/ix");
+	return new_builder(dir, 0, budget);
+}
+
 /* Counts the matches of TEXT in IX. */
 static uint64_t count_of(trawl_index *ix, const char *text)
 {
@@ -1329,16 +1340,9 @@ static void test_long_gaps_and_long_runs_survive_the_merge(void **state)
 	n += (size_t)snprintf(body + n, cap - n, " alpha omega beta");
 	size_t budgets[2] = { LARGE_BUDGET, SMALL_BUDGET / 4 };
 	for (int k = 0; k < 2; k++) {
-		char dir[512];
-		snprintf(dir, sizeof dir, "%s/far-XXXXXX", tmp_base());
-		assert_non_null(mkdtemp(dir));
-		strcat(dir, "/ix");
-		trawl_build_opts o;
-		trawl_build_opts_init(&o);
-		o.memory_budget = budgets[k];
-		trawl_builder *b;
+		char dir[256];
+		trawl_builder *b = temp_builder(dir, sizeof dir, "far", budgets[k]);
 		trawl_error err;
-		assert_int_equal(trawl_builder_new(dir, &o, &b, &err), TRAWL_OK);
 		/* rarex in the first and the last document, BETWEEN apart */
 		for (int i = 0; i <= BETWEEN + 1; i++) {
 			char id[32], text[64];
@@ -1385,15 +1389,9 @@ static void test_document_over_64_mib_is_einput(void **state)
 	char *body = malloc(n);
 	assert_non_null(body);
 	memset(body, 'a', n);
-	char dir[512];
-	snprintf(dir, sizeof dir, "%s/huge-XXXXXX", tmp_base());
-	assert_non_null(mkdtemp(dir));
-	strcat(dir, "/ix");
-	trawl_build_opts o;
-	trawl_build_opts_init(&o);
-	trawl_builder *b;
+	char dir[256];
+	trawl_builder *b = temp_builder(dir, sizeof dir, "huge", 0);
 	trawl_error err;
-	assert_int_equal(trawl_builder_new(dir, &o, &b, &err), TRAWL_OK);
 	trawl_doc big = { "big", 3, "", 0, body, n, NULL, 0, NULL, 0 };
 	assert_int_equal(trawl_builder_add(b, &big, &err), TRAWL_EINPUT);
 	assert_non_null(strstr(err.message, "64 MiB"));
