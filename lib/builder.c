@@ -1056,7 +1056,7 @@ static int write_ids(trawl_builder *b, trawl_error *err)
 		n++;
 	}
 	keysort(recs, tmp, n);
-	/* equal hashes (different ids, or none live twice): by docno */
+	/* ids whose hashes collide: by docno, the file's order */
 	for (size_t i = 1; i < n; i++)
 		for (size_t j = i; j > 0 && recs[j - 1].key == recs[j].key &&
 				   recs[j - 1].val > recs[j].val; j--) {

@@ -17,13 +17,13 @@
 
 #include "codec.h"
 #include "docstore.h"
+#include "error.h"
 #include "tlimits.h"
 
 /* a block holds whole documents: the largest one a builder takes, past a
  * full block, stays below the size a reader refuses as damage */
 _Static_assert(DS_MAX_RAW >= (uint64_t)TR_MAX_DOC_BYTES + DS_BLOCK + 64,
 	       "a block of whole documents stays readable");
-#include "error.h"
 
 void dsw_init(ds_writer *d, cfw *w)
 {
