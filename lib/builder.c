@@ -1029,6 +1029,13 @@ uint64_t seg_id_hash(const char *id, size_t len)
 	return h ^ (h >> 29);
 }
 
+static int cmp_docno(const void *a, const void *b, void *ctx)
+{
+	(void)ctx;
+	uint32_t x = ((const keyed *)a)->val, y = ((const keyed *)b)->val;
+	return (x > y) - (x < y);
+}
+
 /* Writes the "ids" file: every live document's id hash and docno, by
  * hash, then docno. */
 static int write_ids(trawl_builder *b, trawl_error *err)
@@ -1055,15 +1062,8 @@ static int write_ids(trawl_builder *b, trawl_error *err)
 		recs[n].val = b->idtab[i].docno;
 		n++;
 	}
-	keysort(recs, tmp, n);
 	/* ids whose hashes collide: by docno, the file's order */
-	for (size_t i = 1; i < n; i++)
-		for (size_t j = i; j > 0 && recs[j - 1].key == recs[j].key &&
-				   recs[j - 1].val > recs[j].val; j--) {
-			keyed t = recs[j];
-			recs[j] = recs[j - 1];
-			recs[j - 1] = t;
-		}
+	keysort_ties(recs, tmp, n, cmp_docno, NULL);
 	for (size_t i = 0; i < n; i++) {
 		uint8_t *o = out + i * IDREC_SIZE;
 		for (int k = 0; k < 8; k++)

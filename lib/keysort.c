@@ -1,6 +1,7 @@
 /*
  * keysort.c -- an LSD radix sort of keyed records (see keysort.h).
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "keysort.h"
@@ -31,4 +32,16 @@ void keysort(keyed *a, keyed *tmp, size_t n)
 	}
 	if (src != a)
 		memcpy(a, src, n * sizeof *a);
+}
+
+void keysort_ties(keyed *a, keyed *tmp, size_t n,
+		  int (*tie)(const void *, const void *, void *), void *ctx)
+{
+	keysort(a, tmp, n);
+	for (size_t i = 0, j; i < n; i = j) {
+		for (j = i + 1; j < n && a[j].key == a[i].key; j++)
+			;
+		if (j - i > 1)
+			qsort_r(a + i, j - i, sizeof *a, tie, ctx);
+	}
 }

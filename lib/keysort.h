@@ -19,4 +19,9 @@ typedef struct keyed {
  * order), through TMP, N more records. */
 void keysort(keyed *a, keyed *tmp, size_t n);
 
+/* keysort(), then each run of equal keys by TIE (qsort_r's comparator,
+ * called with CTX): an order the key only decides mostly. */
+void keysort_ties(keyed *a, keyed *tmp, size_t n,
+		  int (*tie)(const void *, const void *, void *), void *ctx);
+
 #endif

@@ -451,13 +451,10 @@ static int cmp_terms(const void *a, const void *b, void *ctx)
 
 /* Terms are sorted by their first 8 bytes, big-endian (keysort), which
  * decide most comparisons without a visit to the term's bytes; terms that
- * share them, by this. */
-static int cmp_keys(const void *a, const void *b, void *ctx)
+ * share them (keysort_ties), by their bytes. */
+static int cmp_tied_terms(const void *a, const void *b, void *ctx)
 {
-	const keyed *x = a, *y = b;
-	if (x->key != y->key)
-		return x->key < y->key ? -1 : 1;
-	return cmp_terms(&x->val, &y->val, ctx);
+	return cmp_terms(&((const keyed *)a)->val, &((const keyed *)b)->val, ctx);
 }
 
 static void fput_varint(FILE *f, uint64_t v)
@@ -491,15 +488,9 @@ int mi_sort(memindex *m, char *mid, size_t *mid_len, trawl_error *err)
 		free(keys);
 		return tr_err(err, TRAWL_ENOMEM, "out of memory sorting terms");
 	}
-	keysort(keys, tmp, m->nterms);
-	free(tmp);
 	/* terms that share their first 8 bytes: by the rest */
-	for (size_t i = 0, j; i < m->nterms; i = j) {
-		for (j = i + 1; j < m->nterms && keys[j].key == keys[i].key; j++)
-			;
-		if (j - i > 1)
-			qsort_r(keys + i, j - i, sizeof *keys, cmp_keys, m);
-	}
+	keysort_ties(keys, tmp, m->nterms, cmp_tied_terms, m);
+	free(tmp);
 	for (size_t i = 0; i < m->nterms; i++)
 		m->order[i] = keys[i].val;
 	free(keys);
