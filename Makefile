@@ -41,7 +41,9 @@ all: deps $(B)/libtrawl.a $(B)/libtrawl.so bin/trawl-index bin/trawl-query
 deps:
 	@sh tools/deps.sh
 
-$(B)/%.o: %.c
+# Every compile waits for deps (order-only), so that `make -j` on a bare
+# machine installs the headers before the first compiler starts.
+$(B)/%.o: %.c | deps
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c $< -o $@
 
@@ -63,20 +65,20 @@ bin/trawl-query: $(B)/query/main.o $(B)/libtrawl.a
 # test_writer fails fsync on demand, in the middle of a commit
 $(B)/tests/test_writer: TEST_LDFLAGS = -Wl,--wrap=fsync
 
-$(B)/tests/test_%: tests/unit/test_%.c $(B)/libtrawl.a
+$(B)/tests/test_%: tests/unit/test_%.c $(B)/libtrawl.a | deps
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(TEST_LDFLAGS) -o $@ $< $(B)/libtrawl.a $(CMOCKA) $(LDLIBS)
 
-$(B)/tools/%: tests/tools/%.c $(B)/libtrawl.a
+$(B)/tools/%: tests/tools/%.c $(B)/libtrawl.a | deps
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -o $@ $< $(B)/libtrawl.a $(LDLIBS)
 
 # each fuzz target linked with a plain main that replays its corpus
-$(B)/replay/%: fuzz/%.c fuzz/replay.c $(B)/libtrawl.a
+$(B)/replay/%: fuzz/%.c fuzz/replay.c $(B)/libtrawl.a | deps
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -o $@ $< fuzz/replay.c $(B)/libtrawl.a $(LDLIBS)
 
-$(B)/tests/oracle_diff: $(ORACLE_SRC) $(B)/libtrawl.a
+$(B)/tests/oracle_diff: $(ORACLE_SRC) $(B)/libtrawl.a | deps
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -o $@ $(ORACLE_SRC) $(B)/libtrawl.a $(LDLIBS)
 
