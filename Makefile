@@ -94,7 +94,11 @@ test: all $(TEST_BIN) $(TOOL_BIN) $(ORACLE_BIN)
 test-san:
 	@$(MAKE) --no-print-directory test
 
+# clang, and libFuzzer's runtime, which clang only recommends
 fuzz:
+	@TRAWL_EXTRA_PKGS=clang sh tools/deps.sh
+	@v=$$(clang -dumpversion | cut -d. -f1) && \
+		TRAWL_EXTRA_PKGS=libclang-rt-$$v-dev sh tools/deps.sh
 	@$(MAKE) --no-print-directory B=build-fuzz CC=clang OPT=-O1 \
 		CFLAGS="-O1 -g -fsanitize=fuzzer-no-link,address,undefined" build-fuzz/libtrawl.a
 	@mkdir -p build-fuzz/fuzz
