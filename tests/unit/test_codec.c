@@ -124,6 +124,28 @@ static void check_decodes(const buf *bp, const uint32_t *v, size_t n)
 	assert_int_equal(pc_skip(&s, n), TRAWL_OK);
 	assert_ptr_equal(s.p, enc + b.n);
 	free(enc);
+
+	/* followed by more bytes (all ones), as inside a record: the
+	 * decoder may read them, but the values, where it stops and what
+	 * it writes (nothing past n) are the same */
+	enum { MORE = 40 };
+	enc = malloc(b.n + MORE);
+	assert_non_null(enc);
+	memcpy(enc, b.p, b.n);
+	memset(enc + b.n, 0xff, MORE);
+	uint32_t wide[PC_BLOCK + 8];
+	for (size_t i = 0; i < PC_BLOCK + 8; i++)
+		wide[i] = 0x5eed0000u + (uint32_t)i;
+	rd m = { enc, enc + b.n + MORE };
+	assert_int_equal(pc_decode(&m, wide, n), TRAWL_OK);
+	assert_ptr_equal(m.p, enc + b.n);
+	for (size_t i = 0; i < n; i++)
+		if (wide[i] != v[i])
+			fail_msg("n=%zu width=%u, more bytes after: value %zu is "
+				 "%u, want %u", n, enc[0], i, wide[i], v[i]);
+	for (size_t i = n; i < PC_BLOCK + 8; i++)
+		assert_int_equal(wide[i], 0x5eed0000u + (uint32_t)i);
+	free(enc);
 }
 
 /* Every proper prefix of the encoded block B (of N values) is refused by
