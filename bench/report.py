@@ -268,6 +268,16 @@ def main():
     for e in ENGINES:
         if len(res[e]) != len(qs):
             raise SystemExit("report: q.%s has %d lines for %d queries" % (e, len(res[e]), len(qs)))
+    # trawl again with every core a search (trawl_search_opts.threads):
+    # the same answers are required, the latencies are reported apart
+    resN = read_results(W, "trawlN") if os.path.exists(os.path.join(W, "q.trawlN.1")) else None
+    if resN is not None:
+        if len(resN) != len(qs):
+            raise SystemExit("report: q.trawlN has %d lines for %d queries" % (len(resN), len(qs)))
+        for i in range(len(qs)):
+            if resN[i].get("count") != res["trawl"][i].get("count"):
+                warnings.append("query %d: trawl counts %s with %d threads a search, %s with one"
+                                % (i + 1, resN[i].get("count"), o.threads, res["trawl"][i].get("count")))
     flagged = []
     qrows = []
     for i, q in enumerate(qs):
@@ -275,6 +285,8 @@ def main():
         for e in ENGINES:
             r = res[e][i]
             row[e] = dict(r)
+        if resN is not None:
+            row["trawl_threads"] = dict(resN[i])
         tc = row["trawl"].get("count")
         for e in PEERS:
             pc = row[e].get("count")
@@ -306,6 +318,16 @@ def main():
             common = [i for i in idx if ok(e, i) and ok("trawl", i)]
             t, p = pooled(res["trawl"], common), pooled(res[e], common)
             ks["trawl/" + e] = ratio(t and t["median_us"], p and p["median_us"])
+            if resN is not None:
+                common = [i for i in common if resN[i]["status"] == "ok"]
+                t, p = pooled(resN, common), pooled(res[e], common)
+                ks["trawl_threads/" + e] = ratio(t and t["median_us"], p and p["median_us"])
+        if resN is not None:
+            both = [i for i in idx if ok("trawl", i) and resN[i]["status"] == "ok"]
+            ks["trawl_threads"] = pooled(resN, both)
+            t1 = pooled(res["trawl"], both)
+            ks["trawl_threads/trawl"] = ratio(ks["trawl_threads"] and ks["trawl_threads"]["median_us"],
+                                              t1 and t1["median_us"])
         kind_stats[k] = ks
 
     # -- scaling
@@ -455,6 +477,31 @@ def main():
     L.append(table(["kind", "queries", "trawl median", "trawl p95", "Xapian median", "Xapian p95",
                     "FTS5 median", "FTS5 p95", "trawl ÷ Xapian", "trawl ÷ FTS5"], rows))
     L.append("")
+
+    if resN is not None:
+        L.append("## Query latency with %d threads a search\n" % o.threads)
+        L.append("trawl again, each search allowed %d threads (`trawl_search_opts.threads`, "
+                 "`trawl-query -j`): a search that reads many postings is cut into slices of "
+                 "the documents, worked on at once; a light one stays on one thread. Xapian and "
+                 "FTS5 run each query on one thread, so these are not the ratios above, which "
+                 "compare one thread with one. Same queries, same counts, measured in the same "
+                 "rounds, unpinned.\n" % o.threads)
+        rows = []
+        for k in kinds + ["all"]:
+            ks = kind_stats[k]
+            n = len([q for q in qs if k in ("all", q["kind"])])
+            p1, pn = ks["trawl"], ks.get("trawl_threads")
+            rows.append(["**all**" if k == "all" else k, n,
+                         num(p1["median_us"]) if p1 else "n/a",
+                         num(pn["median_us"]) if pn else "n/a",
+                         num(pn["p95_us"]) if pn else "n/a",
+                         times(ks.get("trawl_threads/trawl")),
+                         times(ks.get("trawl_threads/xapian")),
+                         times(ks.get("trawl_threads/fts5"))])
+        L.append(table(["kind", "queries", "trawl 1 thread median",
+                        "trawl %d threads median" % o.threads, "trawl %d threads p95" % o.threads,
+                        "%d threads ÷ 1" % o.threads, "÷ Xapian", "÷ FTS5"], rows))
+        L.append("")
 
     L.append("## Hit counts and latency per query\n")
     L.append("Exact match counts (Xapian with check_at_least = all documents, FTS5 by COUNT(*)). "

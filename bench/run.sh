@@ -12,7 +12,7 @@
 #   --docs N     use N documents spread evenly over the input (for a trial)
 #   --reps R     timed repetitions of each query (default 20)
 #   --warmup W   untimed passes over all queries first (default 2)
-#   --threads N  trawl's multi-threaded build (default: every core)
+#   --threads N  trawl's multi-threaded build and searches (default: every core)
 #   --builds B   builds by each engine, in rounds; the median is reported
 #                (default 3)
 #   --pairs P    trawl's 1-thread and N-thread builds, back to back, P
@@ -255,9 +255,12 @@ rm -f "$W"/q.trawl* "$W"/q.xapian* "$W"/q.fts5* "$W"/samples.trawl* \
 	"$W"/samples.xapian* "$W"/samples.fts5*
 r=1
 while [ "$r" -le "$builds" ]; do
-	say "queries, round $r of $builds: trawl, Xapian, SQLite FTS5"
+	say "queries, round $r of $builds: trawl (1 and $threads threads a search), Xapian, SQLite FTS5"
 	$pin "$BIN/trawl_bench" query "$W/trawl1.idx" $Q -s "$W/samples.trawl.$r" \
 		> "$W/q.trawl.$r" 2> "$W/qerr.trawl"
+	# a search on every core ($threads): not pinned
+	"$BIN/trawl_bench" query "$W/trawl1.idx" $Q -t "$threads" -s "$W/samples.trawlN.$r" \
+		> "$W/q.trawlN.$r" 2> "$W/qerr.trawlN"
 	$pin "$BIN/xapian_bench" query "$W/xapian.db" $Q -s "$W/samples.xapian.$r" \
 		> "$W/q.xapian.$r" 2> "$W/qerr.xapian"
 	$pin "$BIN/fts5_bench" query "$W/fts5.db" $Q -s "$W/samples.fts5.$r" \

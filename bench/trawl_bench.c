@@ -7,14 +7,17 @@
  *       (trawl-index stats rounds them to 0.01 MB)
  *
  *   trawl_bench query INDEX -q QUERIES [-r REPS] [-w WARMUP] [-s SAMPLES]
+ *                     [-t THREADS]
  *       times column 2 of QUERIES: each run parses the query, asks
  *       trawl_search for the top 10 by BM25 and reads the exact total
  *       (trawl_hits_total) -- the same work the Xapian and FTS5 harnesses
- *       do.  Output: see benchutil.h.
+ *       do, on one thread unless -t allows more (trawl_search_opts.threads;
+ *       0 = one per core).  Output: see benchutil.h.
  *
  * Indexing is timed on bin/trawl-index itself (bench/run.sh).
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "trawl.h"
@@ -24,9 +27,12 @@ static int usage(void)
 {
 	fprintf(stderr,
 		"usage: trawl_bench stats INDEX\n"
-		"       trawl_bench query INDEX -q QUERIES [-r REPS] [-w WARMUP] [-s SAMPLES]\n");
+		"       trawl_bench query INDEX -q QUERIES [-r REPS] [-w WARMUP] [-s SAMPLES]\n"
+		"                   [-t THREADS]\n");
 	return 2;
 }
+
+static int search_threads = 1;
 
 /* One complete query: parse, top 10, exact count. */
 static int run_query(void *ctx, const char *text, unsigned long long *count)
@@ -41,6 +47,7 @@ static int run_query(void *ctx, const char *text, unsigned long long *count)
 	trawl_search_opts o;
 	trawl_search_opts_init(&o);
 	o.n = 10;
+	o.threads = search_threads;
 	trawl_hits *h;
 	int rc = trawl_search(ix, q, &o, &h, &err);
 	trawl_query_free(q);
@@ -98,7 +105,16 @@ int main(int argc, char **argv)
 		rc = cmd_stats(ix);
 	} else if (strcmp(argv[1], "query") == 0) {
 		bq_options o = { NULL, NULL, BQ_TRAWL, 20, 2 };
-		rc = bq_parse_args(argc, argv, 3, &o) ? usage()
+		/* -t is trawl's own; the rest are every harness's */
+		int n = 3;
+		for (int i = 3; i < argc; i++) {
+			if (strcmp(argv[i], "-t") == 0 && i + 1 < argc)
+				search_threads = atoi(argv[++i]);
+			else
+				argv[n++] = argv[i];
+		}
+		argc = n;
+		rc = search_threads < 0 || bq_parse_args(argc, argv, 3, &o) ? usage()
 			: bq_main_loop(&o, run_query, ix);
 	} else {
 		rc = usage();

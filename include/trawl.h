@@ -287,6 +287,10 @@ typedef struct trawl_search_opts {
 	const char *since;  /* YYYY-MM-DD inclusive, or NULL; documents */
 	const char *until;  /*   without a date fail any date filter */
 	int explain;        /* fill trawl_hit.explain */
+	int threads;        /* threads one trawl_search may use; default 1,
+			       0 = one per core.  A search reading many
+			       postings is cut into slices of the documents;
+			       the results are the same for any count */
 } trawl_search_opts;
 
 void trawl_search_opts_init(trawl_search_opts *o);

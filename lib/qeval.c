@@ -1320,6 +1320,45 @@ void qe_free(qeval *q)
 	free(q);
 }
 
+/* A word's positions cost about three times its document entries to
+ * read (a phrase of two words against an AND of the same two). */
+#define POSITIONS_WORK 3
+
+static uint64_t work_of(const it *t, int positions)
+{
+	uint64_t w = 0;
+	switch (t->kind) {
+	case IT_TERM:
+		return t->cost * (positions ? POSITIONS_WORK : 1);
+	case IT_PREFIX:
+		return UINT64_MAX; /* materialised in qe_new() */
+	case IT_PHRASE:
+	case IT_NEAR:
+		positions = 1;
+		break;
+	default:
+		break;
+	}
+	for (size_t i = 0; i < t->nkids; i++) {
+		uint64_t k = work_of(t->kids[i], positions);
+		if (k == UINT64_MAX)
+			return k;
+		w += k;
+	}
+	for (size_t i = 0; i < t->nneg; i++) {
+		uint64_t k = work_of(t->neg[i], 0);
+		if (k == UINT64_MAX)
+			return k;
+		w += k;
+	}
+	return w;
+}
+
+uint64_t qe_work(const qeval *q)
+{
+	return work_of(q->root, 0);
+}
+
 uint32_t qe_next(qeval *q, uint32_t target)
 {
 	if (q->rc)

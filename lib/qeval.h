@@ -35,6 +35,12 @@ int qe_new(trawl_index *ix, segment *seg, const qnode *root,
 	   const qe_stats *stats, qeval **out, trawl_error *err);
 void qe_free(qeval *q);
 
+/* About how much the walk reads, to judge whether a search is worth
+ * splitting: the sum of its words' dfs, three times over for words whose
+ * positions are read; UINT64_MAX when qe_new() already did the work (a
+ * large prefix, materialised), which a second evaluator would repeat. */
+uint64_t qe_work(const qeval *q);
+
 /* The first matching document >= target, or DOC_END (then check qe_rc). */
 uint32_t qe_next(qeval *q, uint32_t target);
 

@@ -17,8 +17,8 @@
 #include "error.h"
 #include "index.h"
 #include "qparse.h"
+#include "search.h"
 
-const qnode *tr_query_root(const trawl_query *q);
 
 typedef struct leaf {
 	const char *text;

@@ -73,6 +73,8 @@ static const char usage[] =
 	"                       (default: ansi on a terminal, else brackets)\n"
 	"      --color=auto|always|never\n"
 	"                       use colour (default auto: when stdout is a terminal)\n"
+	"      --threads N      threads a search may use (default 0: one per core;\n"
+	"                       a light search stays on one)\n"
 	"  -h, --help           this text\n"
 	"\n"
 	"exit codes: 0 matches found, 1 no matches, 2 error (bad query, bad\n"
@@ -731,6 +733,13 @@ static int parse_args(int argc, char **argv, cli *c)
 				return EXIT_FAILED;
 			if (parse_size(v, &c->so.offset) != 0)
 				return bad_usage("bad --offset '%s'", v);
+		} else if (VALUED("--threads")) {
+			size_t t;
+			if (!(v = opt_value(argc, argv, &i, eq, name)))
+				return EXIT_FAILED;
+			if (parse_size(v, &t) != 0 || t > 1024)
+				return bad_usage("bad --threads '%s' (0 to 1024)", v);
+			c->so.threads = (int)t;
 		} else if (VALUED("--sort")) {
 			if (!(v = opt_value(argc, argv, &i, eq, name)))
 				return EXIT_FAILED;
@@ -801,6 +810,7 @@ int main(int argc, char **argv)
 	cli c;
 	memset(&c, 0, sizeof c);
 	trawl_search_opts_init(&c.so);
+	c.so.threads = 0; /* a command has the machine: every core */
 	int status = parse_args(argc, argv, &c);
 	if (status >= 0) {
 		free(c.query);

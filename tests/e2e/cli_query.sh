@@ -1,6 +1,6 @@
 #!/bin/sh
 # End-to-end tests of bin/trawl-query: --count, --ids, --json, exit codes,
-# the syntax-error caret, batch mode, --sort date, --since/--until,
+# the syntax-error caret, batch mode, --sort date, --since/--until, --threads,
 # highlighting, and the worked example of SPEC section 5 on the seed article
 # (alone, and inside Reuters-21578 when $TRAWL_SHARED has it).
 # Run from the repository root (tests/run.sh does); prints each failed check
@@ -70,6 +70,13 @@ run "$QRY";                      expect_rc 2 "no INDEX"
 run "$QRY" "$ix" --frobnicate x; expect_rc 2 "unknown option"
 run "$QRY" "$ix" -n x oil;       expect_rc 2 "bad -n"
 run "$QRY" "$ix" --sort size oil; expect_rc 2 "bad --sort"
+run "$QRY" "$ix" --threads -1 oil; expect_rc 2 "bad --threads"
+expect_err "bad --threads" "bad --threads: says which option"
+run "$QRY" "$ix" --threads=x oil; expect_rc 2 "bad --threads=x"
+run "$QRY" "$ix" --json --threads 1 tankers OR oil; expect_rc 0 "--threads 1"
+cp "$T/out" "$T/one"
+run "$QRY" "$ix" --json --threads=3 tankers OR oil; expect_rc 0 "--threads=3"
+if cmp -s "$T/one" "$T/out"; then pass; else fail "--threads 3 answers differ from --threads 1"; fi
 
 # -- --count and exit codes 0/1/2 ------------------------------------------------------
 run "$QRY" "$ix" --count oil;    expect_rc 0 "--count oil"

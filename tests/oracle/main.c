@@ -37,6 +37,7 @@
 #include <unistd.h>
 
 #include "oracle.h"
+#include "search.h" /* tr_search_split_work, the one hook used */
 
 #define DEFAULT_SEED 20251125u
 #define OD_PATH 4096 /* our own paths: TMPDIR or TRAWL_SHARED plus a name */
@@ -322,12 +323,34 @@ static void engine_query(engine *e, const char *text, eres *r)
 	if (r->rc != TRAWL_OK)
 		return;
 	r->rc = trawl_foreach_match(e->ix, q, NULL, on_match, r, &r->err);
+	/* the count on three threads (main() has every search split) */
+	trawl_search_opts_init(&so);
+	so.threads = 3;
 	if (r->rc == TRAWL_OK)
-		r->rc = trawl_count(e->ix, q, NULL, &r->count, &r->err);
+		r->rc = trawl_count(e->ix, q, &so, &r->count, &r->err);
 	trawl_search_opts_init(&so);
 	so.n = 10;
 	if (r->rc == TRAWL_OK)
 		r->rc = trawl_search(e->ix, q, &so, &h, &r->err);
+	/* the same search split over two threads: the same hits, scores
+	 * bit for bit */
+	trawl_hits *h2 = NULL;
+	so.threads = 2;
+	if (r->rc == TRAWL_OK)
+		r->rc = trawl_search(e->ix, q, &so, &h2, &r->err);
+	if (r->rc == TRAWL_OK) {
+		int same = trawl_hits_total(h2) == trawl_hits_total(h) &&
+			   trawl_hits_count(h2) == trawl_hits_count(h);
+		for (size_t i = 0; same && i < trawl_hits_count(h); i++) {
+			const trawl_hit *a = trawl_hits_get(h, i);
+			const trawl_hit *b = trawl_hits_get(h2, i);
+			same = a->docno == b->docno &&
+			       memcmp(&a->score, &b->score, sizeof a->score) == 0;
+		}
+		if (!same)
+			r->problem = "trawl_search on two threads differs from one";
+	}
+	trawl_hits_free(h2);
 	if (r->rc == TRAWL_OK) {
 		r->total = trawl_hits_total(h);
 		if (r->total != r->count)
@@ -1593,6 +1616,9 @@ int main(int argc, char **argv)
 	trawl_analyzer *an = NULL;
 	trawl_error err = { 0 };
 	int rc = 0, r;
+
+	/* every search that may use threads splits, however small */
+	tr_search_split_work = 0;
 
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
