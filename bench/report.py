@@ -481,7 +481,7 @@ def main():
     if resN is not None:
         L.append("## Query latency with %d threads a search\n" % o.threads)
         L.append("trawl again, each search allowed %d threads (`trawl_search_opts.threads`, "
-                 "`trawl-query -j`): a search that reads many postings is cut into slices of "
+                 "`trawl-query --threads`): a search that reads many postings is cut into slices of "
                  "the documents, worked on at once; a light one stays on one thread. Xapian and "
                  "FTS5 run each query on one thread, so these are not the ratios above, which "
                  "compare one thread with one. Same queries, same counts, measured in the same "
