@@ -16,7 +16,8 @@
  *
  * Threads: an open trawl_index and a parsed trawl_query are read-only and
  * may be shared by any number of threads; every other handle belongs to one
- * thread at a time.
+ * thread at a time.  A search may also run on threads of its own
+ * (trawl_search_opts.threads), joined before it returns.
  */
 #ifndef TRAWL_H
 #define TRAWL_H
@@ -312,7 +313,8 @@ size_t trawl_hits_count(const trawl_hits *h);    /* hits returned */
 const trawl_hit *trawl_hits_get(const trawl_hits *h, size_t i);
 void trawl_hits_free(trawl_hits *h);
 
-/* Counts the matches of Q (date filters of O apply; O may be NULL). */
+/* Counts the matches of Q (date filters and threads of O apply; O may be
+ * NULL). */
 int trawl_count(trawl_index *ix, const trawl_query *q,
 		const trawl_search_opts *o, uint64_t *count, trawl_error *err);
 

@@ -322,28 +322,27 @@ static size_t search_threads(const trawl_search_opts *o)
 }
 
 /* Cuts the index into slices for NT threads: one per segment for one
- * thread, else about SLICES_PER_THREAD a thread, by documents. */
+ * thread, else slices of about docs / (NT * SLICES_PER_THREAD) documents
+ * (a segment's last slice runs to its end, so none is left out). */
 static slice *make_slices(const trawl_index *ix, size_t nt, size_t *n)
 {
 	uint64_t docs = 0;
 	for (size_t i = 0; i < ix->nsegs; i++)
 		docs += ix->segs[i].ndocs;
-	uint64_t want = nt > 1 ? (uint64_t)nt * SLICES_PER_THREAD : 1;
-	uint64_t per = docs / want + 1;
-	size_t cap = ix->nsegs + (size_t)want, m = 0;
-	slice *v = malloc(cap * sizeof *v);
+	uint64_t per = nt > 1 ? docs / ((uint64_t)nt * SLICES_PER_THREAD) + 1
+			      : UINT32_MAX;
+	size_t m = 0;
+	for (size_t i = 0; i < ix->nsegs; i++)
+		m += ix->segs[i].ndocs / per + 1;
+	slice *v = malloc((m ? m : 1) * sizeof *v);
 	if (!v)
 		return NULL;
+	m = 0;
 	for (size_t i = 0; i < ix->nsegs; i++) {
-		uint64_t nd = ix->segs[i].ndocs;
-		for (uint64_t lo = 0; m < cap;) {
-			uint64_t hi = nt > 1 ? lo + per : nd;
-			int last = hi >= nd;
-			v[m++] = (slice){ i, (uint32_t)lo, last ? DOC_END : (uint32_t)hi };
-			if (last)
-				break;
-			lo = hi;
-		}
+		uint64_t nd = ix->segs[i].ndocs, lo = 0;
+		for (; lo + per < nd; lo += per)
+			v[m++] = (slice){ i, (uint32_t)lo, (uint32_t)(lo + per) };
+		v[m++] = (slice){ i, (uint32_t)lo, DOC_END };
 	}
 	*n = m;
 	return v;
