@@ -229,8 +229,8 @@ typedef struct worker {
 	search_job *job;
 	qeval *e;      /* on segment eseg, or NULL */
 	size_t eseg;
-	cand *heap;
-	size_t nheap;
+	cand *heap;    /* grows to k as matches come: k may be large */
+	size_t nheap, heap_cap;
 	uint64_t total;
 	int rc;
 	trawl_error err;
@@ -259,6 +259,15 @@ static int take(worker *w, segment *sg, uint32_t d)
 		return TRAWL_OK; /* cannot enter: skip scoring */
 	c.score = qe_score(w->e, &r, NULL);
 	if (w->nheap < j->k) {
+		if (w->nheap == w->heap_cap) {
+			size_t cap = w->heap_cap ? w->heap_cap * 2 : 64;
+			cand *p = realloc(w->heap, (cap < j->k ? cap : j->k) * sizeof *p);
+			if (!p)
+				return tr_err(&w->err, TRAWL_ENOMEM,
+					      "out of memory ranking the hits");
+			w->heap = p;
+			w->heap_cap = cap < j->k ? cap : j->k;
+		}
 		w->heap[w->nheap] = c;
 		sift_up(w->heap, w->nheap++, j->by_date);
 	} else if (better(&c, &w->heap[0], j->by_date)) {
@@ -388,14 +397,8 @@ int trawl_search(trawl_index *ix, const trawl_query *q,
 	    (rc = qe_stats_new(ix, q->root, &stats, err)))
 		goto done;
 	search_job job = { ix, q->root, stats, &f, k, by_date, NULL, 0, 0, 0 };
-	for (size_t i = 0; i < nt; i++) {
+	for (size_t i = 0; i < nt; i++)
 		ws[i].job = &job;
-		ws[i].heap = malloc((k ? k : 1) * sizeof *ws[i].heap);
-		if (!ws[i].heap) {
-			rc = tr_err(err, TRAWL_ENOMEM, "out of memory");
-			goto done;
-		}
-	}
 	/* worth splitting?  The first segment's evaluator tells, scaled to
 	 * the index; it then serves the caller's own share */
 	if (nt > 1 && ix->nsegs > 0 && ix->segs[0].ndocs > 0) {
@@ -412,8 +415,12 @@ int trawl_search(trawl_index *ix, const trawl_query *q,
 			docs += ix->segs[i].ndocs;
 		if (work != UINT64_MAX)
 			work = (uint64_t)((double)work * docs / ix->segs[0].ndocs);
-		if (work != UINT64_MAX && work >= tr_search_split_work)
-			nw = nt;
+		if (work != UINT64_MAX && work >= tr_search_split_work) {
+			/* no more threads than halves of the threshold: a
+			 * thread's start costs the same on a big machine */
+			uint64_t most = work / (tr_search_split_work / 2 + 1);
+			nw = most < 2 ? 2 : most < nt ? (size_t)most : nt;
+		}
 	}
 	if (!(slices = make_slices(ix, nw, &job.nslices))) {
 		rc = tr_err(err, TRAWL_ENOMEM, "out of memory");
@@ -447,7 +454,8 @@ int trawl_search(trawl_index *ix, const trawl_query *q,
 		goto done;
 	}
 	for (size_t i = 0; i < started; i++) {
-		memcpy(all + nall, ws[i].heap, ws[i].nheap * sizeof *all);
+		if (ws[i].nheap) /* else the heap was never allocated */
+			memcpy(all + nall, ws[i].heap, ws[i].nheap * sizeof *all);
 		nall += ws[i].nheap;
 		h->total += ws[i].total;
 	}
