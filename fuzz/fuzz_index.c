@@ -14,7 +14,8 @@
  *     4  truncated at a u32 offset (mod file size)
  *
  * then opens the index, runs a few queries (search, count, stored
- * documents, snippets) and trawl_index_check, and restores the file.
+ * documents, snippets; each search again split over three threads) and
+ * trawl_index_check, and restores the file.
  * Answers must be an error code a damaged index may give, or well-formed;
  * anything else aborts.  Seeds: fuzz/corpus/fuzz_index/.
  */
@@ -27,6 +28,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "search.h" /* tr_search_split_work: every search splits */
 #include "trawl.h"
 
 #define NFILES 8
@@ -344,6 +346,24 @@ static void use_index(trawl_index *ix)
 			rc = trawl_count(ix, q, NULL, &count, &err);
 			if (rc ? !damage_code(rc) : count != trawl_hits_total(h))
 				die("count", &err);
+			/* split over threads (their seeks to each slice may read
+			 * what one thread skipped, so damage may show only here):
+			 * a damage code, or the same hits */
+			tr_search_split_work = 0;
+			o.threads = 3;
+			trawl_hits *h3 = NULL;
+			rc = trawl_search(ix, q, &o, &h3, &err);
+			if (rc ? !damage_code(rc) || h3 || err.code != rc
+			       : trawl_hits_total(h3) != trawl_hits_total(h) ||
+				 trawl_hits_count(h3) != n)
+				die("split search", &err);
+			for (size_t k = 0; !rc && k < n; k++)
+				if (trawl_hits_get(h3, k)->docno !=
+					    trawl_hits_get(h, k)->docno ||
+				    trawl_hits_get(h3, k)->score !=
+					    trawl_hits_get(h, k)->score)
+					die("split search hits", NULL);
+			trawl_hits_free(h3);
 			trawl_hits_free(h);
 		}
 		trawl_query_free(q);

@@ -1,6 +1,7 @@
 /*
  * fuzz_search.c -- libFuzzer target for the whole query path through the
- * public API: trawl_query_parse, trawl_search (n = 5, with explain),
+ * public API: trawl_query_parse, trawl_search (n = 5, with explain; and
+ * again split over 2-4 threads, which must give the same hits),
  * trawl_count, trawl_foreach_match, trawl_doc_get, trawl_snippet and
  * trawl_match_spans, against ~200 generated documents over a 23-word
  * vocabulary (so that most queries match), built once on the first call in
@@ -24,6 +25,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "search.h" /* tr_search_split_work: every search splits */
 #include "trawl.h"
 
 enum { NDOCS = 200, NHITS = 5, MAXDOCNO = 1024 };
@@ -256,6 +258,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (trawl_search(ix, q, &o, &h, &err))
 		die("search", text, &err);
 	size_t nh = trawl_hits_count(h);
+	/* the same search split over threads: the same hits and scores */
+	tr_search_split_work = 0;
+	trawl_search_opts o2 = o;
+	o2.threads = 2 + (int)(size % 3);
+	o2.explain = 0;
+	trawl_hits *h2 = NULL;
+	if (trawl_search(ix, q, &o2, &h2, &err))
+		die("split search", text, &err);
+	if (trawl_hits_total(h2) != trawl_hits_total(h) ||
+	    trawl_hits_count(h2) != nh)
+		abort();
+	for (size_t i = 0; i < nh; i++)
+		if (trawl_hits_get(h2, i)->docno != trawl_hits_get(h, i)->docno ||
+		    trawl_hits_get(h2, i)->score != trawl_hits_get(h, i)->score)
+			abort();
+	trawl_hits_free(h2);
 	if (trawl_hits_total(h) != count || nh > count || nh > NHITS ||
 	    nh != (count < NHITS ? count : NHITS))
 		abort();

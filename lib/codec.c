@@ -134,8 +134,8 @@ static const unpack8_fn unpack8[33] = {
 /* pc_unpack() where AVAIL bytes from IN may be read (at least the
  * packed ones): a block's packed bytes are mostly followed by more of
  * the record (its exceptions or unary part, the next block), so the
- * last groups need no zero-padded copy (positions groups spent ~5 % of a
- * stop-word phrase query on those copies). */
+ * last groups need no zero-padded copy (without the copies a stop-word
+ * phrase query runs 3.5 % fewer instructions, callgrind). */
 static void unpack_avail(uint32_t *out, const uint8_t *in, size_t n,
 			 unsigned bits, size_t avail)
 {

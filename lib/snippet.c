@@ -19,7 +19,6 @@
 #include "qparse.h"
 #include "search.h"
 
-
 typedef struct leaf {
 	const char *text;
 	size_t len;
