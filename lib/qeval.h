@@ -35,9 +35,10 @@ int qe_new(trawl_index *ix, segment *seg, const qnode *root,
 	   const qe_stats *stats, qeval **out, trawl_error *err);
 void qe_free(qeval *q);
 
-/* About how much the walk reads, to judge whether a search is worth
- * splitting: the sum of its words' dfs, three times over for words whose
- * positions are read; UINT64_MAX when qe_new() already did the work (a
+/* About how much work the walk is, to judge whether a search is worth
+ * splitting: its words' dfs, each weighted by what a posting costs where
+ * the word is (scored, stepped over by an AND, positions read); in units
+ * of ~12 ns here.  UINT64_MAX when qe_new() already did the work (a
  * large prefix, materialised), which a second evaluator would repeat. */
 uint64_t qe_work(const qeval *q);
 

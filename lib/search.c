@@ -199,9 +199,10 @@ static int explain_hit(trawl_index *ix, const trawl_query *q,
  * order (better()), so merging the workers' top k gives exactly the
  * sequential result, whatever the number of threads. */
 
-/* A thread's start and the extra slices cost more than they save below
- * this (a common word's 85,000 postings take ~3 ms on one core). */
-uint64_t tr_search_split_work = 40000;
+/* A thread's start (~40 us to its first instruction here) and the extra
+ * slices cost more than they save below this much work (qe_work: ~100 us
+ * on one core; a word alone in 2,000 documents). */
+uint64_t tr_search_split_work = 8000;
 
 /* Slices per thread: matches cluster (collections differ), so equal
  * halves would leave one thread idle while the other works. */
