@@ -131,6 +131,81 @@ static const unpack8_fn unpack8[33] = {
 	unpack8_32
 };
 
+int pc_simd_unpack;
+
+/* Whole groups of eight values of B <= 16 bits with SSE4.1, where the
+ * processor has it (x86-64's baseline is SSE2): a shuffle puts each
+ * value's bytes in a lane of its own, a multiply by a power of two shifts
+ * each lane by its own amount (SSE has no per-lane shift), one shift
+ * right drops the bits below, and that leaves the value alone.  A third
+ * of the scalar instructions; positions are mostly 3 to 5 bits wide. */
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <smmintrin.h>
+#define HAVE_SSE41_UNPACK 1
+/* for B <= 8: 16-bit lanes, value j from bytes lo, lo + 1 */
+static uint8_t sse_shuf8[9][16];
+static uint16_t sse_mul8[9][8];
+/* for 8 < B <= 16: 32-bit lanes, values 4h..4h+3 from bytes lo..lo+3 of
+ * the 16 loaded (a byte past them is never needed: zeroed) */
+static uint8_t sse_shuf16[17][2][16];
+static uint32_t sse_mul16[17][2][4];
+
+__attribute__((constructor)) static void sse41_unpack_init(void)
+{
+	__builtin_cpu_init();
+	if (!__builtin_cpu_supports("sse4.1"))
+		return;
+	for (unsigned b = 1; b <= 16; b++)
+		for (unsigned j = 0; j < 8; j++) {
+			unsigned lo = j * b / 8, sh = j * b % 8;
+			if (b <= 8) {
+				sse_shuf8[b][2 * j] = (uint8_t)lo;
+				sse_shuf8[b][2 * j + 1] = lo + 1 < 8 ? (uint8_t)(lo + 1) : 0x80;
+				sse_mul8[b][j] = (uint16_t)(1u << (16 - sh - b));
+			} else {
+				for (unsigned k = 0; k < 4; k++)
+					sse_shuf16[b][j / 4][4 * (j % 4) + k] =
+						lo + k < 16 ? (uint8_t)(lo + k) : 0x80;
+				sse_mul16[b][j / 4][j % 4] = 1u << (32 - sh - b);
+			}
+		}
+	pc_simd_unpack = 1;
+}
+
+/* NG whole groups of B (1..16) bits; group g reads in[g * B .. g * B + 16)
+ * for B > 8, in[g * B .. g * B + 8) else, inside what unpack_avail()
+ * allows (below (g + 1) * B + 8). */
+__attribute__((target("sse4.1"))) static void
+unpack_groups_sse41(uint32_t *out, const uint8_t *in, size_t ng, unsigned b)
+{
+	const __m128i z = _mm_setzero_si128();
+	if (b <= 8) {
+		__m128i shuf = _mm_loadu_si128((const __m128i *)sse_shuf8[b]);
+		__m128i mul = _mm_loadu_si128((const __m128i *)sse_mul8[b]);
+		__m128i rs = _mm_cvtsi32_si128(16 - (int)b);
+		for (size_t g = 0; g < ng; g++) {
+			__m128i x = _mm_loadl_epi64((const __m128i *)(in + g * b));
+			x = _mm_srl_epi16(_mm_mullo_epi16(_mm_shuffle_epi8(x, shuf), mul), rs);
+			_mm_storeu_si128((__m128i *)(out + 8 * g), _mm_unpacklo_epi16(x, z));
+			_mm_storeu_si128((__m128i *)(out + 8 * g + 4), _mm_unpackhi_epi16(x, z));
+		}
+		return;
+	}
+	__m128i s0 = _mm_loadu_si128((const __m128i *)sse_shuf16[b][0]);
+	__m128i s1 = _mm_loadu_si128((const __m128i *)sse_shuf16[b][1]);
+	__m128i m0 = _mm_loadu_si128((const __m128i *)sse_mul16[b][0]);
+	__m128i m1 = _mm_loadu_si128((const __m128i *)sse_mul16[b][1]);
+	__m128i rs = _mm_cvtsi32_si128(32 - (int)b);
+	for (size_t g = 0; g < ng; g++) {
+		__m128i x = _mm_loadu_si128((const __m128i *)(in + g * b));
+		__m128i a = _mm_mullo_epi32(_mm_shuffle_epi8(x, s0), m0);
+		__m128i c = _mm_mullo_epi32(_mm_shuffle_epi8(x, s1), m1);
+		_mm_storeu_si128((__m128i *)(out + 8 * g), _mm_srl_epi32(a, rs));
+		_mm_storeu_si128((__m128i *)(out + 8 * g + 4), _mm_srl_epi32(c, rs));
+	}
+}
+#endif
+
 /* pc_unpack() where AVAIL bytes from IN may be read (at least the
  * packed ones): a block's packed bytes are mostly followed by more of
  * the record (its exceptions or unary part, the next block), so the
@@ -152,6 +227,11 @@ static void unpack_avail(uint32_t *out, const uint8_t *in, size_t n,
 		safe = groups;
 	unpack8_fn f = unpack8[bits];
 	size_t whole = safe < n / 8 ? safe : n / 8;
+#ifdef HAVE_SSE41_UNPACK
+	if (pc_simd_unpack && bits <= 16)
+		unpack_groups_sse41(out, in, whole, bits);
+	else
+#endif
 	for (size_t g = 0; g < whole; g++)
 		f(out + 8 * g, in + g * bits);
 	size_t k = 8 * whole;

@@ -109,6 +109,11 @@ int pc_skip(rd *r, size_t n);
 /* Bytes pc_encode would write for v[0..n) (for measurement). */
 size_t pc_size(const uint32_t *v, size_t n);
 
+/* 1 when values of up to 16 bits are unpacked with SSE4.1 (set at load
+ * time where the processor has it); tests clear it to check the scalar
+ * unpacker too. */
+extern int pc_simd_unpack;
+
 /* Plain bit packing, exposed for the benchmark of alternatives. */
 void pc_pack(uint8_t *out, const uint32_t *v, size_t n, unsigned bits);
 void pc_unpack(uint32_t *out, const uint8_t *in, size_t n, unsigned bits);

@@ -401,6 +401,20 @@ static void test_pfor_round_trips_every_length_and_width(void **state)
 		}
 }
 
+/* The same with the scalar unpacker, where the SSE4.1 one is in use
+ * (both must decode every width and length alike). */
+static void test_pfor_round_trips_every_length_and_width_scalar(void **state)
+{
+	int simd = pc_simd_unpack;
+#if defined(__x86_64__) && defined(__GNUC__)
+	/* and the other test used the SSE4.1 one, where there is one */
+	assert_int_equal(simd, __builtin_cpu_supports("sse4.1") ? 1 : 0);
+#endif
+	pc_simd_unpack = 0;
+	test_pfor_round_trips_every_length_and_width(state);
+	pc_simd_unpack = simd;
+}
+
 static void test_pfor_round_trips_mixed_widths(void **state)
 {
 	(void)state;
@@ -850,6 +864,7 @@ int main(void)
 		cmocka_unit_test(test_varint32_fifth_byte_over_15_is_corrupt),
 		cmocka_unit_test(test_fixed_width_reads_past_end_are_corrupt),
 		cmocka_unit_test(test_pfor_round_trips_every_length_and_width),
+		cmocka_unit_test(test_pfor_round_trips_every_length_and_width_scalar),
 		cmocka_unit_test(test_pfor_round_trips_mixed_widths),
 		cmocka_unit_test(test_pfor_outliers_become_exceptions),
 		cmocka_unit_test(test_pfor_one_outlier_in_zeros_uses_width_zero),
