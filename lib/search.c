@@ -238,18 +238,34 @@ typedef struct worker {
 	pthread_t tid;
 } worker;
 
+/* The record of D, a document the postings of SG matched: one past the
+ * last document is damage. */
+static int match_record(segment *sg, uint32_t d, docrec *r, trawl_error *err)
+{
+	int rc = seg_docrec(sg, d, r, err);
+	if (rc == TRAWL_ENOTFOUND)
+		rc = tr_err(err, TRAWL_ECORRUPT, "%s/postings: document %u past "
+			    "the last", sg->path, d);
+	return rc;
+}
+
+/* Documents in all of IX's segments. */
+static uint64_t index_docs(const trawl_index *ix)
+{
+	uint64_t docs = 0;
+	for (size_t i = 0; i < ix->nsegs; i++)
+		docs += ix->segs[i].ndocs;
+	return docs;
+}
+
 /* Counts document D of segment SG and ranks it into W's top k. */
 static int take(worker *w, segment *sg, uint32_t d)
 {
 	const search_job *j = w->job;
 	docrec r;
-	int rc = seg_docrec(sg, d, &r, &w->err);
-	if (rc) {
-		if (rc == TRAWL_ENOTFOUND) /* postings name no document */
-			rc = tr_err(&w->err, TRAWL_ECORRUPT, "%s/postings: "
-				    "document %u past the last", sg->path, d);
+	int rc = match_record(sg, d, &r, &w->err);
+	if (rc)
 		return rc;
-	}
 	if (r.dead || !passes(j->f, &r))
 		return TRAWL_OK;
 	w->total++;
@@ -336,9 +352,7 @@ static size_t search_threads(const trawl_search_opts *o)
  * (a segment's last slice runs to its end, so none is left out). */
 static slice *make_slices(const trawl_index *ix, size_t nt, size_t *n)
 {
-	uint64_t docs = 0;
-	for (size_t i = 0; i < ix->nsegs; i++)
-		docs += ix->segs[i].ndocs;
+	uint64_t docs = index_docs(ix);
 	uint64_t per = nt > 1 ? docs / ((uint64_t)nt * SLICES_PER_THREAD) + 1
 			      : UINT32_MAX;
 	size_t m = 0;
@@ -394,8 +408,7 @@ int trawl_search(trawl_index *ix, const trawl_query *q,
 		goto done;
 	}
 	/* one idf for a word across segments: dfs looked up once */
-	if (ix->nsegs > 1 &&
-	    (rc = qe_stats_new(ix, q->root, &stats, err)))
+	if (ix->nsegs > 1 && (rc = qe_stats_new(ix, q->root, &stats, err)))
 		goto done;
 	search_job job = { ix, q->root, stats, &f, k, by_date, NULL, 0, 0, 0 };
 	for (size_t i = 0; i < nt; i++)
@@ -411,11 +424,9 @@ int trawl_search(trawl_index *ix, const trawl_query *q,
 		}
 		ws[0].eseg = 0;
 		uint64_t work = qe_work(ws[0].e);
-		uint64_t docs = 0;
-		for (size_t i = 0; i < ix->nsegs; i++)
-			docs += ix->segs[i].ndocs;
 		if (work != UINT64_MAX)
-			work = (uint64_t)((double)work * docs / ix->segs[0].ndocs);
+			work = (uint64_t)((double)work * index_docs(ix) /
+					  ix->segs[0].ndocs);
 		if (work != UINT64_MAX && work >= tr_search_split_work) {
 			/* no more threads than halves of the threshold: a
 			 * thread's start costs the same on a big machine */
@@ -540,13 +551,8 @@ int trawl_foreach_match(trawl_index *ix, const trawl_query *q,
 		for (uint32_t d = qe_next(e, 0); d != DOC_END;
 		     d = d == DOC_END - 1 ? DOC_END : qe_next(e, d + 1)) {
 			docrec r;
-			if ((rc = seg_docrec(sg, d, &r, err))) {
-				if (rc == TRAWL_ENOTFOUND) /* postings name no document */
-					rc = tr_err(err, TRAWL_ECORRUPT, "%s/postings: "
-						    "document %u past the last",
-						    sg->path, d);
+			if ((rc = match_record(sg, d, &r, err)))
 				break;
-			}
 			if (r.dead || !passes(&f, &r))
 				continue;
 			if ((rc = fn(ctx, sg->base + d)))
