@@ -35,6 +35,35 @@
 #include "postings.h"
 #include "segment.h"
 
+/* Word pairs: every two adjacent occurrences of these words in a field
+ * are also indexed as one term (memindex.h), so that a phrase with
+ * "of the" in it reads the pair's positions, not those of "of" and
+ * "the", which are in nearly every document dozens of times.  The
+ * commonest words of English news (a few % more index for a phrase like
+ * "one of the" 3x as fast); the meta lists them for the reader. */
+static const char *const english_pairs[] = { "the", "of", "to", "a",
+					     "in", "and", "on", "for" };
+
+static int english(const char *language)
+{
+	return !strcmp(language, "english") || !strcmp(language, "en") ||
+	       !strcmp(language, "eng");
+}
+
+int tr_build_pairs = 1;
+
+static const char *const *pair_words(const char *language)
+{
+	return tr_build_pairs && english(language) ? english_pairs : NULL;
+}
+
+static size_t npair_words(const char *language)
+{
+	return tr_build_pairs && english(language)
+		       ? sizeof english_pairs / sizeof *english_pairs
+		       : 0;
+}
+
 typedef struct idslot {
 	uint32_t hash;
 	uint32_t docno;
@@ -72,6 +101,8 @@ struct trawl_builder {
 	int force;
 	size_t budget;
 	char language[32];
+	const char *const *pair_words; /* indexed in pairs (memindex.h) */
+	size_t npair_words;
 	trawl_analyzer *an;
 	memindex *mi;
 	uint32_t mi_epoch; /* changes when a spill empties mi: its term ids
@@ -233,7 +264,10 @@ int builder_create(const char *dir, const trawl_build_opts *o,
 	int rc = trawl_analyzer_new(b->language, &b->an, err);
 	if (rc)
 		goto fail;
-	if ((rc = mi_new(&b->mi, b->budget))) {
+	b->pair_words = pair_words(b->language);
+	b->npair_words = npair_words(b->language);
+	if ((rc = mi_new(&b->mi, b->budget)) ||
+	    (rc = mi_set_pairs(b->mi, b->pair_words, b->npair_words))) {
 		tr_err(err, rc, "out of memory");
 		goto fail;
 	}
@@ -1174,6 +1208,10 @@ static int write_manifest(trawl_builder *b, trawl_error *err)
 static int write_meta(trawl_builder *b, const merge_out *mo, int parts,
 		      trawl_error *err)
 {
+	char pairs[SEG_PAIR_WORDS * (SEG_PAIR_WORD_MAX + 1) + 1] = "";
+	for (size_t i = 0, n = 0; i < b->npair_words; i++)
+		n += (size_t)snprintf(pairs + n, sizeof pairs - n, "%s%s",
+				      i ? " " : "", b->pair_words[i]);
 	uint64_t tsum = 0, bsum = 0;
 	for (uint32_t i = 0; i < b->ndocs; i++) {
 		const uint8_t *r = b->docs.p + (size_t)i * DOCREC_SIZE;
@@ -1189,13 +1227,20 @@ static int write_meta(trawl_builder *b, const merge_out *mo, int parts,
 		   "format=%d\nlanguage=%s\ndocs=%u\nlive=%u\ndeleted=%u\n"
 		   "terms=%llu\npostings=%llu\npositions=%llu\n"
 		   "input_bytes=%llu\ntitle_tokens=%llu\nbody_tokens=%llu\n"
-		   "parts=%d\n",
+		   "parts=%d\n%s%s%s",
 		   SEG_FORMAT, b->language, b->ndocs, b->ndocs - b->ndead,
 		   b->ndead, (unsigned long long)mo->terms,
 		   (unsigned long long)mo->postings,
 		   (unsigned long long)mo->positions,
 		   (unsigned long long)b->input_bytes,
-		   (unsigned long long)tsum, (unsigned long long)bsum, parts);
+		   (unsigned long long)tsum, (unsigned long long)bsum, parts,
+		   *pairs ? "pairs=" : "", pairs, *pairs ? "\n" : "");
+	if (*pairs)
+		buf_printf(&rc, &m, "pair_terms=%llu\npair_postings=%llu\n"
+			   "pair_positions=%llu\n",
+			   (unsigned long long)mo->pair_terms,
+			   (unsigned long long)mo->pair_postings,
+			   (unsigned long long)mo->pair_positions);
 	char p[PATH_MAX];
 	snprintf(p, sizeof p, "%s/meta", b->seg);
 	cfw w;

@@ -29,4 +29,8 @@ int builder_foreach_id(const trawl_builder *b,
 		       int (*fn)(void *ctx, const char *id, size_t len),
 		       void *ctx);
 
+/* Test hook: 0 builds segments without word pairs, as a build before
+ * them did (segment.h); 1, the default, with them. */
+extern int tr_build_pairs;
+
 #endif

@@ -52,6 +52,42 @@ static int meta_u64(const char *text, size_t n, const char *key, uint64_t *v)
 	return 0;
 }
 
+/* The optional "pairs" line: words of at most SEG_PAIR_WORD_MAX bytes,
+ * none repeated, no more than SEG_PAIR_WORDS. */
+static int read_pair_words(segment *sg, const char *t, size_t n,
+			   trawl_error *err)
+{
+	char line[SEG_PAIR_WORDS * (SEG_PAIR_WORD_MAX + 1) + 1];
+	sg->npair_words = 0;
+	sg->pair_terms = sg->pair_postings = sg->pair_positions = 0;
+	if (meta_get(t, n, "pairs", line, sizeof line))
+		/* absent, or longer than any list a build writes: none
+		 * (a phrase then reads its words alone, always right) */
+		return TRAWL_OK;
+	char *save = NULL;
+	for (char *w = strtok_r(line, " ", &save); w;
+	     w = strtok_r(NULL, " ", &save)) {
+		size_t len = strlen(w);
+		if (sg->npair_words == SEG_PAIR_WORDS || len > SEG_PAIR_WORD_MAX)
+			goto bad;
+		for (size_t i = 0; i < sg->npair_words; i++)
+			if (!strcmp(sg->pair_words[i], w))
+				goto bad;
+		memcpy(sg->pair_words[sg->npair_words++], w, len + 1);
+	}
+	/* the pairs' share of the counts, for stats (0 if not written) */
+	meta_u64(t, n, "pair_terms", &sg->pair_terms);
+	meta_u64(t, n, "pair_postings", &sg->pair_postings);
+	meta_u64(t, n, "pair_positions", &sg->pair_positions);
+	if (sg->pair_terms > sg->nterms || sg->pair_postings > sg->npostings ||
+	    sg->pair_positions > sg->npositions)
+		goto bad;
+	return TRAWL_OK;
+bad:
+	return tr_err(err, TRAWL_ECORRUPT, "%s/meta: bad field \"pairs\"",
+		      sg->path);
+}
+
 static int read_meta(segment *sg, char *language, size_t langlen,
 		     trawl_error *err)
 {
@@ -85,7 +121,7 @@ static int read_meta(segment *sg, char *language, size_t langlen,
 			      sg->path);
 	sg->ndocs = (uint32_t)docs;
 	sg->live = (uint32_t)live;
-	return TRAWL_OK;
+	return read_pair_words(sg, t, n, err);
 }
 
 static void seg_close(segment *sg)
@@ -549,9 +585,11 @@ int trawl_index_stats(trawl_index *ix, trawl_stats *st, trawl_error *err)
 	st->segments = ix->nsegs;
 	for (size_t i = 0; i < ix->nsegs; i++) {
 		segment *sg = &ix->segs[i];
-		st->terms += sg->nterms; /* per segment: an upper bound */
-		st->postings += sg->npostings;
-		st->positions += sg->npositions;
+		/* words: a word pair is a second copy of two of them */
+		st->terms += sg->nterms - sg->pair_terms; /* per segment: an
+							     upper bound */
+		st->postings += sg->npostings - sg->pair_postings;
+		st->positions += sg->npositions - sg->pair_positions;
 		st->input_bytes += sg->input_bytes;
 		st->bytes_dict += cf_size(&sg->terms);
 		st->bytes_postings += cf_size(&sg->postings);

@@ -29,11 +29,16 @@ typedef struct segment {
 	uint32_t ndocs;      /* local docnos, replaced ones included */
 	uint32_t live;       /* after replacements and deletions */
 	uint32_t base;       /* global docno of local docno 0 */
-	uint64_t nterms, npostings, npositions, input_bytes;
+	uint64_t nterms, npostings, npositions, input_bytes; /* pairs too */
 	int parts;           /* of postings and positions (meta) */
 	uint8_t *del;        /* deletion bitmap of the committed manifest, or NULL */
 	ds_dicts store_dicts; /* the store's dictionaries (docstore.h) */
 	uint32_t ndel;
+	/* the words whose adjacent occurrences are also indexed as pairs
+	 * (memindex.h; "pairs" in meta), none in an index built before */
+	char pair_words[SEG_PAIR_WORDS][SEG_PAIR_WORD_MAX + 1];
+	size_t npair_words;
+	uint64_t pair_terms, pair_postings, pair_positions; /* of the above */
 } segment;
 
 #define IX_NORM_TITLE 64

@@ -80,7 +80,19 @@ struct memindex {
 	uint8_t *enc;
 	size_t enc_cap;
 	uint32_t *order; /* term indexes in byte order (mi_sort) */
+	size_t nsorted;  /* terms in order: those with documents */
+	/* word pairs: the words (ids 0..npw-1), each pair's term id or
+	 * UINT32_MAX before its first occurrence since the last reset, and
+	 * a document's pairs (term id, position) */
+	const char *const *pw;
+	size_t npw;
+	int pw_rc;       /* the words could not be interned after a reset */
+	uint32_t pair_id[SEG_PAIR_WORDS * SEG_PAIR_WORDS];
+	uint32_t *pair_tok, *pair_pos;
+	size_t pair_tok_cap, pair_pos_cap;
 };
+
+static int intern_pair_words(memindex *m);
 
 
 /* A page of at least N bytes of data, mapped on its own (so a spill
@@ -164,17 +176,20 @@ static void reset(memindex *m)
 			free(m->table);
 			m->table = t;
 			m->table_cap = TABLE_MIN;
+			m->pw_rc = intern_pair_words(m);
 			return;
 		}
 	}
 	memset(m->table, 0, m->table_cap * sizeof *m->table);
+	m->pw_rc = intern_pair_words(m);
 }
 
 void mi_free(memindex *m)
 {
 	if (!m)
 		return;
-	reset(m); /* frees the terms */
+	m->npw = 0; /* nothing to intern again */
+	reset(m);   /* frees the terms */
 	free(m->table);
 	free(m->slot_term);
 	free(m->slot_count);
@@ -182,6 +197,8 @@ void mi_free(memindex *m)
 	free(m->scatter);
 	free(m->tok_slot);
 	free(m->enc);
+	free(m->pair_tok);
+	free(m->pair_pos);
 	free(m);
 }
 
@@ -189,8 +206,8 @@ size_t mi_bytes(const memindex *m)
 {
 	return m->npages * m->page + m->terms_cap * sizeof(mterm) +
 	       m->table_cap * sizeof *m->table +
-	       (m->slots_cap * 3 + m->scatter_cap + m->tok_cap) *
-		       sizeof(uint32_t) + m->enc_cap;
+	       (m->slots_cap * 3 + m->scatter_cap + m->tok_cap +
+		m->pair_tok_cap + m->pair_pos_cap) * sizeof(uint32_t) + m->enc_cap;
 }
 
 size_t mi_ndocs(const memindex *m)
@@ -262,6 +279,49 @@ uint32_t mi_intern(memindex *m, const char *term, size_t len)
 	if (m->nterms * 2 > m->table_cap && grow_table(m))
 		return UINT32_MAX;
 	return (uint32_t)m->nterms - 1;
+}
+
+/* The pair words take ids 0..npw-1 of a fresh accumulator. */
+static int intern_pair_words(memindex *m)
+{
+	for (size_t i = 0; i < SEG_PAIR_WORDS * SEG_PAIR_WORDS; i++)
+		m->pair_id[i] = UINT32_MAX;
+	for (size_t i = 0; i < m->npw; i++)
+		if (mi_intern(m, m->pw[i], strlen(m->pw[i])) != i)
+			return TRAWL_ENOMEM;
+	return TRAWL_OK;
+}
+
+int mi_set_pairs(memindex *m, const char *const *words, size_t n)
+{
+	if (m->nterms || n > SEG_PAIR_WORDS)
+		return TRAWL_EINVAL;
+	for (size_t i = 0; i < n; i++) {
+		size_t len = strlen(words[i]);
+		if (!len || len > SEG_PAIR_WORD_MAX || strchr(words[i], ' '))
+			return TRAWL_EINVAL;
+		for (size_t j = 0; j < i; j++)
+			if (!strcmp(words[i], words[j]))
+				return TRAWL_EINVAL;
+	}
+	m->pw = words;
+	m->npw = n;
+	return m->pw_rc = intern_pair_words(m);
+}
+
+/* The term id of the pair of words A and B (ids below npw). */
+static uint32_t pair_term(memindex *m, uint32_t a, uint32_t b)
+{
+	uint32_t *id = &m->pair_id[a * SEG_PAIR_WORDS + b];
+	if (*id == UINT32_MAX) {
+		char t[2 * 64 + 2];
+		int n = snprintf(t, sizeof t, "%c%s %s", SEG_PAIR_MARK,
+				 m->pw[a], m->pw[b]);
+		if (n < 0 || (size_t)n >= sizeof t)
+			return UINT32_MAX;
+		*id = mi_intern(m, t, (size_t)n);
+	}
+	return *id;
 }
 
 /* append() past the tail slice: fills it, then chains new ones. */
@@ -346,46 +406,106 @@ static int reserve32(uint32_t **p, size_t *cap, size_t need)
 	return 0;
 }
 
-int mi_add_doc(memindex *m, uint32_t docno, const uint32_t *ids,
-	       const uint32_t *pos, size_t n)
+/* Gives term T (id ID) a slot of this document unless it has one, and
+ * counts the token in it.  -1 when out of memory. */
+static inline int count_token(memindex *m, mterm *t, uint32_t id,
+			      uint32_t docno, size_t i, size_t *nslots)
 {
-	if (reserve32(&m->tok_slot, &m->tok_cap, n) ||
-	    reserve32(&m->scatter, &m->scatter_cap, n))
-		return TRAWL_ENOMEM;
-	size_t nslots = 0;
+	if (t->last_doc != docno) {
+		t->last_doc = docno;
+		if (*nslots == m->slots_cap) {
+			size_t cap = m->slots_cap ? m->slots_cap * 2 : 256;
+			uint32_t *a = realloc(m->slot_term, cap * 4);
+			if (!a)
+				return -1;
+			m->slot_term = a;
+			a = realloc(m->slot_count, cap * 4);
+			if (!a)
+				return -1;
+			m->slot_count = a;
+			a = realloc(m->slot_start, cap * 4);
+			if (!a)
+				return -1;
+			m->slot_start = a;
+			m->slots_cap = cap;
+		}
+		/* the tail of its postings, written to below */
+		__builtin_prefetch(t->wp, 1);
+		t->slot = (uint32_t)*nslots;
+		m->slot_term[*nslots] = id;
+		m->slot_count[*nslots] = 0;
+		(*nslots)++;
+	}
+	m->tok_slot[i] = t->slot;
+	m->slot_count[t->slot]++;
+	return 0;
+}
+
+/* The tokens' slots (count_token()); with PAIRS, the document's word
+ * pairs found on the way into pair_tok (first id * SEG_PAIR_WORDS +
+ * second id) and
+ * pair_pos.  Returns the number of pairs, or -1 when out of memory. */
+static inline __attribute__((always_inline)) long
+count_tokens(memindex *m, uint32_t docno, const uint32_t *ids,
+	     const uint32_t *pos, size_t n, size_t *nslots, const int pairs)
+{
+	uint32_t npw = (uint32_t)m->npw, prev_id = UINT32_MAX, prev_pos = 0;
+	uint32_t *pair_tok = m->pair_tok, *pair_pos = m->pair_pos;
+	size_t npairs = 0;
 	for (size_t i = 0; i < n; i++) {
+		uint32_t id = ids[i];
 		/* a token's term is a cache miss more often than not (the
 		 * table is megabytes): ask for the one AHEAD tokens on */
 		if (i + MI_AHEAD < n)
 			__builtin_prefetch(&m->terms[ids[i + MI_AHEAD]], 1);
-		mterm *t = &m->terms[ids[i]];
-		if (t->last_doc != docno) {
-			t->last_doc = docno;
-			if (nslots == m->slots_cap) {
-				size_t cap = m->slots_cap ? m->slots_cap * 2 : 256;
-				uint32_t *a = realloc(m->slot_term, cap * 4);
-				if (!a)
-					return TRAWL_ENOMEM;
-				m->slot_term = a;
-				a = realloc(m->slot_count, cap * 4);
-				if (!a)
-					return TRAWL_ENOMEM;
-				m->slot_count = a;
-				a = realloc(m->slot_start, cap * 4);
-				if (!a)
-					return TRAWL_ENOMEM;
-				m->slot_start = a;
-				m->slots_cap = cap;
-			}
-			/* the tail of its postings, written to below */
-			__builtin_prefetch(t->wp, 1);
-			t->slot = (uint32_t)nslots;
-			m->slot_term[nslots] = ids[i];
-			m->slot_count[nslots] = 0;
-			nslots++;
+		if (count_token(m, &m->terms[id], id, docno, i, nslots))
+			return -1;
+		if (pairs) {
+			/* two pair words a position apart: in one field,
+			 * whose bit the positions carry */
+			uint32_t p = pos[i];
+			pair_tok[npairs] = prev_id * SEG_PAIR_WORDS + id;
+			pair_pos[npairs] = prev_pos;
+			uint32_t hi = id > prev_id ? id : prev_id;
+			npairs += (hi < npw) & (p == prev_pos + 1);
+			prev_id = id;
+			prev_pos = p;
 		}
-		m->tok_slot[i] = t->slot;
-		m->slot_count[t->slot]++;
+	}
+	return (long)npairs;
+}
+
+int mi_add_doc(memindex *m, uint32_t docno, const uint32_t *ids,
+	       const uint32_t *pos, size_t n)
+{
+	if (m->pw_rc)
+		return m->pw_rc;
+	/* a pair at most every token but the first */
+	size_t room = m->npw ? 2 * n : n;
+	if (reserve32(&m->tok_slot, &m->tok_cap, room) ||
+	    reserve32(&m->scatter, &m->scatter_cap, room))
+		return TRAWL_ENOMEM;
+	size_t nslots = 0;
+	long npairs = 0;
+	if (m->npw) {
+		if (reserve32(&m->pair_tok, &m->pair_tok_cap, n) ||
+		    reserve32(&m->pair_pos, &m->pair_pos_cap, n))
+			return TRAWL_ENOMEM;
+		npairs = count_tokens(m, docno, ids, pos, n, &nslots, 1);
+	} else {
+		npairs = count_tokens(m, docno, ids, pos, n, &nslots, 0);
+	}
+	if (npairs < 0)
+		return TRAWL_ENOMEM;
+	/* interning may move the terms: after the tokens' loop */
+	for (long j = 0; j < npairs; j++) {
+		uint32_t c = m->pair_tok[j];
+		uint32_t id = pair_term(m, c / SEG_PAIR_WORDS, c % SEG_PAIR_WORDS);
+		if (id == UINT32_MAX)
+			return TRAWL_ENOMEM;
+		if (count_token(m, &m->terms[id], id, docno, n + (size_t)j,
+				&nslots))
+			return TRAWL_ENOMEM;
 	}
 	uint32_t sum = 0;
 	for (size_t s = 0; s < nslots; s++) {
@@ -394,6 +514,9 @@ int mi_add_doc(memindex *m, uint32_t docno, const uint32_t *ids,
 	}
 	for (size_t i = 0; i < n; i++)
 		m->scatter[m->slot_start[m->tok_slot[i]]++] = pos[i];
+	for (long j = 0; j < npairs; j++)
+		m->scatter[m->slot_start[m->tok_slot[n + (size_t)j]]++] =
+			m->pair_pos[j];
 	/* encode each term's posting; slot_start now points at its end */
 	for (size_t s = 0; s < nslots; s++) {
 		mterm *t = &m->terms[m->slot_term[s]];
@@ -475,23 +598,29 @@ int mi_sort(memindex *m, char *mid, size_t *mid_len, trawl_error *err)
 	keyed *keys = malloc((m->nterms ? m->nterms : 1) * sizeof *keys);
 	if (!keys)
 		return tr_err(err, TRAWL_ENOMEM, "out of memory sorting terms");
+	/* a pair word no document of the run had has none to write */
+	size_t n = 0;
 	for (size_t i = 0; i < m->nterms; i++) {
 		const mterm *t = &m->terms[i];
+		if (!t->df)
+			continue;
 		uint64_t p = 0;
 		for (size_t k = 0; k < 8; k++)
 			p = p << 8 | (k < t->len ? (uint8_t)t->str[k] : 0);
-		keys[i].key = p;
-		keys[i].val = (uint32_t)i;
+		keys[n].key = p;
+		keys[n].val = (uint32_t)i;
+		n++;
 	}
+	m->nsorted = n;
 	keyed *tmp = malloc((m->nterms ? m->nterms : 1) * sizeof *tmp);
 	if (!tmp) {
 		free(keys);
 		return tr_err(err, TRAWL_ENOMEM, "out of memory sorting terms");
 	}
 	/* terms that share their first 8 bytes: by the rest */
-	keysort_ties(keys, tmp, m->nterms, cmp_tied_terms, m);
+	keysort_ties(keys, tmp, n, cmp_tied_terms, m);
 	free(tmp);
-	for (size_t i = 0; i < m->nterms; i++)
+	for (size_t i = 0; i < n; i++)
 		m->order[i] = keys[i].val;
 	free(keys);
 	uint64_t total = 0, sofar = 0;
@@ -503,7 +632,7 @@ int mi_sort(memindex *m, char *mid, size_t *mid_len, trawl_error *err)
 	}
 	if (mid_len)
 		*mid_len = 0;
-	for (size_t i = 0; mid_len && i < m->nterms; i++) {
+	for (size_t i = 0; mid_len && i < n; i++) {
 		const mterm *t = &m->terms[m->order[i]];
 		if (sofar >= total / 2 && i > 0) {
 			memcpy(mid, t->str, t->len);
@@ -518,7 +647,7 @@ int mi_sort(memindex *m, char *mid, size_t *mid_len, trawl_error *err)
 
 size_t mi_nterms(const memindex *m)
 {
-	return m->nterms;
+	return m->nsorted;
 }
 
 void mi_term(const memindex *m, size_t i, const char **str, size_t *len,
@@ -553,7 +682,7 @@ int mi_spill(memindex *m, const char *path, char *mid, size_t *mid_len,
 		return tr_err(err, TRAWL_EIO, "%s: %s", path, strerror(e));
 	}
 	setvbuf(f, vbuf, _IOFBF, 1 << 20);
-	for (size_t i = 0; i < m->nterms; i++) {
+	for (size_t i = 0; i < m->nsorted; i++) {
 		const mterm *t = &m->terms[m->order[i]];
 		fput_varint(f, t->len);
 		fwrite(t->str, 1, t->len, f);

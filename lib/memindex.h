@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "segment.h"
 #include "trawl.h"
 
 typedef struct memindex memindex;
@@ -27,9 +28,17 @@ void mi_free(memindex *m);
 /* The id of TERM (len <= 255), adding it if new; UINT32_MAX on ENOMEM. */
 uint32_t mi_intern(memindex *m, const char *term, size_t len);
 
+/* Word pairs (segment.h, builder.c): the N (<= SEG_PAIR_WORDS) words
+ * whose adjacent occurrences are also indexed as one term, at the first
+ * word's position.
+ * Called once, before any mi_intern(); the words take ids 0..N-1 in
+ * every run.  WORDS must outlive M. */
+int mi_set_pairs(memindex *m, const char *const *words, size_t n);
+
 /* Adds document DOCNO (greater than any added before): N tokens, term
  * ids and positions (field bit POS_BODY set for the body), in token
- * order: title positions first, each field increasing. */
+ * order: title positions first, each field increasing; and its word
+ * pairs. */
 int mi_add_doc(memindex *m, uint32_t docno, const uint32_t *ids,
 	       const uint32_t *pos, size_t n);
 

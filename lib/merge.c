@@ -349,6 +349,11 @@ static int merge_range(merge_job *j)
 		j->out.terms++;
 		j->out.postings += df;
 		j->out.positions += npos;
+		if (len && term[0] == SEG_PAIR_MARK) {
+			j->out.pair_terms++;
+			j->out.pair_postings += df;
+			j->out.pair_positions += npos;
+		}
 	}
 done:
 	close_runs(rs, j->nsrc);
@@ -455,6 +460,9 @@ int merge_runs(char **runs, size_t nruns, const memindex *mem,
 	out->terms = a.out.terms + b.out.terms;
 	out->postings = a.out.postings + b.out.postings;
 	out->positions = a.out.positions + b.out.positions;
+	out->pair_terms = a.out.pair_terms + b.out.pair_terms;
+	out->pair_postings = a.out.pair_postings + b.out.pair_postings;
+	out->pair_positions = a.out.pair_positions + b.out.pair_positions;
 	if (b.entries) {
 		fclose(b.entries);
 		unlink(epath);

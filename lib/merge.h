@@ -15,7 +15,8 @@
 #include "memindex.h"
 
 typedef struct merge_out {
-	uint64_t terms, postings, positions;
+	uint64_t terms, postings, positions; /* word pairs included */
+	uint64_t pair_terms, pair_postings, pair_positions;
 } merge_out;
 
 /* Where the output splits into two parts: the terms from TERM on go to

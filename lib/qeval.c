@@ -78,6 +78,9 @@ struct it {
 	uint32_t *ph_cand;       /* PHRASE: starts still possible */
 	uint32_t ph_cap;
 	size_t *ph_ord;          /* kid index of each order[] entry */
+	uint32_t *ph_off;        /* each kid's word offset in the phrase: a
+				    word pair (segment.h) stands for two */
+	uint32_t ph_len;         /* words in the phrase */
 	/* occurrences in title and body of the document ph_doc, counted
 	 * while matching it so scoring need not scan again */
 	uint32_t ph_doc, ph_title, ph_body;
@@ -404,7 +407,7 @@ static long phrase_scan(it *t, uint32_t *ntitle, uint32_t *nbody, spanv *out)
 	int rc;
 #ifdef __SSE2__
 	/* words alone are over both fields, as the phrase then is */
-	if (t->nkids == 2 && !out && t->bm_idx) {
+	if (t->nkids == 2 && !out && t->bm_idx && t->ph_off[1] == 1) {
 		pcursor *c0 = &t->kids[0]->cur, *c1 = &t->kids[1]->cur;
 		if (pcur_tf_title(c0) + pcur_tf_body(c0) <= 8 &&
 		    pcur_tf_title(c1) + pcur_tf_body(c1) <= 8) {
@@ -434,11 +437,12 @@ static long phrase_scan(it *t, uint32_t *ntitle, uint32_t *nbody, spanv *out)
 	int title_ok = !!(t->fields & TR_FIELD_TITLE);
 	int body_ok = !!(t->fields & TR_FIELD_BODY);
 	size_t n = 0;
+	uint32_t off = t->ph_off[j];
 	for (uint32_t i = 0; i < npos; i++) {
 		uint32_t p = pos[i];
-		c[n] = p - (uint32_t)j;
+		c[n] = p - off;
 		/* not before its field's start, in a field searched */
-		n += ((p & ~POS_BODY) >= j) &
+		n += ((p & ~POS_BODY) >= off) &
 		     (POS_FIELD(p) ? body_ok : title_ok);
 	}
 	for (size_t m = 1; m < t->nkids && n; m++) {
@@ -446,14 +450,14 @@ static long phrase_scan(it *t, uint32_t *ntitle, uint32_t *nbody, spanv *out)
 		rc = pcur_positions(&t->kids[k]->cur, &pos, &npos);
 		if (rc)
 			goto fail;
-		n = phrase_keep(c, n, pos, npos, (uint32_t)k);
+		n = phrase_keep(c, n, pos, npos, t->ph_off[k]);
 	}
 	for (size_t i = 0; i < n; i++) {
 		if (POS_FIELD(c[i]))
 			(*nbody)++;
 		else
 			(*ntitle)++;
-		if (out && sv_push(out, c[i], c[i] + (uint32_t)t->nkids - 1)) {
+		if (out && sv_push(out, c[i], c[i] + t->ph_len - 1)) {
 			set_err(t->q, TRAWL_ENOMEM, "out of memory collecting positions");
 			return -1;
 		}
@@ -900,6 +904,15 @@ static int lookup(qeval *q, const char *term, dterm *out)
 	return rc;
 }
 
+/* Whether W is one of SEG's pair words. */
+static int pair_word(const segment *seg, const char *w)
+{
+	for (size_t i = 0; i < seg->npair_words; i++)
+		if (!strcmp(seg->pair_words[i], w))
+			return 1;
+	return 0;
+}
+
 static it *term_it(qeval *q, const dterm *dt, int fields)
 {
 	it *t = new_it(q, IT_TERM);
@@ -1150,9 +1163,12 @@ static it *build(qeval *q, const qnode *n, int need_spans)
 			return NULL;
 		t->kids = calloc(n->nterms, sizeof *t->kids);
 		t->ph_ord = calloc(n->nterms, sizeof *t->ph_ord);
-		if (!t->kids || !t->ph_ord)
+		t->ph_off = calloc(n->nterms, sizeof *t->ph_off);
+		if (!t->kids || !t->ph_ord || !t->ph_off)
 			return NULL;
 		t->cost = UINT64_MAX;
+		t->ph_len = (uint32_t)n->nterms;
+		/* scored as its words, whatever reads them */
 		double idf = 0;
 		for (size_t i = 0; i < n->nterms; i++) {
 			dterm dt;
@@ -1161,13 +1177,36 @@ static it *build(qeval *q, const qnode *n, int need_spans)
 				return NULL;
 			if (r == 0)
 				return none_it(q);
+			idf += idf_of(q->ix, global_df(q, dt.term, 0, dt.df));
+		}
+		for (size_t i = 0; i < n->nterms;) {
+			/* two pair words next to each other: their pair's
+			 * postings, which hold exactly the places where the
+			 * one stands before the other */
+			char pair[2 * SEG_PAIR_WORD_MAX + 3];
+			const char *w = n->terms[i];
+			size_t covers = 1;
+			if (i + 1 < n->nterms && pair_word(q->seg, w) &&
+			    pair_word(q->seg, n->terms[i + 1])) {
+				snprintf(pair, sizeof pair, "%c%s %s",
+					 SEG_PAIR_MARK, w, n->terms[i + 1]);
+				w = pair;
+				covers = 2;
+			}
+			dterm dt;
+			int r = lookup(q, w, &dt);
+			if (r < 0)
+				return NULL;
+			if (r == 0)
+				return none_it(q);
 			it *k = term_it(q, &dt, n->fields);
 			if (!k)
 				return NULL;
+			t->ph_off[t->nkids] = (uint32_t)i;
 			t->kids[t->nkids++] = k;
-			idf += k->idf;
 			if (k->cost < t->cost)
 				t->cost = k->cost;
+			i += covers;
 		}
 		t->idf = idf;
 		t->fields = n->fields;
@@ -1306,6 +1345,7 @@ void qe_free(qeval *q)
 		free(t->neg);
 		free(t->order);
 		free(t->ph_ord);
+		free(t->ph_off);
 		free(t->bm_idx);
 		free(t->ph_cand);
 		free(t->sp.v);

@@ -28,6 +28,12 @@
 #define SEG_POSITIONS2 "positions.2"
 #define SEG_FIRST "seg-00000001" /* the segment of a fresh build */
 #define IDREC_SIZE 12            /* ids file: u64 id hash | u32 docno */
+/* meta "pairs": up to SEG_PAIR_WORDS words, space-separated, whose
+ * adjacent occurrences are also indexed as one term: SEG_PAIR_MARK, the
+ * first word, a space, the second (at the first word's positions) */
+#define SEG_PAIR_WORDS 8
+#define SEG_PAIR_WORD_MAX 15
+#define SEG_PAIR_MARK '\001'
 
 /* The 64-bit hash of an id in the "ids" file (sorted by hash, then
  * docno; live documents only), so replace and delete find a document by

@@ -78,7 +78,9 @@ static const wt vocab[] = {
 	{ "U.S.", 3 }, { "u.s.", 2 },                           /* u s */
 	{ "us", 1 },
 	{ "tren", 5 }, { "de", 5 }, { "aragua", 5 },
-	{ "the", 7 }, { "of", 6 },
+	{ "the", 7 }, { "of", 6 },               /* pair words (segment.h): */
+	{ "in", 3 }, { "a", 3 }, { "and", 2 },   /* their pairs are indexed */
+	{ "to", 2 }, { "on", 1 }, { "for", 1 },
 	{ "near", 3 }, { "or", 3 }, { "not", 2 },               /* operators
 								   in lowercase */
 	{ "cut", 4 }, { "cuts", 2 }, { "cutting", 1 },          /* cut */

@@ -43,6 +43,7 @@
 #include <unistd.h>
 
 #include "trawl.h"
+#include "builder.h"
 #include "manifest.h"
 
 static uint64_t seed;
@@ -1542,6 +1543,120 @@ static int group_teardown(void **state)
 	return 0;
 }
 
+/* Whether segment SEG of DIR lists word pairs in its meta. */
+static int seg_has_pairs(const char *dir, const char *seg)
+{
+	char p[PATH_MAX + 64];
+	snprintf(p, sizeof p, "%s/%s/meta", dir, seg);
+	FILE *fp = fopen(p, "rb");
+	assert_non_null(fp);
+	char b[4096];
+	size_t n = fread(b, 1, sizeof b, fp);
+	fclose(fp);
+	return memmem(b, n, "\npairs=", 7) != NULL;
+}
+
+/* Q's top hits (docno and score) in A and B are the same. */
+static void assert_same_top(trawl_index *a, trawl_index *b, const char *q)
+{
+	trawl_hits *h[2];
+	trawl_index *ix[2] = { a, b };
+	for (int k = 0; k < 2; k++) {
+		trawl_query *tq;
+		trawl_error err;
+		if (trawl_query_parse(ix[k], q, &tq, &err))
+			fail_msg("parse '%s': %s", q, err.message);
+		trawl_search_opts o;
+		trawl_search_opts_init(&o);
+		o.n = 20;
+		assert_int_equal(trawl_search(ix[k], tq, &o, &h[k], &err), TRAWL_OK);
+		trawl_query_free(tq);
+	}
+	assert_int_equal(trawl_hits_total(h[0]), trawl_hits_total(h[1]));
+	assert_int_equal(trawl_hits_count(h[0]), trawl_hits_count(h[1]));
+	for (size_t i = 0; i < trawl_hits_count(h[0]); i++) {
+		const trawl_hit *x = trawl_hits_get(h[0], i), *y = trawl_hits_get(h[1], i);
+		if (x->docno != y->docno || x->score != y->score)
+			fail_msg("'%s' hit %zu: doc %u score %.17g, want doc %u "
+				 "score %.17g", q, i, x->docno, x->score, y->docno,
+				 y->score);
+	}
+	trawl_hits_free(h[0]);
+	trawl_hits_free(h[1]);
+}
+
+/* An index with a segment from before word pairs (no "pairs" in its
+ * meta: phrases read the words) and one with them (phrases read the
+ * pairs) answers every phrase as a build without pairs does, with the
+ * same scores; so does the segment a merge makes of both (with pairs). */
+static void test_segments_with_and_without_pairs_agree(void **state)
+{
+	fx *f = *state;
+	static const char *const text[][2] = {
+		{ "One of the best", "it is one of the oil ports of the year" },
+		{ "The state of the union", "in the first quarter of the year, "
+		  "the of the the of the" },
+		{ "Of the people", "one of a kind; and the for the to the in the "
+		  "on the oil of the a a" },
+		{ "one of", "the end: one of, the end. The oil of the port" },
+		{ "Nothing here", "oil prices rose in March" },
+	};
+	static const char *const queries[] = {
+		"\"one of the\"", "\"of the\"", "\"the of the\"",
+		"title:\"of the\"", "\"in the first quarter\"",
+		"\"of the\" NEAR/3 oil", "oil ADJ/2 \"of the\"",
+		"\"the for the to the\"", "\"a a\"", "\"on the oil\"",
+		"\"the the\"", "\"one of\" the", "\"of the\" OR \"in the\"",
+		"\"of the\" -year", "\"the oil of the port\"",
+	};
+	model m;
+	memset(&m, 0, sizeof m);
+	size_t nt = sizeof text / sizeof *text;
+	trawl_writer *w = wopen(f->dir);
+	for (size_t i = 0; i < nt; i++) {
+		char id[16];
+		snprintf(id, sizeof id, "d%zu", i);
+		/* the first two documents as a build before pairs made them */
+		tr_build_pairs = i >= 2;
+		tdoc t = text_doc(id, text[i][0], text[i][1]);
+		wadd(w, &t);
+		model_put(&m, t);
+		if (i == 1 || i == nt - 1)
+			commit(w);
+	}
+	tr_build_pairs = 0;
+	build_ref(f->ref, &m); /* no pairs at all */
+	tr_build_pairs = 1;
+	assert_false(seg_has_pairs(f->dir, "seg-00000001"));
+	assert_true(seg_has_pairs(f->dir, "seg-00000002"));
+	assert_false(seg_has_pairs(f->ref, "seg-00000001"));
+	trawl_index *ref = ropen(f->ref);
+	for (int round = 0; round < 2; round++) {
+		trawl_index *ix = ropen(f->dir);
+		check_ok(ix);
+		assert_int_equal(stats(ix).segments, round ? 1 : 2);
+		for (size_t q = 0; q < sizeof queries / sizeof *queries; q++) {
+			idlist got = match_ids(ix, queries[q]);
+			idlist want = match_ids(ref, queries[q]);
+			assert_same_ids(&got, &want, queries[q]);
+			idlist_free(&got);
+			idlist_free(&want);
+			assert_same_top(ix, ref, queries[q]);
+		}
+		/* the pairs are there to be read, and are right */
+		assert_int_equal(count(ix, "\"one of the\""), 2);
+		assert_int_equal(count(ix, "\"the of the\""), 1);
+		trawl_index_close(ix);
+		if (!round) {
+			merge(w, 1);
+			assert_true(seg_has_pairs(f->dir, "seg-00000003"));
+		}
+	}
+	trawl_index_close(ref);
+	trawl_writer_close(w);
+	model_free(&m);
+}
+
 int main(void)
 {
 #define T(x) cmocka_unit_test_setup_teardown(x, setup, teardown)
@@ -1558,6 +1673,7 @@ int main(void)
 		T(test_merge_to_one_segment_drops_deleted_and_keeps_results),
 		T(test_merge_to_two_segments_drops_deleted_everywhere),
 		T(test_merge_policy_keeps_segment_count_logarithmic),
+		T(test_segments_with_and_without_pairs_agree),
 		T(test_random_updates_match_a_fresh_build),
 		T(test_failed_write_during_commit_leaves_the_last_commit),
 		T(test_failed_fsync_during_commit_keeps_the_writer_consistent),
