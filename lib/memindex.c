@@ -602,7 +602,7 @@ int mi_sort(memindex *m, char *mid, size_t *mid_len, trawl_error *err)
 	size_t n = 0;
 	for (size_t i = 0; i < m->nterms; i++) {
 		const mterm *t = &m->terms[i];
-		if (!t->df)
+		if (i < m->npw && !t->df)
 			continue;
 		uint64_t p = 0;
 		for (size_t k = 0; k < 8; k++)

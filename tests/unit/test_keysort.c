@@ -188,6 +188,71 @@ static void test_memindex_terms_sort_by_their_bytes(void **state)
 	mi_free(m);
 }
 
+/* The term of each I-th sorted term of M, NUL-ended, in OUT. */
+static void term_at(memindex *m, size_t i, char *out, uint32_t *df)
+{
+	const char *s;
+	size_t len;
+	uint64_t nbytes;
+	mi_term(m, i, &s, &len, df, &nbytes);
+	memcpy(out, s, len);
+	out[len] = '\0';
+}
+
+/* Pair words take ids 0.. of every run; two of them a position apart
+ * in one field add the pair's term at the first one's position; a pair
+ * word no document of the run had is not one of its terms. */
+static void test_memindex_word_pairs(void **state)
+{
+	(void)state;
+	static const char *const words[] = { "the", "of", "in" };
+	memindex *m;
+	assert_int_equal(mi_new(&m, 64u << 20), TRAWL_OK);
+	assert_int_equal(mi_set_pairs(m, words, 3), TRAWL_OK);
+	assert_int_equal(mi_intern(m, "of", 2), 1);
+	uint32_t one = mi_intern(m, "one", 3);
+	/* title "one of the", body "the of | of" (a field bit apart,
+	 * then a gap: no pair across either) */
+	uint32_t ids[] = { one, 1, 0, 0, 1, 1 };
+	uint32_t pos[] = { 0, 1, 2, 0x80000000u, 0x80000001u, 0x80000003u };
+	assert_int_equal(mi_add_doc(m, 0, ids, pos, 6), TRAWL_OK);
+	trawl_error err;
+	assert_int_equal(mi_sort(m, NULL, NULL, &err), TRAWL_OK);
+	/* "\1of the", "\1the of", "of", "one", "the"; not "in" */
+	assert_int_equal(mi_nterms(m), 5);
+	char t[64];
+	uint32_t df;
+	term_at(m, 0, t, &df);
+	assert_string_equal(t, "\001of the");
+	term_at(m, 1, t, &df);
+	assert_string_equal(t, "\001the of");
+	term_at(m, 4, t, &df);
+	assert_string_equal(t, "the");
+	/* "\1of the" once in the title, at 1: docno gap 0, tf 1 and 0, gap 1 */
+	uint8_t p[16];
+	uint64_t nbytes;
+	const char *s;
+	size_t len;
+	mi_term(m, 0, &s, &len, &df, &nbytes);
+	assert_int_equal(df, 1);
+	assert_int_equal(nbytes, 4);
+	mi_payload(m, 0, p);
+	assert_memory_equal(p, "\0\1\0\1", 4);
+	/* "\1the of" once in the body, at 0: gap 0, tf 0 and 1, gap 0 */
+	mi_term(m, 1, &s, &len, &df, &nbytes);
+	assert_int_equal(nbytes, 4);
+	mi_payload(m, 1, p);
+	assert_memory_equal(p, "\0\0\1\0", 4);
+	mi_free(m);
+	/* bad lists are refused */
+	static const char *const twice[] = { "the", "the" };
+	static const char *const spaced[] = { "the end" };
+	assert_int_equal(mi_new(&m, 64u << 20), TRAWL_OK);
+	assert_int_equal(mi_set_pairs(m, twice, 2), TRAWL_EINVAL);
+	assert_int_equal(mi_set_pairs(m, spaced, 1), TRAWL_EINVAL);
+	mi_free(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -195,6 +260,7 @@ int main(void)
 		cmocka_unit_test(test_equal_keys_keep_their_order),
 		cmocka_unit_test(test_zero_and_one_record),
 		cmocka_unit_test(test_memindex_terms_sort_by_their_bytes),
+		cmocka_unit_test(test_memindex_word_pairs),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
