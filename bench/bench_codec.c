@@ -180,7 +180,13 @@ int main(int argc, char **argv)
 	dterm t;
 	if (dict_seek(&ix->segs[0].dict, &it, "", 0, &err))
 		return 2;
+	uint64_t pair_bytes = 0;
 	while (dict_next(&it, &t, &err) == 1) {
+		if (t.len && t.term[0] == SEG_PAIR_MARK) {
+			/* word pairs copy words: the bounds are of words */
+			pair_bytes += t.pos_len + t.post_len;
+			continue;
+		}
 		pcursor c;
 		if (pcur_open(&c, &ix->segs[0].postings, &ix->segs[0].positions, &t, &err))
 			return 2;
@@ -234,6 +240,8 @@ int main(int argc, char **argv)
 	printf("bound=positions values=%zu index_bits=%.2f binomial_bits=%.2f "
 	       "multinomial_bits=%.2f\n", pos.n, 8.0 * pos_bytes / npos,
 	       binomial / npos, multinomial / npos);
+	printf("word_pairs bytes=%llu (left out above)\n",
+	       (unsigned long long)pair_bytes);
 	printf("bound=docids values=%zu postings_file_bits=%.2f "
 	       "random_subset_bits=%.2f\n", gaps.n, 8.0 * post_bytes / npost,
 	       docid_bound / npost);
