@@ -442,9 +442,9 @@ static inline int count_token(memindex *m, mterm *t, uint32_t id,
 }
 
 /* The tokens' slots (count_token()); with PAIRS, the document's word
- * pairs found on the way into pair_tok (first id * SEG_PAIR_WORDS +
- * second id) and
- * pair_pos.  Returns the number of pairs, or -1 when out of memory. */
+ * pairs found on the way, into pair_tok (first id * SEG_PAIR_WORDS +
+ * second id) and pair_pos.  Returns the number of pairs, or -1 when out
+ * of memory. */
 static inline __attribute__((always_inline)) long
 count_tokens(memindex *m, uint32_t docno, const uint32_t *ids,
 	     const uint32_t *pos, size_t n, size_t *nslots, const int pairs)
