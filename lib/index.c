@@ -60,6 +60,7 @@ static int read_pair_words(segment *sg, const char *t, size_t n,
 	char line[SEG_PAIR_WORDS * (SEG_PAIR_WORD_MAX + 1) + 1];
 	sg->npair_words = 0;
 	sg->pair_terms = sg->pair_postings = sg->pair_positions = 0;
+	sg->pair_counts = 0;
 	if (meta_get(t, n, "pairs", line, sizeof line))
 		/* absent, or longer than any list a build writes: none
 		 * (a phrase then reads its words alone, always right) */
@@ -75,10 +76,13 @@ static int read_pair_words(segment *sg, const char *t, size_t n,
 				goto bad;
 		memcpy(sg->pair_words[sg->npair_words++], w, len + 1);
 	}
-	/* the pairs' share of the counts, for stats (0 if not written) */
-	meta_u64(t, n, "pair_terms", &sg->pair_terms);
-	meta_u64(t, n, "pair_postings", &sg->pair_postings);
-	meta_u64(t, n, "pair_positions", &sg->pair_positions);
+	/* the pairs' share of the counts, for stats and check (0 and not
+	 * checked where not written) */
+	sg->pair_counts = !meta_u64(t, n, "pair_terms", &sg->pair_terms) &&
+			  !meta_u64(t, n, "pair_postings", &sg->pair_postings) &&
+			  !meta_u64(t, n, "pair_positions", &sg->pair_positions);
+	if (!sg->pair_counts)
+		sg->pair_terms = sg->pair_postings = sg->pair_positions = 0;
 	if (sg->pair_terms > sg->nterms || sg->pair_postings > sg->npostings ||
 	    sg->pair_positions > sg->npositions)
 		goto bad;
@@ -604,6 +608,22 @@ int trawl_index_stats(trawl_index *ix, trawl_stats *st, trawl_error *err)
 	return TRAWL_OK;
 }
 
+/* Whether PAIR ("first second") is two of SEG's pair words. */
+static int pair_of_listed_words(const segment *sg, const char *pair)
+{
+	const char *sp = strchr(pair, ' ');
+	if (!sp)
+		return 0;
+	int first = 0, second = 0;
+	for (size_t i = 0; i < sg->npair_words; i++) {
+		const char *w = sg->pair_words[i];
+		size_t len = strlen(w);
+		first |= (size_t)(sp - pair) == len && !memcmp(pair, w, len);
+		second |= !strcmp(sp + 1, w);
+	}
+	return first && second;
+}
+
 /* Structural check of one segment: every term in order, every posting
  * list decodable, docnos of documents not replaced, positions within
  * their field's length, counts as its meta says. */
@@ -616,6 +636,7 @@ static int check_postings(segment *sg, trawl_error *err)
 	dterm t, prev;
 	prev.len = 0;
 	uint64_t nterms = 0, npost = 0, npos = 0;
+	uint64_t pterms = 0, ppost = 0, ppos = 0; /* word pairs' share */
 	uint64_t post_end = 0, pos_end = 0;
 	for (;;) {
 		rc = dict_next(&it, &t, err);
@@ -631,6 +652,12 @@ static int check_postings(segment *sg, trawl_error *err)
 				      sg->path, t.term);
 		prev = t;
 		nterms++;
+		int pair = t.len && t.term[0] == SEG_PAIR_MARK;
+		if (pair && !pair_of_listed_words(sg, t.term + 1))
+			return tr_err(err, TRAWL_ECORRUPT,
+				      "%s/terms: word pair \"%s\", but meta does "
+				      "not list both as pair words", sg->path,
+				      t.term + 1);
 		pcursor cur;
 		rc = pcur_open(&cur, &sg->postings, &sg->positions, &t, err);
 		if (rc) {
@@ -674,6 +701,7 @@ static int check_postings(segment *sg, trawl_error *err)
 				return rc;
 			}
 			npos += n;
+			ppos += pair ? n : 0;
 			df++;
 			pcur_next(&cur);
 		}
@@ -693,6 +721,8 @@ static int check_postings(segment *sg, trawl_error *err)
 		post_end = t.post_off + t.post_len;
 		pos_end = t.pos_off + t.pos_len;
 		npost += df;
+		pterms += pair;
+		ppost += pair ? df : 0;
 	}
 	if (nterms != sg->nterms || npost != sg->npostings ||
 	    npos != sg->npositions)
@@ -705,6 +735,19 @@ static int check_postings(segment *sg, trawl_error *err)
 			      (unsigned long long)sg->npostings,
 			      (unsigned long long)npos,
 			      (unsigned long long)sg->npositions);
+	if (sg->pair_counts &&
+	    (pterms != sg->pair_terms || ppost != sg->pair_postings ||
+	     ppos != sg->pair_positions))
+		return tr_err(err, TRAWL_ECORRUPT,
+			      "%s: word pair counts disagree with meta (terms "
+			      "%llu/%llu, postings %llu/%llu, positions "
+			      "%llu/%llu)", sg->path,
+			      (unsigned long long)pterms,
+			      (unsigned long long)sg->pair_terms,
+			      (unsigned long long)ppost,
+			      (unsigned long long)sg->pair_postings,
+			      (unsigned long long)ppos,
+			      (unsigned long long)sg->pair_positions);
 	if (post_end != cf_data_len(&sg->postings) ||
 	    pos_end != cf_data_len(&sg->positions))
 		return tr_err(err, TRAWL_ECORRUPT,

@@ -39,6 +39,7 @@ typedef struct segment {
 	char pair_words[SEG_PAIR_WORDS][SEG_PAIR_WORD_MAX + 1];
 	size_t npair_words;
 	uint64_t pair_terms, pair_postings, pair_positions; /* of the above */
+	int pair_counts;     /* meta has those three */
 } segment;
 
 #define IX_NORM_TITLE 64

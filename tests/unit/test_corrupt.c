@@ -647,6 +647,49 @@ static void test_posting_past_the_last_document_is_corrupt(void **state)
 	trawl_index_close(ix);
 }
 
+/* A meta whose list of pair words was changed and resealed: the pair
+ * terms of a word it no longer lists make check say so (a query would
+ * otherwise miss the phrases of the word it lists instead). */
+static void test_pair_words_meta_disagrees_with_pair_terms(void **state)
+{
+	(void)state;
+	char dir[600], meta[700];
+	snprintf(dir, sizeof dir, "%s/pairs", W->root);
+	trawl_build_opts o;
+	trawl_build_opts_init(&o);
+	trawl_builder *b = NULL;
+	trawl_error err;
+	assert_int_equal(trawl_builder_new(dir, &o, &b, &err), TRAWL_OK);
+	trawl_doc d;
+	memset(&d, 0, sizeof d);
+	d.id = "a";
+	d.id_len = 1;
+	d.body = "ready for the rest of the day";
+	d.body_len = strlen(d.body);
+	assert_int_equal(trawl_builder_add(b, &d, &err), TRAWL_OK);
+	assert_int_equal(trawl_builder_finish(b, &err), TRAWL_OK);
+	trawl_builder_free(b);
+	snprintf(meta, sizeof meta, "%s/seg-00000001/meta", dir);
+	size_t n;
+	uint8_t *p = slurp(meta, &n);
+	uint8_t *at = memmem(p, n, " for\n", 5);
+	assert_non_null(at);
+	at[3] = 'x'; /* "fox" */
+	reseal(p, n);
+	FILE *f = fopen(meta, "wb");
+	assert_non_null(f);
+	assert_int_equal(fwrite(p, 1, n, f), n);
+	assert_int_equal(fclose(f), 0);
+	free(p);
+	trawl_index *ix = NULL;
+	assert_int_equal(trawl_index_open(dir, &ix, &err), TRAWL_OK);
+	memset(&err, 0, sizeof err);
+	assert_int_equal(trawl_index_check(ix, &err), TRAWL_ECORRUPT);
+	assert_true(names_file(err.message, "terms"));
+	assert_non_null(strstr(err.message, "for the"));
+	trawl_index_close(ix);
+}
+
 static void test_summary(void **state)
 {
 	(void)state;
@@ -728,6 +771,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_missing_file_is_reported,
 					  restore_all),
 		cmocka_unit_test(test_posting_past_the_last_document_is_corrupt),
+		cmocka_unit_test(test_pair_words_meta_disagrees_with_pair_terms),
 		cmocka_unit_test(test_summary),
 	};
 #undef F
