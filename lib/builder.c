@@ -52,16 +52,12 @@ static int english(const char *language)
 
 int tr_build_pairs = 1;
 
-static const char *const *pair_words(const char *language)
+/* LANGUAGE's pair words into *WORDS; returns how many (0: none). */
+static size_t pair_words(const char *language, const char *const **words)
 {
-	return tr_build_pairs && english(language) ? english_pairs : NULL;
-}
-
-static size_t npair_words(const char *language)
-{
-	return tr_build_pairs && english(language)
-		       ? sizeof english_pairs / sizeof *english_pairs
-		       : 0;
+	int on = tr_build_pairs && english(language);
+	*words = on ? english_pairs : NULL;
+	return on ? sizeof english_pairs / sizeof *english_pairs : 0;
 }
 
 typedef struct idslot {
@@ -264,8 +260,7 @@ int builder_create(const char *dir, const trawl_build_opts *o,
 	int rc = trawl_analyzer_new(b->language, &b->an, err);
 	if (rc)
 		goto fail;
-	b->pair_words = pair_words(b->language);
-	b->npair_words = npair_words(b->language);
+	b->npair_words = pair_words(b->language, &b->pair_words);
 	if ((rc = mi_new(&b->mi, b->budget)) ||
 	    (rc = mi_set_pairs(b->mi, b->pair_words, b->npair_words))) {
 		tr_err(err, rc, "out of memory");

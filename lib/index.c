@@ -608,6 +608,23 @@ int trawl_index_stats(trawl_index *ix, trawl_stats *st, trawl_error *err)
 	return TRAWL_OK;
 }
 
+/* Whether the terms, postings and positions counted (GOT) are those
+ * meta gives (WANT); if not, says so in ERR as WHAT. */
+static int counts_disagree(const segment *sg, const char *what,
+			   const uint64_t got[3], const uint64_t want[3],
+			   trawl_error *err)
+{
+	if (got[0] == want[0] && got[1] == want[1] && got[2] == want[2])
+		return 0;
+	tr_err(err, TRAWL_ECORRUPT,
+	       "%s: %s disagree with meta (terms %llu/%llu, postings "
+	       "%llu/%llu, positions %llu/%llu)", sg->path, what,
+	       (unsigned long long)got[0], (unsigned long long)want[0],
+	       (unsigned long long)got[1], (unsigned long long)want[1],
+	       (unsigned long long)got[2], (unsigned long long)want[2]);
+	return 1;
+}
+
 /* Whether PAIR ("first second") is two of SEG's pair words. */
 static int pair_of_listed_words(const segment *sg, const char *pair)
 {
@@ -724,30 +741,16 @@ static int check_postings(segment *sg, trawl_error *err)
 		pterms += pair;
 		ppost += pair ? df : 0;
 	}
-	if (nterms != sg->nterms || npost != sg->npostings ||
-	    npos != sg->npositions)
-		return tr_err(err, TRAWL_ECORRUPT,
-			      "%s: counts disagree with meta (terms %llu/%llu, "
-			      "postings %llu/%llu, positions %llu/%llu)", sg->path,
-			      (unsigned long long)nterms,
-			      (unsigned long long)sg->nterms,
-			      (unsigned long long)npost,
-			      (unsigned long long)sg->npostings,
-			      (unsigned long long)npos,
-			      (unsigned long long)sg->npositions);
+	const uint64_t got[3] = { nterms, npost, npos },
+		       want[3] = { sg->nterms, sg->npostings, sg->npositions };
+	if (counts_disagree(sg, "counts", got, want, err))
+		return TRAWL_ECORRUPT;
+	const uint64_t pgot[3] = { pterms, ppost, ppos },
+		       pwant[3] = { sg->pair_terms, sg->pair_postings,
+				    sg->pair_positions };
 	if (sg->pair_counts &&
-	    (pterms != sg->pair_terms || ppost != sg->pair_postings ||
-	     ppos != sg->pair_positions))
-		return tr_err(err, TRAWL_ECORRUPT,
-			      "%s: word pair counts disagree with meta (terms "
-			      "%llu/%llu, postings %llu/%llu, positions "
-			      "%llu/%llu)", sg->path,
-			      (unsigned long long)pterms,
-			      (unsigned long long)sg->pair_terms,
-			      (unsigned long long)ppost,
-			      (unsigned long long)sg->pair_postings,
-			      (unsigned long long)ppos,
-			      (unsigned long long)sg->pair_positions);
+	    counts_disagree(sg, "word pair counts", pgot, pwant, err))
+		return TRAWL_ECORRUPT;
 	if (post_end != cf_data_len(&sg->postings) ||
 	    pos_end != cf_data_len(&sg->positions))
 		return tr_err(err, TRAWL_ECORRUPT,

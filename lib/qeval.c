@@ -1168,46 +1168,57 @@ static it *build(qeval *q, const qnode *n, int need_spans)
 			return NULL;
 		t->cost = UINT64_MAX;
 		t->ph_len = (uint32_t)n->nterms;
-		/* scored as its words, whatever reads them */
+		/* scored as its words, whatever reads them; a word missing
+		 * from the segment: no match, before any cursor opens */
+		dterm *words = malloc(n->nterms * sizeof *words);
+		if (!words) {
+			set_err(q, TRAWL_ENOMEM, "out of memory");
+			return NULL;
+		}
 		double idf = 0;
 		for (size_t i = 0; i < n->nterms; i++) {
-			dterm dt;
-			int r = n->terms[i] ? lookup(q, n->terms[i], &dt) : 0;
-			if (r < 0)
-				return NULL;
-			if (r == 0)
-				return none_it(q);
-			idf += idf_of(q->ix, global_df(q, dt.term, 0, dt.df));
+			int r = n->terms[i] ? lookup(q, n->terms[i], &words[i])
+					    : 0;
+			if (r <= 0) {
+				free(words);
+				return r < 0 ? NULL : none_it(q);
+			}
+			idf += idf_of(q->ix, global_df(q, words[i].term, 0,
+							words[i].df));
 		}
 		for (size_t i = 0; i < n->nterms;) {
 			/* two pair words next to each other: their pair's
 			 * postings, which hold exactly the places where the
 			 * one stands before the other */
-			char pair[2 * SEG_PAIR_WORD_MAX + 3];
-			const char *w = n->terms[i];
+			dterm pair;
+			const dterm *dt = &words[i];
 			size_t covers = 1;
-			if (i + 1 < n->nterms && pair_word(q->seg, w) &&
+			if (i + 1 < n->nterms && pair_word(q->seg, n->terms[i]) &&
 			    pair_word(q->seg, n->terms[i + 1])) {
-				snprintf(pair, sizeof pair, "%c%s %s",
-					 SEG_PAIR_MARK, w, n->terms[i + 1]);
-				w = pair;
+				char text[2 * SEG_PAIR_WORD_MAX + 3];
+				snprintf(text, sizeof text, "%c%s %s",
+					 SEG_PAIR_MARK, n->terms[i],
+					 n->terms[i + 1]);
+				int r = lookup(q, text, &pair);
+				if (r <= 0) {
+					free(words);
+					return r < 0 ? NULL : none_it(q);
+				}
+				dt = &pair;
 				covers = 2;
 			}
-			dterm dt;
-			int r = lookup(q, w, &dt);
-			if (r < 0)
+			it *k = term_it(q, dt, n->fields);
+			if (!k) {
+				free(words);
 				return NULL;
-			if (r == 0)
-				return none_it(q);
-			it *k = term_it(q, &dt, n->fields);
-			if (!k)
-				return NULL;
+			}
 			t->ph_off[t->nkids] = (uint32_t)i;
 			t->kids[t->nkids++] = k;
 			if (k->cost < t->cost)
 				t->cost = k->cost;
 			i += covers;
 		}
+		free(words);
 		t->idf = idf;
 		t->fields = n->fields;
 		t->need_spans = need_spans;

@@ -563,6 +563,31 @@ static void test_missing_file_is_reported(void **state)
 
 /* Rewrites the terms, postings and positions of the 2-document index at
  * DIR so that "alpha" lists document 5 and "beta" document 1. */
+/* Builds an English index at DIR of N documents with these bodies, ids
+ * "a", "b", ... */
+static void build_small(const char *dir, const char *const *bodies,
+			size_t n)
+{
+	trawl_build_opts o;
+	trawl_build_opts_init(&o);
+	trawl_builder *b = NULL;
+	trawl_error err;
+	assert_int_equal(trawl_builder_new(dir, &o, &b, &err), TRAWL_OK);
+	static const char ids[] = "abcdefghijklmnopqrstuvwxyz";
+	assert_true(n < sizeof ids);
+	for (size_t i = 0; i < n; i++) {
+		trawl_doc d;
+		memset(&d, 0, sizeof d);
+		d.id = ids + i;
+		d.id_len = 1;
+		d.body = bodies[i];
+		d.body_len = strlen(bodies[i]);
+		assert_int_equal(trawl_builder_add(b, &d, &err), TRAWL_OK);
+	}
+	assert_int_equal(trawl_builder_finish(b, &err), TRAWL_OK);
+	trawl_builder_free(b);
+}
+
 static void write_bad_postings(const char *dir)
 {
 	char tp[700], pp[700], xp[700];
@@ -620,25 +645,10 @@ static void test_posting_past_the_last_document_is_corrupt(void **state)
 	(void)state;
 	char dir[600];
 	snprintf(dir, sizeof dir, "%s/two", W->root);
-	trawl_build_opts o;
-	trawl_build_opts_init(&o);
-	trawl_builder *b = NULL;
-	trawl_error err;
-	assert_int_equal(trawl_builder_new(dir, &o, &b, &err), TRAWL_OK);
-	trawl_doc d;
-	memset(&d, 0, sizeof d);
-	d.id = "a";
-	d.id_len = 1;
-	d.body = "alpha";
-	d.body_len = 5;
-	assert_int_equal(trawl_builder_add(b, &d, &err), TRAWL_OK);
-	d.id = "b";
-	d.body = "beta";
-	d.body_len = 4;
-	assert_int_equal(trawl_builder_add(b, &d, &err), TRAWL_OK);
-	assert_int_equal(trawl_builder_finish(b, &err), TRAWL_OK);
-	trawl_builder_free(b);
+	static const char *const bodies[] = { "alpha", "beta" };
+	build_small(dir, bodies, 2);
 	write_bad_postings(dir);
+	trawl_error err;
 	trawl_index *ix = NULL;
 	assert_int_equal(trawl_index_open(dir, &ix, &err), TRAWL_OK);
 	memset(&err, 0, sizeof err);
@@ -655,20 +665,9 @@ static void test_pair_words_meta_disagrees_with_pair_terms(void **state)
 	(void)state;
 	char dir[600], meta[700];
 	snprintf(dir, sizeof dir, "%s/pairs", W->root);
-	trawl_build_opts o;
-	trawl_build_opts_init(&o);
-	trawl_builder *b = NULL;
+	static const char *const bodies[] = { "ready for the rest of the day" };
+	build_small(dir, bodies, 1);
 	trawl_error err;
-	assert_int_equal(trawl_builder_new(dir, &o, &b, &err), TRAWL_OK);
-	trawl_doc d;
-	memset(&d, 0, sizeof d);
-	d.id = "a";
-	d.id_len = 1;
-	d.body = "ready for the rest of the day";
-	d.body_len = strlen(d.body);
-	assert_int_equal(trawl_builder_add(b, &d, &err), TRAWL_OK);
-	assert_int_equal(trawl_builder_finish(b, &err), TRAWL_OK);
-	trawl_builder_free(b);
 	snprintf(meta, sizeof meta, "%s/seg-00000001/meta", dir);
 	size_t n;
 	uint8_t *p = slurp(meta, &n);
