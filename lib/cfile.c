@@ -11,11 +11,20 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <stdio.h>
-#include <zlib.h>
+#include <isa-l/crc.h>
 
 #include "cfile.h"
 #include "codec.h"
 #include "error.h"
+
+/* The CRC-32 of gzip and zlib (same values, so the format is unchanged),
+ * computed with ISA-L's carry-less multiplies: ~10x zlib's speed here,
+ * and every byte of an index passes through it when written and when
+ * first read. */
+static inline uint32_t crc_of(uint32_t crc, const void *p, size_t n)
+{
+	return crc32_gzip_refl(crc, p, n);
+}
 
 #define CF_MAGIC "TRAWLIDX"
 #define CF_TRAILER_MAGIC "TEND"
@@ -43,7 +52,7 @@ static void make_header(uint8_t h[CF_HEADER], uint32_t kind, uint64_t len)
 	put32(h + 16, (uint32_t)len);
 	put32(h + 20, (uint32_t)(len >> 32));
 	put32(h + 24, CF_CHUNK_SHIFT);
-	put32(h + 28, (uint32_t)crc32(0, h, 28));
+	put32(h + 28, crc_of(0, h, 28));
 }
 
 static int write_all(int fd, const void *p, size_t n)
@@ -85,7 +94,7 @@ int cfw_open(cfw *w, const char *path, uint32_t kind, trawl_error *err)
 	make_header(h, kind, 0);
 	memcpy(w->out, h, CF_HEADER);
 	w->out_n = CF_HEADER;
-	w->crc = (uint32_t)crc32(0, NULL, 0);
+	w->crc = 0;
 	return TRAWL_OK;
 }
 
@@ -125,7 +134,7 @@ static void push_crc(int *rc, cfw *w)
 		w->crcs_cap = cap;
 	}
 	w->crcs[w->ncrcs++] = w->crc;
-	w->crc = (uint32_t)crc32(0, NULL, 0);
+	w->crc = 0;
 	w->chunk_fill = 0;
 }
 
@@ -138,7 +147,7 @@ void cfw_write(int *rc, cfw *w, const void *p, size_t n)
 		if (k > CFW_BUF - w->out_n)
 			k = CFW_BUF - w->out_n;
 		memcpy(w->out + w->out_n, c, k);
-		w->crc = (uint32_t)crc32(w->crc, c, (uInt)k);
+		w->crc = crc_of(w->crc, c, k);
 		w->out_n += k;
 		w->chunk_fill += k;
 		w->data_len += k;
@@ -184,10 +193,10 @@ int cfw_seal(cfw *w, trawl_error *err)
 	if (w->chunk_fill)
 		push_crc(&rc, w);
 	uint8_t t[4];
-	uint32_t tcrc = (uint32_t)crc32(0, NULL, 0);
+	uint32_t tcrc = 0;
 	for (size_t i = 0; i < w->ncrcs && !rc; i++) {
 		put32(t, w->crcs[i]);
-		tcrc = (uint32_t)crc32(tcrc, t, 4);
+		tcrc = crc_of(tcrc, t, 4);
 		if (w->out_n + 4 > CFW_BUF)
 			flush_out(&rc, w);
 		memcpy(w->out + w->out_n, t, 4);
@@ -299,7 +308,7 @@ int cf_open(cfile *f, const char *dir, const char *name, uint32_t kind,
 			      "%s: not a trawl index file (bad magic at offset 0)",
 			      path);
 	}
-	if (get_u32le(h + 28) != (uint32_t)crc32(0, h, 28)) {
+	if (get_u32le(h + 28) != crc_of(0, h, 28)) {
 		cf_close(f);
 		return tr_err(err, TRAWL_ECORRUPT,
 			      "%s: header checksum mismatch (offset 0)", path);
@@ -330,7 +339,7 @@ int cf_open(cfile *f, const char *dir, const char *name, uint32_t kind,
 	f->crcs = f->data + f->data_len;
 	const uint8_t *t = f->crcs + 4 * f->nchunks;
 	if (memcmp(t + 4, CF_TRAILER_MAGIC, 4) != 0 ||
-	    get_u32le(t) != (uint32_t)crc32(0, f->crcs, (uInt)(4 * f->nchunks))) {
+	    get_u32le(t) != crc_of(0, f->crcs, (4 * f->nchunks))) {
 		cf_close(f);
 		return tr_err(err, TRAWL_ECORRUPT,
 			      "%s: checksum table damaged (offset %llu)", path,
@@ -380,7 +389,7 @@ static int verify_chunk(cfile *f, uint64_t c, trawl_error *err)
 	uint64_t off = c << CF_CHUNK_SHIFT;
 	uint64_t n = f->data_len - off < CF_CHUNK ? f->data_len - off : CF_CHUNK;
 	uint32_t want = get_u32le(f->crcs + 4 * c);
-	if ((uint32_t)crc32(0, f->data + off, (uInt)n) != want)
+	if (crc_of(0, f->data + off, n) != want)
 		return tr_err(err, TRAWL_ECORRUPT,
 			      "%s: checksum mismatch in bytes %llu-%llu (file "
 			      "offset %llu)", f->name, (unsigned long long)off,
