@@ -1575,6 +1575,18 @@ static double score(it *t, const docnorm *r, buf *ex, int depth)
 double qe_score(qeval *q, const docrec *r, buf *explain)
 {
 	docnorm n = doc_norm(q, r);
+	const it *t = q->root;
+	if (!explain && t->kind == IT_AND && t->bm_idx) {
+		/* words over both fields: score()'s sum, in its order, without
+		 * a call and a switch a word (the divisions then overlap) */
+		double s = 0;
+		for (size_t i = 0; i < t->nkids; i++) {
+			const pcursor *c = &t->kids[i]->cur;
+			s += bm25(t->kids[i]->idf, pcur_tf_title(c),
+				  pcur_tf_body(c), &n);
+		}
+		return s;
+	}
 	double s = score(q->root, &n, explain, 1);
 	if (explain) {
 		int rc = TRAWL_OK;
