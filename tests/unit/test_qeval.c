@@ -7,7 +7,9 @@
  * Then AND, phrases and NEAR over 3000 generated documents, whose counts
  * follow from how they were made: words over both fields find their
  * common documents a range of blocks at a time, fielded ones document by
- * document, and both must give those counts.
+ * document, and both must give those counts.  An AND of words over both
+ * fields is also scored in a loop of its own, which must give the tree's
+ * scores bit for bit.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -19,6 +21,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
+#include "index.h"
+#include "postings.h"
+#include "qeval.h"
+#include "search.h"
 #include "testutil.h"
 #include "trawl.h"
 
@@ -214,9 +221,9 @@ static uint64_t multiples(size_t m, int which)
 /* Words over both fields find their common documents a range of blocks
  * at a time; a field restriction takes the document-at-a-time path.
  * Both must give the counts the construction implies. */
-static void test_common_documents_over_many_blocks(void **state)
+/* The NDOCS documents of count_doc(), indexed in DIR. */
+static trawl_index *common_index(char *dir, size_t cap)
 {
-	(void)state;
 	static char text[NDOCS][2][64];
 	static const char *docs_n[NDOCS][3];
 	for (size_t i = 0; i < NDOCS; i++) {
@@ -226,9 +233,14 @@ static void test_common_documents_over_many_blocks(void **state)
 		docs_n[i][1] = "";
 		docs_n[i][2] = text[i][1];
 	}
+	return tu_small_index(dir, cap, "trawl-common", docs_n, NDOCS);
+}
+
+static void test_common_documents_over_many_blocks(void **state)
+{
+	(void)state;
 	char dir[512];
-	trawl_index *ix = tu_small_index(dir, sizeof dir, "trawl-common",
-					 docs_n, NDOCS);
+	trawl_index *ix = common_index(dir, sizeof dir);
 	assert_non_null(ix);
 	const struct {
 		const char *fast, *general;
@@ -261,6 +273,57 @@ static void test_common_documents_over_many_blocks(void **state)
 	assert_int_equal(tu_small_index_free(ix, dir), 0);
 }
 
+/* An AND of words over both fields is scored in a loop of its own;
+ * every match must get, bit for bit, the score of the general walk over
+ * the tree (the one explanations take). */
+static void test_and_of_words_scores_as_the_tree_does(void **state)
+{
+	(void)state;
+	char dir[512];
+	trawl_index *ix = common_index(dir, sizeof dir);
+	assert_non_null(ix);
+	static const char *const queries[] = {
+		"apple birch", "birch apple cedar", "every fir", "fir every apple",
+		"cedar delta NOT apple",
+	};
+	for (size_t k = 0; k < sizeof queries / sizeof queries[0]; k++) {
+		trawl_error err;
+		trawl_query *q;
+		assert_int_equal(trawl_query_parse(ix, queries[k], &q, &err), TRAWL_OK);
+		const qnode *root = tr_query_root(q);
+		qe_stats *st;
+		assert_int_equal(qe_stats_new(ix, root, &st, &err), TRAWL_OK);
+		qeval *e;
+		assert_int_equal(qe_new(ix, &ix->segs[0], root, st, &e, &err), TRAWL_OK);
+		size_t n = 0;
+		double first = 0;
+		int differ = 0;
+		for (uint32_t d = qe_next(e, 0); d != DOC_END; d = qe_next(e, d + 1)) {
+			docrec r;
+			assert_int_equal(seg_docrec(&ix->segs[0], d, &r, &err), TRAWL_OK);
+			buf b;
+			buf_init(&b);
+			double fast = qe_score(e, &r, NULL);
+			double tree = qe_score(e, &r, &b);
+			buf_free(&b);
+			if (memcmp(&fast, &tree, sizeof fast) != 0)
+				fail_msg("%s: document %u scored %.17g, the tree %.17g",
+					 queries[k], d, fast, tree);
+			if (n++ == 0)
+				first = fast;
+			differ |= fast != first;
+		}
+		assert_int_equal(qe_rc(e), TRAWL_OK);
+		/* many matches, not all scored alike (lengths differ) */
+		assert_true(n > 10);
+		assert_true(differ);
+		qe_free(e);
+		qe_stats_free(st);
+		trawl_query_free(q);
+	}
+	assert_int_equal(tu_small_index_free(ix, dir), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -271,6 +334,7 @@ int main(void)
 		cmocka_unit_test(test_a_word_near_itself_needs_two_occurrences),
 		cmocka_unit_test(test_general_path_agrees),
 		cmocka_unit_test(test_common_documents_over_many_blocks),
+		cmocka_unit_test(test_and_of_words_scores_as_the_tree_does),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
