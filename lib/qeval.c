@@ -1576,7 +1576,7 @@ double qe_score(qeval *q, const docrec *r, buf *explain)
 {
 	docnorm n = doc_norm(q, r);
 	const it *t = q->root;
-	if (!explain && t->kind == IT_AND && t->bm_idx) {
+	if (!explain && (t->kind == IT_AND || t->kind == IT_NEAR) && t->bm_idx) {
 		/* words over both fields: score()'s sum, in its order, without
 		 * a call and a switch a word (the divisions then overlap) */
 		double s = 0;
@@ -1585,7 +1585,7 @@ double qe_score(qeval *q, const docrec *r, buf *explain)
 			s += bm25(t->kids[i]->idf, pcur_tf_title(c),
 				  pcur_tf_body(c), &n);
 		}
-		return s;
+		return t->kind == IT_NEAR ? NEAR_BOOST * s : s;
 	}
 	double s = score(q->root, &n, explain, 1);
 	if (explain) {

@@ -7,8 +7,8 @@
  * Then AND, phrases and NEAR over 3000 generated documents, whose counts
  * follow from how they were made: words over both fields find their
  * common documents a range of blocks at a time, fielded ones document by
- * document, and both must give those counts.  An AND of words over both
- * fields is also scored in a loop of its own, which must give the tree's
+ * document, and both must give those counts.  An AND or NEAR of words
+ * over both fields is also scored in a loop of its own, which must give the tree's
  * scores bit for bit.
  */
 #include <stdarg.h>
@@ -273,10 +273,10 @@ static void test_common_documents_over_many_blocks(void **state)
 	assert_int_equal(tu_small_index_free(ix, dir), 0);
 }
 
-/* An AND of words over both fields is scored in a loop of its own;
- * every match must get, bit for bit, the score of the general walk over
+/* An AND or a NEAR of words over both fields is scored in a loop of its
+ * own; every match must get, bit for bit, the score of the general walk over
  * the tree (the one explanations take). */
-static void test_and_of_words_scores_as_the_tree_does(void **state)
+static void test_words_score_as_the_tree_does(void **state)
 {
 	(void)state;
 	char dir[512];
@@ -284,7 +284,7 @@ static void test_and_of_words_scores_as_the_tree_does(void **state)
 	assert_non_null(ix);
 	static const char *const queries[] = {
 		"apple birch", "birch apple cedar", "every fir", "fir every apple",
-		"cedar delta NOT apple",
+		"cedar delta NOT apple", "cedar NEAR/3 delta", "cedar ADJ/3 delta",
 	};
 	for (size_t k = 0; k < sizeof queries / sizeof queries[0]; k++) {
 		trawl_error err;
@@ -334,7 +334,7 @@ int main(void)
 		cmocka_unit_test(test_a_word_near_itself_needs_two_occurrences),
 		cmocka_unit_test(test_general_path_agrees),
 		cmocka_unit_test(test_common_documents_over_many_blocks),
-		cmocka_unit_test(test_and_of_words_scores_as_the_tree_does),
+		cmocka_unit_test(test_words_score_as_the_tree_does),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
