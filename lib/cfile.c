@@ -339,7 +339,7 @@ int cf_open(cfile *f, const char *dir, const char *name, uint32_t kind,
 	f->crcs = f->data + f->data_len;
 	const uint8_t *t = f->crcs + 4 * f->nchunks;
 	if (memcmp(t + 4, CF_TRAILER_MAGIC, 4) != 0 ||
-	    get_u32le(t) != crc_of(0, f->crcs, (4 * f->nchunks))) {
+	    get_u32le(t) != crc_of(0, f->crcs, 4 * f->nchunks)) {
 		cf_close(f);
 		return tr_err(err, TRAWL_ECORRUPT,
 			      "%s: checksum table damaged (offset %llu)", path,

@@ -8,8 +8,8 @@
  * follow from how they were made: words over both fields find their
  * common documents a range of blocks at a time, fielded ones document by
  * document, and both must give those counts.  An AND or NEAR of words
- * over both fields is also scored in a loop of its own, which must give the tree's
- * scores bit for bit.
+ * over both fields is also scored in a loop of its own, which must give
+ * the scores of the general walk bit for bit.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -218,9 +218,6 @@ static uint64_t multiples(size_t m, int which)
 	return n;
 }
 
-/* Words over both fields find their common documents a range of blocks
- * at a time; a field restriction takes the document-at-a-time path.
- * Both must give the counts the construction implies. */
 /* The NDOCS documents of count_doc(), indexed in DIR. */
 static trawl_index *common_index(char *dir, size_t cap)
 {
@@ -236,6 +233,9 @@ static trawl_index *common_index(char *dir, size_t cap)
 	return tu_small_index(dir, cap, "trawl-common", docs_n, NDOCS);
 }
 
+/* Words over both fields find their common documents a range of blocks
+ * at a time; a field restriction takes the document-at-a-time path.
+ * Both must give the counts the construction implies. */
 static void test_common_documents_over_many_blocks(void **state)
 {
 	(void)state;
@@ -274,8 +274,8 @@ static void test_common_documents_over_many_blocks(void **state)
 }
 
 /* An AND or a NEAR of words over both fields is scored in a loop of its
- * own; every match must get, bit for bit, the score of the general walk over
- * the tree (the one explanations take). */
+ * own; every match must get, bit for bit, the score of the general walk
+ * over the tree (the one explanations take). */
 static void test_words_score_as_the_tree_does(void **state)
 {
 	(void)state;
