@@ -66,27 +66,70 @@ typedef struct idslot {
 	uint64_t off; /* into ids arena: varint len | bytes */
 } idslot;
 
-/* The indexing thread's copy of a stem cache entry (key): its term's
- * bytes (in wstr).  Its term id lives apart, in wid, which every token
- * reads: 4 bytes a slot (512 KiB in all) rather than a 24-byte entry
- * (3 MiB) keep that lookup in cache; the indexing thread's share of a
- * two-thread build's CPU fell from 7.0 % to 5.3 % (perf). */
-typedef struct wmemo {
-	uint64_t key;
-	uint32_t off;   /* of the term in wstr */
-	uint32_t len;
-} wmemo;
+/* Documents are dealt to NLANES lanes, LANE_CHUNK at a time.  A lane
+ * analyses its documents and adds them to a memindex of its own, which
+ * spills runs of its own; the final merge interleaves the lanes' postings
+ * by document.  With a second core each lane runs on a thread of its own,
+ * and nothing crosses between threads but the documents' text (handing
+ * each token from an analysing thread to an indexing thread cost about a
+ * tenth more instructions, and two independent builds of half the
+ * collections each ran 1.15x as fast as such a two-thread build of all).
+ * A one-thread build deals the documents the same way and runs the lanes
+ * in turn: the runs, and so the index, are the same byte for byte
+ * whatever the number of threads. */
+#define NLANES 2
+#define LANE_CHUNK 32
 
-/* Jobs waiting for the indexing thread: one per 256 KiB of the budget (a
- * job's arrays grow to its longest document), 1024 at the default 256M.
- * The deeper the queue, the longer the analysing thread runs on while
- * the indexing and compressing threads hold both cores, and the less a
- * core idles when they catch up: 1024 rather than 256 jobs, two threads,
- * all four collections, 5 alternating pairs: wall median 5.31 -> 5.22 s,
- * min 5.10 -> 4.90 s, peak RSS 242 -> 265 MB. */
-#define IQUEUE 1024
-#define IQUEUE_MIN 32
-#define IWAKE 32   /* jobs queued before the thread is woken */
+/* Lanes only where each gets this much of the budget: a lane's memindex
+ * holds its own term table and pages (1 MiB each below a 64M budget),
+ * which under a small budget would leave a lane room for a document or
+ * two a run. */
+size_t tr_lane_min_budget = (size_t)32 << 20;
+
+/* A document on its way to a lane's thread, in one allocation (freed
+ * by the thread: kept for reuse, the buffers of a queue's worth of jobs
+ * each grew to the longest document it had held, 90 MB in all). */
+typedef struct djob {
+	struct djob *next;
+	uint32_t docno;
+	size_t room;      /* the lane's postings room at this document */
+	size_t title_len, body_len, id_len;
+	size_t bytes;     /* counted in the lane's queue */
+	char text[];      /* title, body, id */
+} djob;
+
+typedef struct lane {
+	trawl_builder *b;
+	unsigned index;
+	trawl_analyzer *an;
+	memindex *mi;
+	uint32_t mi_epoch; /* changes when a spill empties mi: its term ids
+			      are kept in the stem cache (an_token_memo) */
+	uint32_t *tids, *tpos; /* the document's tokens */
+	size_t ntok, tok_cap;
+	uint32_t field_bit;
+	buf lens;          /* title and body lengths (u32), a document */
+	char **runs;       /* spilled, in docno order */
+	size_t nruns;
+	uint64_t *weights; /* mi_weigh() of every run, for the merge's cut */
+	/* with threads: the queue the caller fills */
+	int running;
+	pthread_t thread;
+	int sync_ready;    /* mu, work and room initialised */
+	pthread_mutex_t mu;
+	pthread_cond_t work, room; /* the thread waits for work, the caller
+				      for room */
+	djob *head, *tail;
+	djob *done;        /* atomic: indexed, for the caller to free (a
+			      free() here contended with its malloc()s for
+			      glibc's arena: 50,000 futex calls a build) */
+	int idle;          /* the thread waits for work */
+	int caller_waits;  /* atomic: the caller waits for room */
+	size_t queued;     /* atomic: bytes queued or being indexed */
+	int stop;
+	int rc;            /* atomic: the thread's sticky error */
+	trawl_error err;
+} lane;
 
 struct trawl_builder {
 	char *dir;      /* target */
@@ -99,17 +142,8 @@ struct trawl_builder {
 	char language[32];
 	const char *const *pair_words; /* indexed in pairs (memindex.h) */
 	size_t npair_words;
-	trawl_analyzer *an;
-	memindex *mi;
-	uint32_t mi_epoch; /* changes when a spill empties mi: its term ids
-			      are kept in the stem cache (an_token_memo) */
-	wmemo *wm;      /* the indexing thread's terms by stem cache slot
-			   (an_token_key) */
-	uint32_t *wid;  /* and their term ids + 1 in mi, 0 for none yet
-			   (cleared by a spill) */
-	size_t wm_cap;
-	buf wstr;       /* their bytes, for the cache generation wgen */
-	uint32_t wgen;
+	lane lanes[NLANES];
+	unsigned nlanes;   /* 1, or NLANES with threads */
 	cfw store_w;
 	ds_writer ds;
 	buf docs;       /* 16-byte records */
@@ -118,38 +152,15 @@ struct trawl_builder {
 	buf ids;        /* id arena */
 	idslot *idtab;
 	size_t idcap, nids;
-	char **runs;
-	size_t nruns;
-	/* the final merge cuts the postings and positions in two at the
-	 * middle of the biggest run spilled (by bytes); with two or more
-	 * threads a second thread merges the second part */
+	size_t run_serial; /* names of runs merged into bigger ones */
+	/* the final merge cuts the postings and positions in two where
+	 * the terms' documents are about halved (choose_cut); with two or
+	 * more threads a second thread merges the second part */
 	int split_merge;
-	char split[DICT_TERM_MAX + 1];
-	size_t split_len, split_run_bytes;
 	int lock_fd;    /* flock on tmp/lock: marks the build as alive */
-	/* per-document token scratch */
-	uint32_t *tids, *tpos;
-	size_t ntok, tok_cap;
-	uint32_t field_bit;
 	int failed;
-	/* With a second core the memindex belongs to an indexing thread:
-	 * the caller analyses each document into a job (terms as bytes,
-	 * positions) and the thread interns, adds and spills, in document
-	 * order, so the index is the same whatever the thread count. */
-	int threaded;
-	int imu_ready;           /* imu and icv initialised */
-	pthread_t ithread;
-	pthread_mutex_t imu;
-	pthread_cond_t icv;
-	struct ijob *ihead, *itail, *ifree;
-	unsigned iqueued, iqueue_max;
-	int istop;
-	int irc;                 /* the thread's sticky error */
-	trawl_error ierr;
-	size_t fixed_snapshot;   /* fixed_bytes() as the caller last saw it */
-	struct ijob *cur;        /* the job the caller is filling */
-	uint32_t *jids, *jpos;   /* term ids, positions of a job: index_job's */
-	size_t jids_cap;
+	int threaded;   /* the lanes run on threads of their own */
+	size_t queue_max; /* bytes a lane's queue may hold */
 	int finished;
 	uint64_t input_bytes;
 	trawl_error *cb_err;
@@ -189,7 +200,7 @@ uint32_t seg_parse_date(const char *s, size_t n)
 
 static void remove_stale(const char *dir, size_t n);
 static void mark_dead(trawl_builder *b, uint32_t docno);
-static void *index_thread(void *arg);
+static void start_lanes(trawl_builder *b);
 
 /* An existing directory we may replace: an index, or empty. */
 static int replaceable(const char *dir)
@@ -252,21 +263,32 @@ int builder_create(const char *dir, const trawl_build_opts *o,
 	snprintf(b->language, sizeof b->language, "%s",
 		 o->language ? o->language : "english");
 	buf_init(&b->docs);
-	buf_init(&b->wstr);
 	buf_init(&b->dead);
 	buf_init(&b->ids);
 	b->store_w.fd = -1;
 	b->lock_fd = -1;
-	int rc = trawl_analyzer_new(b->language, &b->an, err);
-	if (rc)
-		goto fail;
 	b->npair_words = pair_words(b->language, &b->pair_words);
-	if ((rc = mi_new(&b->mi, b->budget)) ||
-	    (rc = mi_set_pairs(b->mi, b->pair_words, b->npair_words))) {
-		tr_err(err, rc, "out of memory");
-		goto fail;
+	int rc = TRAWL_OK;
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	int threads = o->threads > 0 ? o->threads : (ncpu > 0 ? (int)ncpu : 1);
+	b->nlanes = threads > 1 && b->budget / NLANES >= tr_lane_min_budget
+			    ? NLANES : 1;
+	for (unsigned i = 0; i < b->nlanes; i++) {
+		lane *l = &b->lanes[i];
+		l->b = b;
+		l->index = i;
+		l->mi_epoch = 1; /* a new memo holds 0 */
+		buf_init(&l->lens);
+		if ((rc = trawl_analyzer_new(b->language, &l->an, err)))
+			goto fail;
+		l->weights = calloc(MI_WEIGHT_KEYS, sizeof *l->weights);
+		if (!l->weights ||
+		    (rc = mi_new(&l->mi, b->budget / b->nlanes)) ||
+		    (rc = mi_set_pairs(l->mi, b->pair_words, b->npair_words))) {
+			rc = tr_err(err, TRAWL_ENOMEM, "out of memory");
+			goto fail;
+		}
 	}
-	b->mi_epoch = 1; /* a new memo holds 0 */
 	b->dir = strdup(dir);
 	size_t n = strlen(dir);
 	while (n > 1 && dir[n - 1] == '/')
@@ -312,30 +334,15 @@ int builder_create(const char *dir, const trawl_build_opts *o,
 	if ((rc = cfw_open(&b->store_w, p, CF_STORE, err)))
 		goto fail;
 	dsw_init(&b->ds, &b->store_w);
-	/* with a second core, store compression runs beside the indexing */
-	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-	int threads = o->threads > 0 ? o->threads : (ncpu > 0 ? (int)ncpu : 1);
+	/* with a second core, store compression runs beside the lanes */
 	b->split_merge = threads > 1;
 	if (threads > 1) {
-		size_t jobs = b->budget >> 18;
-		b->iqueue_max = jobs > IQUEUE ? IQUEUE :
-				jobs < IQUEUE_MIN ? IQUEUE_MIN : (unsigned)jobs;
 		/* a sixteenth of the budget (16 MiB of the default 256M)
 		 * rides out the compressor's dictionary training */
 		size_t blocks = b->budget / 16 / DS_BLOCK;
 		/* on failure it works inline */
 		dsw_start_thread(&b->ds, blocks > 128 ? 128 : (unsigned)blocks);
-		if (pthread_mutex_init(&b->imu, NULL) == 0) {
-			if (pthread_cond_init(&b->icv, NULL) == 0) {
-				b->imu_ready = 1;
-				if (pthread_create(&b->ithread, NULL, index_thread,
-						   b) == 0)
-					b->threaded = 1;
-				/* else: index inline */
-			} else {
-				pthread_mutex_destroy(&b->imu);
-			}
-		}
+		start_lanes(b);
 	}
 	b->idcap = 1024;
 	b->idtab = calloc(b->idcap, sizeof *b->idtab);
@@ -457,464 +464,436 @@ static int id_put(trawl_builder *b, const char *id, size_t n, uint32_t docno,
 	return TRAWL_OK;
 }
 
-/* One analysed document on its way to the indexing thread, in 4 bytes a
- * token (the two threads run on two cores: every byte of a job crosses
- * between their caches).  A term's bytes travel once per stem cache
- * entry: the thread keeps them by key, so later tokens of the entry send
- * the key alone.  The key's generation and the token's position are
- * implied (the job's last generation mark, the previous position + 1)
- * except where a mark gives them: at a field's first token, after a
- * token too long to index, when the stem cache starts a generation. */
-typedef struct jmark {
-	uint32_t at;    /* token index */
-	uint32_t value; /* its position | field bit, or its key generation */
-} jmark;
-
-typedef struct ijob {
-	struct ijob *next;
-	uint32_t docno;
-	size_t ntok;
-	buf terms;      /* per token with KEY_BYTES: u8 length | bytes */
-	uint32_t *key;  /* per token: an_token_key()'s slot + 1 (0 for none),
-			   with KEY_BYTES when the term's bytes follow */
-	size_t key_cap;
-	buf pos_marks, gen_marks; /* jmark */
-	uint32_t last_pos, gen;   /* the filler's: of the last token */
-} ijob;
-
-#define KEY_BYTES ((uint32_t)1 << 31)
-
-static void put_mark(int *rc, buf *b, size_t at, uint32_t value)
-{
-	jmark m = { (uint32_t)at, value };
-	buf_put(rc, b, &m, sizeof m);
-}
-
-/* Adds a token to J: its cache KEY, and the term's bytes unless SENT (the
- * stem cache entry's memo, or NULL) says this key already took them. */
-static int job_token(ijob *j, const trawl_token *t, uint32_t field_bit,
-		     uint64_t key, uint32_t *sent)
-{
-	int rc = TRAWL_OK;
-	size_t len = t->term_len > DICT_TERM_MAX ? DICT_TERM_MAX : t->term_len;
-	if (j->ntok == j->key_cap) {
-		size_t cap = j->key_cap ? j->key_cap * 2 : 1024;
-		uint32_t *k = realloc(j->key, cap * sizeof *k);
-		if (!k)
-			return TRAWL_ENOMEM;
-		j->key = k;
-		j->key_cap = cap;
-	}
-	uint32_t pos = t->position | field_bit;
-	if (j->ntok == 0 || pos != j->last_pos + 1)
-		put_mark(&rc, &j->pos_marks, j->ntok, pos);
-	j->last_pos = pos;
-	uint32_t gen = (uint32_t)(key >> 32);
-	if (key && (j->gen_marks.n == 0 || gen != j->gen)) {
-		put_mark(&rc, &j->gen_marks, j->ntok, gen);
-		j->gen = gen;
-	}
-	uint32_t k32 = (uint32_t)key;
-	/* sent holds the generation + 1 whose key took the bytes: a rehash
-	 * keeps the memo but makes new keys */
-	uint32_t mark = gen + 1;
-	if (!key || !sent || *sent != mark) {
-		buf_putc(&rc, &j->terms, (uint8_t)len);
-		buf_put(&rc, &j->terms, t->term, len);
-		if (key && sent && !rc)
-			*sent = mark;
-		k32 |= KEY_BYTES;
-	}
-	if (rc)
-		return rc;
-	j->key[j->ntok++] = k32;
-	return TRAWL_OK;
-}
-
 static int on_token(void *ctx, const trawl_token *t)
 {
-	trawl_builder *b = ctx;
+	lane *l = ctx;
 	if (t->position >= TR_MAX_FIELD_TOKENS)
 		return TRAWL_ELIMIT;
 	if (!t->term)
 		return 0; /* over 64 bytes: takes its position, not indexed */
-	if (b->cur) {
-		/* the memo's first word, unused with a thread, marks the key
-		 * whose bytes went out */
-		uint32_t *memo = an_token_memo(b->an);
-		return job_token(b->cur, t, b->field_bit, an_token_key(b->an),
-				 memo);
-	}
-	if (b->ntok == b->tok_cap) {
-		size_t cap = b->tok_cap ? b->tok_cap * 2 : 4096;
-		uint32_t *a = realloc(b->tids, cap * sizeof *a);
+	if (l->ntok == l->tok_cap) {
+		size_t cap = l->tok_cap ? l->tok_cap * 2 : 4096;
+		uint32_t *a = realloc(l->tids, cap * sizeof *a);
 		if (!a)
 			return TRAWL_ENOMEM;
-		b->tids = a;
-		a = realloc(b->tpos, cap * sizeof *a);
+		l->tids = a;
+		a = realloc(l->tpos, cap * sizeof *a);
 		if (!a)
 			return TRAWL_ENOMEM;
-		b->tpos = a;
-		b->tok_cap = cap;
+		l->tpos = a;
+		l->tok_cap = cap;
 	}
 	/* A word seen since the last spill has its term id in the stem
 	 * cache: one hash lookup per token instead of two. */
-	uint32_t *memo = an_token_memo(b->an), id;
-	if (memo && memo[1] == b->mi_epoch) {
+	uint32_t *memo = an_token_memo(l->an), id;
+	if (memo && memo[1] == l->mi_epoch) {
 		id = memo[0];
 	} else {
-		id = mi_intern(b->mi, t->term,
+		id = mi_intern(l->mi, t->term,
 			       t->term_len > DICT_TERM_MAX ? DICT_TERM_MAX
 							   : t->term_len);
 		if (id == UINT32_MAX)
 			return TRAWL_ENOMEM;
 		if (memo) {
 			memo[0] = id;
-			memo[1] = b->mi_epoch;
+			memo[1] = l->mi_epoch;
 		}
 	}
-	b->tids[b->ntok] = id;
-	b->tpos[b->ntok] = t->position | b->field_bit;
-	b->ntok++;
+	l->tids[l->ntok] = id;
+	l->tpos[l->ntok] = t->position | l->field_bit;
+	l->ntok++;
 	return 0;
 }
 
 /* Counts a field's tokens: the last position + 1. */
-typedef struct { trawl_builder *b; uint32_t count; } field_ctx;
+typedef struct { lane *l; uint32_t count; } field_ctx;
 
 static int on_field_token(void *ctx, const trawl_token *t)
 {
 	field_ctx *f = ctx;
 	f->count = t->position + 1;
-	return on_token(f->b, t);
+	return on_token(f->l, t);
 }
 
-/* Merges runs MERGE_FANIN at a time into bigger runs until at most
- * MERGE_FANIN remain, so the final merge keeps few files open and few
- * buffers in memory whatever the corpus size. */
-static int reduce_runs(trawl_builder *b, trawl_error *err)
+/* Merges L's runs MERGE_FANIN at a time into bigger runs until at most
+ * MAX remain, so the final merge keeps few files open and few buffers in
+ * memory whatever the corpus size. */
+static int reduce_runs(lane *l, size_t max, trawl_error *err)
 {
-	size_t serial = b->nruns;
-	while (b->nruns > MERGE_FANIN) {
-		size_t k = MERGE_FANIN;
+	trawl_builder *b = l->b;
+	while (l->nruns > max) {
+		size_t k = l->nruns - max + 1;
+		if (k > MERGE_FANIN)
+			k = MERGE_FANIN;
 		char p[PATH_MAX];
-		snprintf(p, sizeof p, "%s/run-%06zu", b->tmp, serial++);
+		snprintf(p, sizeof p, "%s/run-merged-%06zu", b->tmp,
+			 b->run_serial++);
 		size_t per_run = b->budget / 4 / k;
 		if (per_run > ((size_t)1 << 20))
 			per_run = (size_t)1 << 20;
-		int rc = merge_runs_to_run(b->runs, k, p, per_run, err);
+		int rc = merge_runs_to_run(l->runs, k, p, per_run, err);
 		if (rc)
 			return rc;
 		char *path = strdup(p);
 		if (!path)
 			return tr_err(err, TRAWL_ENOMEM, "out of memory");
 		for (size_t i = 0; i < k; i++) {
-			unlink(b->runs[i]);
-			free(b->runs[i]);
+			unlink(l->runs[i]);
+			free(l->runs[i]);
 		}
 		/* the merged run holds the oldest documents: it goes first */
-		memmove(b->runs + 1, b->runs + k, (b->nruns - k) * sizeof *b->runs);
-		b->runs[0] = path;
-		b->nruns -= k - 1;
+		memmove(l->runs + 1, l->runs + k, (l->nruns - k) * sizeof *l->runs);
+		l->runs[0] = path;
+		l->nruns -= k - 1;
 	}
 	return TRAWL_OK;
 }
 
-/* Keeps MID as the two-thread merge's split if its run of BYTES is the
- * biggest so far. */
-static void note_split(trawl_builder *b, size_t bytes, const char *mid,
-		       size_t mid_len)
+static int spill(lane *l, trawl_error *err)
 {
-	if (mid_len && bytes > b->split_run_bytes) {
-		memcpy(b->split, mid, mid_len + 1);
-		b->split_len = mid_len;
-		b->split_run_bytes = bytes;
-	}
-}
-
-static int spill(trawl_builder *b, trawl_error *err)
-{
-	if (mi_ndocs(b->mi) == 0)
+	if (mi_ndocs(l->mi) == 0)
 		return TRAWL_OK;
 	char p[PATH_MAX];
-	snprintf(p, sizeof p, "%s/run-%06zu", b->tmp, b->nruns);
-	char **r = realloc(b->runs, (b->nruns + 1) * sizeof *r);
+	snprintf(p, sizeof p, "%s/run-%u-%06zu", l->b->tmp, l->index, l->nruns);
+	char **r = realloc(l->runs, (l->nruns + 1) * sizeof *r);
 	if (!r)
 		return tr_err(err, TRAWL_ENOMEM, "out of memory");
-	b->runs = r;
-	b->runs[b->nruns] = strdup(p);
-	if (!b->runs[b->nruns])
+	l->runs = r;
+	l->runs[l->nruns] = strdup(p);
+	if (!l->runs[l->nruns])
 		return tr_err(err, TRAWL_ENOMEM, "out of memory");
-	b->nruns++;
-	size_t bytes = mi_bytes(b->mi);
-	char mid[DICT_TERM_MAX + 1];
-	size_t mid_len = 0;
-	int rc = mi_spill(b->mi, p, mid, &mid_len, err);
+	l->nruns++;
+	mi_weigh(l->mi, l->weights);
+	int rc = mi_spill(l->mi, p, NULL, NULL, err);
 	/* whatever happened, the term ids are gone (0 is a new memo) */
-	if (++b->mi_epoch == 0)
-		b->mi_epoch = 1;
-	if (b->wid)
-		memset(b->wid, 0, b->wm_cap * sizeof *b->wid);
-	if (!rc)
-		note_split(b, bytes, mid, mid_len);
+	if (++l->mi_epoch == 0)
+		l->mi_epoch = 1;
 	return rc;
 }
 
-/* Sorts the documents added since the last spill for the final merge,
+/* Sorts the documents L added since its last spill for the final merge,
  * which reads them from memory: writing them out as one more run only
  * to read them back cost 0.3-0.4 s of a 10 s build that never spilled. */
-static int sort_last_run(trawl_builder *b, trawl_error *err)
+static int sort_last_run(lane *l, trawl_error *err)
 {
-	if (mi_ndocs(b->mi) == 0)
+	if (mi_ndocs(l->mi) == 0)
 		return TRAWL_OK;
-	size_t bytes = mi_bytes(b->mi);
-	char mid[DICT_TERM_MAX + 1];
-	size_t mid_len = 0;
-	int rc = mi_sort(b->mi, mid, &mid_len, err);
-	if (!rc)
-		note_split(b, bytes, mid, mid_len);
-	return rc;
+	mi_weigh(l->mi, l->weights);
+	return mi_sort(l->mi, NULL, NULL, err);
 }
 
+/* Where the final merge cuts the terms in two: the start of the first
+ * two-byte prefix at or past which about half of the terms' documents
+ * lie (their counts by prefix add up the same however the documents
+ * were dealt to lanes and runs, so the cut, and the files, are the same
+ * whatever the number of threads).  OUT: the cut (1 or 2 bytes); 0 when
+ * one side would be empty. */
+static size_t choose_cut(const trawl_builder *b, char out[3])
+{
+	uint64_t total = 0;
+	for (unsigned i = 0; i < b->nlanes; i++)
+		for (uint32_t k = 0; k < MI_WEIGHT_KEYS; k++)
+			total += b->lanes[i].weights[k];
+	uint64_t below = 0;
+	uint32_t first = MI_WEIGHT_KEYS, last = 0, cut = MI_WEIGHT_KEYS;
+	for (uint32_t k = 0; k < MI_WEIGHT_KEYS; k++) {
+		uint64_t w = 0;
+		for (unsigned i = 0; i < b->nlanes; i++)
+			w += b->lanes[i].weights[k];
+		if (!w)
+			continue;
+		if (first == MI_WEIGHT_KEYS)
+			first = k;
+		last = k;
+		/* cut before k, or after it if that is nearer half */
+		if (cut == MI_WEIGHT_KEYS && 2 * (below + w) >= total)
+			cut = 2 * below + w >= total ? k : k + 1;
+		below += w;
+	}
+	if (cut <= first || cut > last)
+		return 0;
+	out[0] = (char)(cut >> 8);
+	out[1] = (char)(cut & 0xff);
+	out[2] = '\0';
+	return out[1] ? 2 : 1;
+}
+
+/* Memory the builder holds besides the lanes' postings, as the caller
+ * sees it document by document, the same whatever the number of threads
+ * (so that the lanes spill where they would with one): the lanes' token
+ * arrays, the queues and the compressor's queue are left to the margin
+ * over the budget that the README gives. */
 static size_t fixed_bytes(const trawl_builder *b)
 {
-	/* wm and wstr, the indexing thread's, at their bounds: read here by
-	 * the other thread, they are counted at most, not as they grow */
 	return b->docs.cap + b->dead.cap + b->ids.cap +
-	       b->idcap * sizeof(idslot) + b->tok_cap * 8 +
-	       (b->ds.threaded ? b->ds.max_queued + 2 : 2) * (size_t)DS_BLOCK +
-	       (b->threaded ? 2 * (size_t)AN_CACHE_ENTRIES *
-					(sizeof(wmemo) + sizeof(uint32_t)) +
-			       AN_CACHE_ARENA_MAX : 0);
+	       b->idcap * sizeof(idslot) + (size_t)b->ndocs * 8 +
+	       2 * (size_t)DS_BLOCK;
 }
 
-/* Room the memindex may fill before a spill.  The per-document tables
- * (fixed) grow with every document and no spill frees them: the postings
- * keep at least half the budget, or past some number of documents every
- * add would spill a run (and the merge would need a file per document). */
+/* Room a lane's memindex may fill before a spill.  The per-document
+ * tables (fixed) grow with every document and no spill frees them: the
+ * postings keep at least half the budget, or past some number of
+ * documents every add would spill a run (and the merge would need a file
+ * per document). */
 static size_t postings_room(const trawl_builder *b, size_t fixed)
 {
-	return fixed < b->budget / 2 ? b->budget - fixed : b->budget / 2;
+	size_t room = fixed < b->budget / 2 ? b->budget - fixed : b->budget / 2;
+	return room / b->nlanes;
 }
 
-/* Grows the indexing thread's table of term ids by stem cache slot to
- * hold SLOT (bounded by twice the cache's entries). */
-static int wm_grow(trawl_builder *b, uint32_t slot)
+/* Analyses a document into lane L's memindex: title, body (lengths
+ * into L's lens), spilling past ROOM. */
+static int lane_add(lane *l, uint32_t docno, const char *title,
+		    size_t title_len, const char *body, size_t body_len,
+		    const char *id, size_t id_len, size_t room,
+		    trawl_error *err)
 {
-	size_t cap = b->wm_cap ? b->wm_cap : 4096;
-	while (cap <= slot)
-		cap *= 2;
-	wmemo *w = realloc(b->wm, cap * sizeof *w);
-	if (!w)
-		return TRAWL_ENOMEM;
-	b->wm = w;
-	uint32_t *id = realloc(b->wid, cap * sizeof *id);
-	if (!id)
-		return TRAWL_ENOMEM;
-	b->wid = id;
-	memset(w + b->wm_cap, 0, (cap - b->wm_cap) * sizeof *w);
-	memset(id + b->wm_cap, 0, (cap - b->wm_cap) * sizeof *id);
-	b->wm_cap = cap;
-	return TRAWL_OK;
-}
-
-/* How many tokens ahead index_job() prefetches a term id. */
-#define WID_AHEAD 16
-
-/* Interns a job's terms and adds it to the memindex (the indexing
- * thread's work, or the caller's without one). */
-static int index_job(trawl_builder *b, ijob *j, trawl_error *err)
-{
-	if (j->ntok > b->jids_cap) {
-		uint32_t *a = realloc(b->jids, j->ntok * sizeof *a);
-		if (!a)
-			return tr_err(err, TRAWL_ENOMEM, "out of memory");
-		b->jids = a;
-		a = realloc(b->jpos, j->ntok * sizeof *a);
-		if (!a)
-			return tr_err(err, TRAWL_ENOMEM, "out of memory");
-		b->jpos = a;
-		b->jids_cap = j->ntok;
-	}
-	rd r = { j->terms.p, j->terms.p + j->terms.n };
-	const jmark *pm = (const jmark *)j->pos_marks.p;
-	const jmark *gm = (const jmark *)j->gen_marks.p;
-	const jmark *pm_end = pm + j->pos_marks.n / sizeof *pm;
-	const jmark *gm_end = gm + j->gen_marks.n / sizeof *gm;
-	uint32_t pos = 0, gen = 0;
-	for (size_t i = 0; i < j->ntok; i++) {
-		if (pm < pm_end && pm->at == i)
-			pos = (pm++)->value;
-		else if (i == 0)
-			return tr_err(err, TRAWL_EINVAL, "internal: bad job");
-		else
-			pos++;
-		b->jpos[i] = pos;
-		if (gm < gm_end && gm->at == i)
-			gen = (gm++)->value;
-		/* wid is read at random, a miss more often than not: ask
-		 * for the slot of the token WID_AHEAD on */
-		if (i + WID_AHEAD < j->ntok) {
-			uint32_t ahead = (j->key[i + WID_AHEAD] & ~KEY_BYTES) - 1;
-			if (ahead < b->wm_cap)
-				__builtin_prefetch(&b->wid[ahead]);
-		}
-		uint32_t k32 = j->key[i] & ~KEY_BYTES;
-		uint64_t key = k32 ? (uint64_t)gen << 32 | k32 : 0;
-		uint8_t len = 0;
-		const uint8_t *t = NULL;
-		if ((j->key[i] & KEY_BYTES) &&
-		    (rd_u8(&r, &len) || rd_bytes(&r, len, &t)))
-			return tr_err(err, TRAWL_EINVAL, "internal: bad job");
-		uint32_t slot = UINT32_MAX;
-		if (key) {
-			slot = k32 - 1;
-			if (slot >= b->wm_cap && wm_grow(b, slot))
-				return tr_err(err, TRAWL_ENOMEM, "out of memory");
-			wmemo *w = &b->wm[slot];
-			if (t) {
-				/* a new entry; a new generation drops the
-				 * bytes of the old one's */
-				if (gen != b->wgen) {
-					buf_reset(&b->wstr);
-					b->wgen = gen;
-				}
-				int rc = TRAWL_OK;
-				w->key = key;
-				w->off = (uint32_t)b->wstr.n;
-				w->len = len;
-				b->wid[slot] = 0;
-				buf_put(&rc, &b->wstr, t, len);
-				if (rc)
-					return tr_err(err, rc, "out of memory");
-			} else if (b->wid[slot]) {
-				/* seen since the last spill: the id without
-				 * a lookup */
-				b->jids[i] = b->wid[slot] - 1;
-				continue;
-			} else if (w->key != key) {
-				return tr_err(err, TRAWL_EINVAL, "internal: bad job key");
-			}
-			t = b->wstr.p + w->off;
-			len = (uint8_t)w->len;
-		} else if (!t) {
-			return tr_err(err, TRAWL_EINVAL, "internal: bad job");
-		}
-		uint32_t id = mi_intern(b->mi, (const char *)t, len);
-		if (id == UINT32_MAX)
-			return tr_err(err, TRAWL_ENOMEM, "out of memory");
-		b->jids[i] = id;
-		if (slot != UINT32_MAX)
-			b->wid[slot] = id + 1;
-	}
-	int rc = mi_add_doc(b->mi, j->docno, b->jids, b->jpos, j->ntok);
+	l->ntok = 0;
+	field_ctx fc = { l, 0 };
+	l->field_bit = 0;
+	int rc = trawl_analyze(l->an, title, title_len, on_field_token, &fc);
+	uint32_t lens[2] = { fc.count, 0 };
+	fc.count = 0;
+	l->field_bit = POS_BODY;
+	if (!rc)
+		rc = trawl_analyze(l->an, body, body_len, on_field_token, &fc);
+	lens[1] = fc.count;
+	if (rc)
+		return tr_err(err, rc, "analysing document %.*s: %s",
+			      (int)(id_len > 200 ? 200 : id_len), id,
+			      trawl_errstr(rc));
+	buf_put(&rc, &l->lens, lens, sizeof lens);
+	if (!rc)
+		rc = mi_add_doc(l->mi, docno, l->tids, l->tpos, l->ntok);
 	if (rc)
 		return tr_err(err, rc, "out of memory");
-	size_t fixed = __atomic_load_n(&b->fixed_snapshot, __ATOMIC_RELAXED);
-	if (mi_bytes(b->mi) >= postings_room(b, fixed))
-		return spill(b, err);
+	if (mi_bytes(l->mi) >= room)
+		return spill(l, err);
 	return TRAWL_OK;
 }
 
-static void *index_thread(void *arg)
+/* A lane's thread: takes the whole queue at a time (a lock a batch, not
+ * a document), and hands back each document's bytes as it is done. */
+static void *lane_thread(void *arg)
 {
-	trawl_builder *b = arg;
-	pthread_mutex_lock(&b->imu);
+	lane *l = arg;
 	for (;;) {
-		while (!b->ihead && !b->istop)
-			pthread_cond_wait(&b->icv, &b->imu);
-		ijob *j = b->ihead;
+		pthread_mutex_lock(&l->mu);
+		while (!l->head && !l->stop) {
+			l->idle = 1;
+			pthread_cond_wait(&l->work, &l->mu);
+			l->idle = 0;
+		}
+		djob *j = l->head;
+		l->head = l->tail = NULL;
+		pthread_mutex_unlock(&l->mu);
 		if (!j)
 			break;
-		b->ihead = j->next;
-		if (!b->ihead)
-			b->itail = NULL;
-		int failed = b->irc != 0;
-		pthread_mutex_unlock(&b->imu);
-		trawl_error e;
-		int rc = failed ? TRAWL_OK : index_job(b, j, &e);
-		pthread_mutex_lock(&b->imu);
-		if (rc && !b->irc) {
-			b->irc = rc;
-			b->ierr = e;
+		while (j) {
+			djob *next = j->next;
+			trawl_error e;
+			int rc = TRAWL_OK;
+			if (!__atomic_load_n(&l->rc, __ATOMIC_RELAXED)) {
+				const char *t = j->text;
+				rc = lane_add(l, j->docno, t, j->title_len,
+					      t + j->title_len, j->body_len,
+					      t + j->title_len + j->body_len,
+					      j->id_len, j->room, &e);
+			}
+			size_t bytes = j->bytes;
+			djob *old = __atomic_load_n(&l->done, __ATOMIC_RELAXED);
+			do
+				j->next = old;
+			while (!__atomic_compare_exchange_n(&l->done, &old, j, 1,
+							    __ATOMIC_RELEASE,
+							    __ATOMIC_RELAXED));
+			j = next;
+			if (rc) {
+				pthread_mutex_lock(&l->mu);
+				l->err = e;
+				__atomic_store_n(&l->rc, rc, __ATOMIC_SEQ_CST);
+				pthread_cond_signal(&l->room);
+				pthread_mutex_unlock(&l->mu);
+			}
+			/* the caller, if it waits for room, reads queued
+			 * after raising its flag: one of the two sees the
+			 * other's write.  It waits for half the queue, so
+			 * that it is woken once in a while, not for every
+			 * document (100,000 futex calls a build). */
+			size_t q = __atomic_sub_fetch(&l->queued, bytes,
+						      __ATOMIC_SEQ_CST);
+			if (2 * q <= l->b->queue_max &&
+			    __atomic_load_n(&l->caller_waits, __ATOMIC_SEQ_CST)) {
+				pthread_mutex_lock(&l->mu);
+				pthread_cond_signal(&l->room);
+				pthread_mutex_unlock(&l->mu);
+			}
 		}
-		j->next = b->ifree;
-		b->ifree = j;
-		b->iqueued--;
-		pthread_cond_broadcast(&b->icv);
 	}
-	pthread_mutex_unlock(&b->imu);
 	return NULL;
 }
 
-/* Waits for the indexing thread to finish its queue and end; returns its
- * error (message in ERR). */
-static int stop_index_thread(trawl_builder *b, trawl_error *err)
+static void lane_sync_free(lane *l)
+{
+	if (!l->sync_ready)
+		return;
+	pthread_cond_destroy(&l->room);
+	pthread_cond_destroy(&l->work);
+	pthread_mutex_destroy(&l->mu);
+	l->sync_ready = 0;
+}
+
+static int lane_sync_init(lane *l)
+{
+	if (pthread_mutex_init(&l->mu, NULL) != 0)
+		return -1;
+	if (pthread_cond_init(&l->work, NULL) != 0) {
+		pthread_mutex_destroy(&l->mu);
+		return -1;
+	}
+	if (pthread_cond_init(&l->room, NULL) != 0) {
+		pthread_cond_destroy(&l->work);
+		pthread_mutex_destroy(&l->mu);
+		return -1;
+	}
+	l->sync_ready = 1;
+	return 0;
+}
+
+/* Tells L's thread to end once its queue is done, and waits for it. */
+static void lane_join(lane *l)
+{
+	pthread_mutex_lock(&l->mu);
+	l->stop = 1;
+	pthread_cond_signal(&l->work);
+	pthread_mutex_unlock(&l->mu);
+	pthread_join(l->thread, NULL);
+	l->running = 0;
+}
+
+/* Starts a thread a lane; with none (or one), the lanes run inline. */
+static void start_lanes(trawl_builder *b)
+{
+	/* a 32nd of the budget for each lane's waiting documents (8 MiB of
+	 * the default 256M): deep enough that a lane busy with a long
+	 * document keeps the other one fed */
+	b->queue_max = b->budget / 32;
+	unsigned started = 0;
+	for (unsigned i = 0; i < b->nlanes; i++) {
+		lane *l = &b->lanes[i];
+		if (lane_sync_init(l) ||
+		    pthread_create(&l->thread, NULL, lane_thread, l) != 0)
+			break;
+		l->running = 1;
+		started++;
+	}
+	if (started == b->nlanes) {
+		b->threaded = 1;
+		return;
+	}
+	/* not all: stop those that started, and run inline */
+	for (unsigned i = 0; i < b->nlanes; i++) {
+		if (b->lanes[i].running)
+			lane_join(&b->lanes[i]);
+		b->lanes[i].stop = 0;
+	}
+}
+
+/* Waits for the lanes' threads to finish their queues and end; returns
+ * the first error (message in ERR). */
+static int stop_lanes(trawl_builder *b, trawl_error *err)
 {
 	if (!b->threaded)
 		return TRAWL_OK;
-	pthread_mutex_lock(&b->imu);
-	b->istop = 1;
-	pthread_cond_broadcast(&b->icv);
-	pthread_mutex_unlock(&b->imu);
-	pthread_join(b->ithread, NULL);
+	int rc = TRAWL_OK;
+	for (unsigned i = 0; i < b->nlanes; i++) {
+		lane *l = &b->lanes[i];
+		lane_join(l);
+		if (l->rc && !rc) {
+			rc = l->rc;
+			if (err)
+				*err = l->err;
+		}
+	}
 	b->threaded = 0;
-	int rc = b->irc;
-	if (rc && err)
-		*err = b->ierr;
 	return rc;
 }
 
-static void free_jobs(ijob *j)
+/* The first error of a lane's thread, if any (message in ERR). */
+static int lane_failed(trawl_builder *b, trawl_error *err)
+{
+	for (unsigned i = 0; i < b->nlanes; i++) {
+		lane *l = &b->lanes[i];
+		if (__atomic_load_n(&l->rc, __ATOMIC_SEQ_CST)) {
+			pthread_mutex_lock(&l->mu);
+			int rc = l->rc;
+			if (err)
+				*err = l->err;
+			pthread_mutex_unlock(&l->mu);
+			return rc;
+		}
+	}
+	return TRAWL_OK;
+}
+
+static void free_jobs(djob *j)
 {
 	while (j) {
-		ijob *n = j->next;
-		buf_free(&j->terms);
-		buf_free(&j->pos_marks);
-		buf_free(&j->gen_marks);
-		free(j->key);
+		djob *n = j->next;
 		free(j);
 		j = n;
 	}
 }
 
-/* A job to fill for the next document: reused when one is free, waiting
- * while the queue is full. */
-static ijob *take_job(trawl_builder *b)
+/* Queues document D (number DOCNO) for lane L's thread, waiting while
+ * its queue is full. */
+static int lane_push(trawl_builder *b, lane *l, uint32_t docno,
+		     const trawl_doc *d, size_t room, trawl_error *err)
 {
-	pthread_mutex_lock(&b->imu);
-	while (b->iqueued >= b->iqueue_max && !b->irc)
-		pthread_cond_wait(&b->icv, &b->imu);
-	ijob *j = b->ifree;
-	if (j)
-		b->ifree = j->next;
-	pthread_mutex_unlock(&b->imu);
-	if (!j)
-		j = calloc(1, sizeof *j);
-	if (j) {
-		j->next = NULL;
-		j->ntok = 0;
-		buf_reset(&j->terms);
-		buf_reset(&j->pos_marks);
-		buf_reset(&j->gen_marks);
+	size_t tl = d->title ? d->title_len : 0, bl = d->body ? d->body_len : 0;
+	size_t bytes = tl + bl + d->id_len + sizeof(djob);
+	size_t q = __atomic_load_n(&l->queued, __ATOMIC_SEQ_CST);
+	if (q && q + bytes > b->queue_max) {
+		pthread_mutex_lock(&l->mu);
+		pthread_cond_signal(&l->work); /* it may wait for a chunk's end */
+		__atomic_store_n(&l->caller_waits, 1, __ATOMIC_SEQ_CST);
+		for (;;) {
+			q = __atomic_load_n(&l->queued, __ATOMIC_SEQ_CST);
+			if (2 * q <= b->queue_max || l->rc)
+				break;
+			pthread_cond_wait(&l->room, &l->mu);
+		}
+		__atomic_store_n(&l->caller_waits, 0, __ATOMIC_SEQ_CST);
+		pthread_mutex_unlock(&l->mu);
 	}
-	return j;
-}
-
-static void put_job(trawl_builder *b, ijob *j)
-{
-	pthread_mutex_lock(&b->imu);
-	if (b->itail)
-		b->itail->next = j;
+	free_jobs(__atomic_exchange_n(&l->done, NULL, __ATOMIC_ACQUIRE));
+	djob *j = malloc(sizeof *j + tl + bl + d->id_len);
+	if (!j)
+		return tr_err(err, TRAWL_ENOMEM, "out of memory");
+	if (tl)
+		memcpy(j->text, d->title, tl);
+	if (bl)
+		memcpy(j->text + tl, d->body, bl);
+	memcpy(j->text + tl + bl, d->id, d->id_len);
+	j->next = NULL;
+	j->docno = docno;
+	j->room = room;
+	j->title_len = tl;
+	j->body_len = bl;
+	j->id_len = d->id_len;
+	j->bytes = bytes;
+	__atomic_add_fetch(&l->queued, bytes, __ATOMIC_SEQ_CST);
+	pthread_mutex_lock(&l->mu);
+	if (l->tail)
+		l->tail->next = j;
 	else
-		b->ihead = j;
-	b->itail = j;
-	b->iqueued++;
-	/* The indexing thread, faster than the analysis, would otherwise
-	 * sleep and be woken once a document: wake it for a batch. */
-	if (b->iqueued >= IWAKE)
-		pthread_cond_broadcast(&b->icv);
-	pthread_mutex_unlock(&b->imu);
+		l->head = j;
+	l->tail = j;
+	/* woken a chunk at a time, not a document at a time */
+	if (l->idle && (docno + 1) % LANE_CHUNK == 0)
+		pthread_cond_signal(&l->work);
+	pthread_mutex_unlock(&l->mu);
+	return TRAWL_OK;
 }
 
 int trawl_builder_add(trawl_builder *b, const trawl_doc *d, trawl_error *err)
@@ -949,56 +928,35 @@ int trawl_builder_add(trawl_builder *b, const trawl_doc *d, trawl_error *err)
 	}
 	if (b->ndocs >= TR_MAX_DOCS)
 		return tr_err(err, TRAWL_ELIMIT, "too many documents");
-	if (b->threaded &&
-	    __atomic_load_n(&b->irc, __ATOMIC_RELAXED)) {
+	int rc;
+	if (b->threaded && (rc = lane_failed(b, err))) {
 		b->failed = 1;
-		return stop_index_thread(b, err);
+		return rc;
 	}
 	uint32_t docno = b->ndocs;
-	b->ntok = 0;
-	if (b->threaded) {
-		b->cur = take_job(b);
-		if (!b->cur) {
-			b->failed = 1;
-			return tr_err(err, TRAWL_ENOMEM, "out of memory");
-		}
-		b->cur->docno = docno;
-	}
-	field_ctx fc = { b, 0 };
-	b->field_bit = 0;
-	int rc = trawl_analyze(b->an, d->title ? d->title : "",
-			       d->title ? d->title_len : 0, on_field_token, &fc);
-	uint32_t title_len = fc.count;
-	fc.count = 0;
-	b->field_bit = POS_BODY;
-	if (!rc)
-		rc = trawl_analyze(b->an, d->body ? d->body : "",
-				   d->body ? d->body_len : 0, on_field_token, &fc);
-	uint32_t body_len = fc.count;
-	ijob *job = b->cur;
-	b->cur = NULL;
+	lane *l = &b->lanes[(docno / LANE_CHUNK) % b->nlanes];
+	size_t room = postings_room(b, fixed_bytes(b));
+	if (b->threaded)
+		rc = lane_push(b, l, docno, d, room, err);
+	else
+		rc = lane_add(l, docno, d->title ? d->title : "",
+			      d->title ? d->title_len : 0,
+			      d->body ? d->body : "", d->body ? d->body_len : 0,
+			      d->id, d->id_len, room, err);
 	if (rc) {
-		if (job)
-			free_jobs(job);
 		b->failed = 1;
-		return tr_err(err, rc, "analysing document %.*s: %s",
-			      (int)(d->id_len > 200 ? 200 : d->id_len), d->id,
-			      trawl_errstr(rc));
+		return rc;
 	}
 	uint32_t old;
-	if ((rc = id_put(b, d->id, d->id_len, docno, &old)) ||
-	    (!job && (rc = mi_add_doc(b->mi, docno, b->tids, b->tpos, b->ntok)))) {
-		if (job)
-			free_jobs(job);
+	if ((rc = id_put(b, d->id, d->id_len, docno, &old))) {
 		b->failed = 1;
 		return tr_err(err, rc, "out of memory");
 	}
-	if (job)
-		put_job(b, job);
 	uint32_t block = 0;
 	dsw_add(&rc, &b->ds, docno, d, &block);
+	/* the lengths come from the lane at finish() */
 	uint8_t rec[DOCREC_SIZE];
-	uint32_t v[4] = { title_len, body_len, date, block };
+	uint32_t v[4] = { 0, 0, date, block };
 	for (int i = 0; i < 4; i++)
 		for (int k = 0; k < 4; k++)
 			rec[4 * i + k] = (uint8_t)(v[i] >> (8 * k));
@@ -1013,25 +971,32 @@ int trawl_builder_add(trawl_builder *b, const trawl_doc *d, trawl_error *err)
 	}
 	b->ndocs++;
 	b->input_bytes += (d->title ? d->title_len : 0) + (d->body ? d->body_len : 0);
-	int replaced = 0;
 	if (old != UINT32_MAX) {
 		mark_dead(b, old);
-		replaced = 1;
+		return 1;
 	}
-	size_t fixed = fixed_bytes(b);
-	if (b->threaded) {
-		/* the thread spills; queued jobs count against the budget */
-		__atomic_store_n(&b->fixed_snapshot, fixed + b->iqueue_max * 4096,
-				 __ATOMIC_RELAXED);
-		return replaced;
+	return 0;
+}
+
+/* Writes the lanes' title and body lengths into the documents' records,
+ * dealt as add() dealt the documents. */
+static int fill_lengths(trawl_builder *b, trawl_error *err)
+{
+	size_t at[NLANES] = { 0 };
+	for (uint32_t d = 0; d < b->ndocs; d++) {
+		lane *l = &b->lanes[(d / LANE_CHUNK) % b->nlanes];
+		size_t i = at[l->index]++;
+		if ((i + 1) * 8 > l->lens.n)
+			return tr_err(err, TRAWL_EINVAL,
+				      "internal: a lane lost documents");
+		uint32_t v[2];
+		memcpy(v, l->lens.p + i * 8, 8);
+		uint8_t *r = b->docs.p + (size_t)d * DOCREC_SIZE;
+		for (int f = 0; f < 2; f++)
+			for (int k = 0; k < 4; k++)
+				r[4 * f + k] = (uint8_t)(v[f] >> (8 * k));
 	}
-	if (mi_bytes(b->mi) >= postings_room(b, fixed)) {
-		if ((rc = spill(b, err))) {
-			b->failed = 1;
-			return rc;
-		}
-	}
-	return replaced;
+	return TRAWL_OK;
 }
 
 static int write_docs(trawl_builder *b, trawl_error *err)
@@ -1296,9 +1261,13 @@ int trawl_builder_finish(trawl_builder *b, trawl_error *err)
 	if (b->failed || b->finished)
 		return tr_err(err, TRAWL_EINVAL, "builder already %s",
 			      b->failed ? "failed" : "finished");
-	int rc = stop_index_thread(b, err);
+	int rc = stop_lanes(b, err);
 	if (!rc)
-		rc = sort_last_run(b, err);
+		rc = fill_lengths(b, err);
+	for (unsigned i = 0; i < b->nlanes && !rc; i++)
+		rc = sort_last_run(&b->lanes[i], err);
+	char cut[3];
+	size_t cut_len = rc ? 0 : choose_cut(b, cut);
 	if (!rc) { /* the compressing thread finishes during the merge */
 		dsw_flush(&rc, &b->ds);
 		if (rc)
@@ -1316,7 +1285,7 @@ int trawl_builder_finish(trawl_builder *b, trawl_error *err)
 	memset(&pw2, 0, sizeof pw2);
 	memset(&xw2, 0, sizeof xw2);
 	tw.fd = pw.fd = xw.fd = pw2.fd = xw2.fd = -1;
-	int two = b->split_len > 0;
+	int two = cut_len > 0;
 	char p[PATH_MAX];
 	merge_out mo;
 	memset(&mo, 0, sizeof mo);
@@ -1340,21 +1309,32 @@ int trawl_builder_finish(trawl_builder *b, trawl_error *err)
 		snprintf(p, sizeof p, "%s/" SEG_POSITIONS2, b->seg);
 		rc = cfw_open(&xw2, p, CF_POSITIONS, err);
 	}
-	if (!rc)
-		rc = reduce_runs(b, err);
+	/* at most MERGE_FANIN sources in all, a lane's memindex among
+	 * them */
+	for (unsigned i = 0; i < b->nlanes && !rc; i++)
+		rc = reduce_runs(&b->lanes[i], MERGE_FANIN / b->nlanes - 1, err);
+	merge_src srcs[MERGE_FANIN];
+	size_t nsrcs = 0;
+	for (unsigned i = 0; i < b->nlanes && !rc; i++) {
+		lane *l = &b->lanes[i];
+		for (size_t k = 0; k < l->nruns; k++)
+			srcs[nsrcs++] = (merge_src){ l->runs[k], NULL, i };
+		if (mi_ndocs(l->mi))
+			srcs[nsrcs++] = (merge_src){ NULL, l->mi, i };
+	}
 	if (!rc) {
-		size_t per_run = b->budget / 4 / (b->nruns ? b->nruns : 1);
+		size_t per_run = b->budget / 4 / (nsrcs ? nsrcs : 1);
 		if (per_run > ((size_t)1 << 20))
 			per_run = (size_t)1 << 20;
-		merge_split sp = { b->tmp, b->split, b->split_len,
-				   b->split_merge, &pw2, &xw2 };
-		rc = merge_runs(b->runs, b->nruns,
-				mi_ndocs(b->mi) ? b->mi : NULL,
-				b->ndead ? b->dead.p : NULL, b->ndocs, per_run,
-				&sp, &tw, &pw, &xw, &mo, err);
+		merge_split sp = { b->tmp, cut, cut_len, b->split_merge,
+				   &pw2, &xw2 };
+		rc = merge_runs(srcs, nsrcs, b->ndead ? b->dead.p : NULL,
+				b->ndocs, per_run, &sp, &tw, &pw, &xw, &mo, err);
 	}
-	mi_free(b->mi);
-	b->mi = NULL;
+	for (unsigned i = 0; i < NLANES; i++) {
+		mi_free(b->lanes[i].mi);
+		b->lanes[i].mi = NULL;
+	}
 	if (!rc) {
 		dsw_finish(&rc, &b->ds);
 		if (rc)
@@ -1369,8 +1349,9 @@ int trawl_builder_finish(trawl_builder *b, trawl_error *err)
 		rc = cfw_close(files[i], err);
 	for (size_t i = 1; i < 6; i++)
 		cfw_abort(files[i]);
-	for (size_t i = 0; i < b->nruns; i++)
-		unlink(b->runs[i]);
+	for (unsigned i = 0; i < NLANES; i++)
+		for (size_t k = 0; k < b->lanes[i].nruns; k++)
+			unlink(b->lanes[i].runs[k]);
 	if (!rc)
 		rc = write_docs(b, err);
 	if (!rc)
@@ -1411,35 +1392,32 @@ void trawl_builder_free(trawl_builder *b)
 		return;
 	/* stop the threads first: the indexing one writes runs into tmp, the
 	 * store's compressing one writes to store_w */
-	stop_index_thread(b, NULL);
-	free_jobs(b->ihead);
-	free_jobs(b->ifree);
-	if (b->imu_ready) {
-		pthread_cond_destroy(&b->icv);
-		pthread_mutex_destroy(&b->imu);
-	}
+	stop_lanes(b, NULL);
 	dsw_free(&b->ds);
 	cfw_abort(&b->store_w);
 	if (b->tmp)
 		tr_rm_tree(b->tmp);
 	if (b->lock_fd >= 0)
 		close(b->lock_fd);
-	trawl_analyzer_free(b->an);
-	mi_free(b->mi);
-	free(b->wm);
-	free(b->wid);
-	buf_free(&b->wstr);
+	for (unsigned i = 0; i < NLANES; i++) {
+		lane *l = &b->lanes[i];
+		free_jobs(l->head);
+		free_jobs(l->done);
+		lane_sync_free(l);
+		trawl_analyzer_free(l->an);
+		mi_free(l->mi);
+		buf_free(&l->lens);
+		free(l->weights);
+		for (size_t k = 0; k < l->nruns; k++)
+			free(l->runs[k]);
+		free(l->runs);
+		free(l->tids);
+		free(l->tpos);
+	}
 	buf_free(&b->docs);
 	buf_free(&b->dead);
 	buf_free(&b->ids);
 	free(b->idtab);
-	for (size_t i = 0; i < b->nruns; i++)
-		free(b->runs[i]);
-	free(b->runs);
-	free(b->tids);
-	free(b->tpos);
-	free(b->jids);
-	free(b->jpos);
 	free(b->dir);
 	free(b->tmp);
 	free(b->seg);

@@ -29,6 +29,10 @@ int builder_foreach_id(const trawl_builder *b,
 		       int (*fn)(void *ctx, const char *id, size_t len),
 		       void *ctx);
 
+/* Test hook: the budget a lane needs (builder.c); lowered, a build with
+ * two threads deals its documents to two lanes under a small budget. */
+extern size_t tr_lane_min_budget;
+
 /* Test hook: 0 builds segments without word pairs, as a build before
  * them did (segment.h); 1, the default, with them. */
 extern int tr_build_pairs;

@@ -660,6 +660,15 @@ void mi_term(const memindex *m, size_t i, const char **str, size_t *len,
 	*nbytes = t->nbytes;
 }
 
+void mi_weigh(const memindex *m, uint64_t *weights)
+{
+	for (size_t i = 0; i < m->nterms; i++) {
+		const mterm *t = &m->terms[i];
+		const uint8_t *s = (const uint8_t *)t->str;
+		weights[MI_WEIGHT_KEY(s, t->len)] += t->df;
+	}
+}
+
 void mi_payload(const memindex *m, size_t i, uint8_t *dst)
 {
 	for (const slice *s = m->terms[m->order[i]].head; s; s = s->next) {

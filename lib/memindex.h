@@ -56,6 +56,15 @@ size_t mi_nterms(const memindex *m);
  * (the run file's payload, below). */
 void mi_term(const memindex *m, size_t i, const char **str, size_t *len,
 	     uint32_t *df, uint64_t *nbytes);
+/* Adds each term's documents to WEIGHTS[MI_WEIGHT_KEY(term)]
+ * (MI_WEIGHT_KEYS counters): the terms' first two bytes, so that the
+ * counters of every run of a build add up to the same whatever way its
+ * documents were dealt to runs. */
+#define MI_WEIGHT_KEYS 65536u
+#define MI_WEIGHT_KEY(s, len) \
+	(((len) ? (uint32_t)(s)[0] << 8 : 0u) | ((len) > 1 ? (uint32_t)(s)[1] : 0u))
+void mi_weigh(const memindex *m, uint64_t *weights);
+
 /* Copies the I-th term's payload (NBYTES of mi_term()) to DST. */
 void mi_payload(const memindex *m, size_t i, uint8_t *dst);
 

@@ -24,6 +24,7 @@ typedef struct run {
 	const memindex *mem;
 	size_t mem_at;     /* mi_term() index of the current term, plus one */
 	const char *path;
+	unsigned lane;     /* sources of one lane: increasing docno ranges */
 	int eof;
 	char term[DICT_TERM_MAX + 1];
 	size_t len;
@@ -96,28 +97,27 @@ static int cmp_term(const run *a, const run *b)
 	return cmp_with(a, b->term, b->len);
 }
 
-/* Opens NRUNS run files with a BUF_BYTES read buffer each, then MEM (if
- * not NULL) as the last source, and reads each one's first term. */
-static int open_runs(run *rs, char **runs, size_t nruns, const memindex *mem,
+/* Opens the NSRCS sources, run files with a BUF_BYTES read buffer each,
+ * and reads each one's first term. */
+static int open_runs(run *rs, const merge_src *srcs, size_t nsrcs,
 		     size_t buf_bytes, trawl_error *err)
 {
-	if (mem) {
-		rs[nruns].mem = mem;
-		rs[nruns].path = "the in-memory run";
-		int rc = advance(&rs[nruns], err);
-		if (rc)
-			return rc;
-	}
 	if (buf_bytes < 4096)
 		buf_bytes = 4096;
-	for (size_t i = 0; i < nruns; i++) {
-		rs[i].path = runs[i];
-		rs[i].f = fopen(runs[i], "rb");
-		rs[i].vbuf = malloc(buf_bytes);
-		if (!rs[i].f || !rs[i].vbuf)
-			return tr_err(err, TRAWL_EIO, "%s: %s", runs[i],
-				      strerror(errno));
-		setvbuf(rs[i].f, rs[i].vbuf, _IOFBF, buf_bytes);
+	for (size_t i = 0; i < nsrcs; i++) {
+		rs[i].lane = srcs[i].lane;
+		if (srcs[i].mem) {
+			rs[i].mem = srcs[i].mem;
+			rs[i].path = "the in-memory run";
+		} else {
+			rs[i].path = srcs[i].path;
+			rs[i].f = fopen(srcs[i].path, "rb");
+			rs[i].vbuf = malloc(buf_bytes);
+			if (!rs[i].f || !rs[i].vbuf)
+				return tr_err(err, TRAWL_EIO, "%s: %s",
+					      srcs[i].path, strerror(errno));
+			setvbuf(rs[i].f, rs[i].vbuf, _IOFBF, buf_bytes);
+		}
 		int rc = advance(&rs[i], err);
 		if (rc)
 			return rc;
@@ -173,7 +173,8 @@ static int read_payload_bytes(run *r, buf *p, trawl_error *err)
 /* Reads N varints of at most 32 bits from IN into OUT.  With room for N
  * of the longest in IN, the loop checks no bounds (the merge decodes
  * every position of the corpus here). */
-static int get_varints(rd *in, uint32_t *out, size_t n)
+static inline __attribute__((always_inline)) int
+get_varints(rd *in, uint32_t *out, size_t n)
 {
 	const uint8_t *p = in->p;
 	if ((size_t)(in->end - p) / 5 < n) {
@@ -265,10 +266,9 @@ static int skip_postings(run *r, uint8_t *scratch, size_t scratch_n,
  * dictionary writer, or (the second half of a split merge) to a file of
  * entries the first thread adds after its own. */
 typedef struct merge_job {
-	char **runs;
-	size_t nruns;
-	const memindex *mem;
-	size_t nsrc;       /* nruns, plus one with mem */
+	const merge_src *srcs;
+	size_t nsrc;
+	unsigned nlanes;
 	const uint8_t *dead;
 	uint32_t ndocs;
 	size_t buf_bytes;
@@ -283,16 +283,144 @@ typedef struct merge_job {
 	trawl_error *err;
 } merge_job;
 
+/* A lane's postings of the current term, read a document at a time
+ * from its sources in turn. */
+typedef struct lane_head {
+	size_t at;       /* the next source to look at */
+	run *r;          /* the source being read; NULL: the lane is done */
+	buf payload;
+	rd in;
+	uint64_t left;   /* documents of r after the current one */
+	uint32_t docno, tft, tfb;
+} lane_head;
+
+/* Moves H to LANE's next document of TERM (LEN bytes). */
+static int head_next_slow(merge_job *j, run *rs, lane_head *h, unsigned lane,
+			  const char *term, size_t len)
+{
+	for (;;) {
+		if (h->r && h->left) {
+			uint32_t gap;
+			if (rd_varint32(&h->in, &gap) ||
+			    rd_varint32(&h->in, &h->tft) ||
+			    rd_varint32(&h->in, &h->tfb))
+				return tr_err(j->err, TRAWL_EIO, "%s: bad run data",
+					      h->r->path);
+			h->docno = h->docno + 1 + gap;
+			h->left--;
+			return TRAWL_OK;
+		}
+		if (h->r) {
+			int rc = advance(h->r, j->err);
+			h->r = NULL;
+			if (rc)
+				return rc;
+		}
+		while (h->at < j->nsrc && !h->r) {
+			run *r = &rs[h->at++];
+			if (r->lane == lane && !r->eof && r->len == len &&
+			    !memcmp(r->term, term, len))
+				h->r = r;
+		}
+		if (!h->r)
+			return TRAWL_OK;
+		int rc = read_payload_bytes(h->r, &h->payload, j->err);
+		if (rc)
+			return rc;
+		h->in = (rd){ h->payload.p, h->payload.p + h->r->nbytes };
+		h->left = h->r->df;
+		h->docno = UINT32_MAX; /* a payload's first gap is from -1 */
+	}
+}
+
+static inline int head_next(merge_job *j, run *rs, lane_head *h,
+			    unsigned lane, const char *term, size_t len)
+{
+	if (h->r && h->left) {
+		uint32_t gap;
+		if (rd_varint32(&h->in, &gap) || rd_varint32(&h->in, &h->tft) ||
+		    rd_varint32(&h->in, &h->tfb))
+			return tr_err(j->err, TRAWL_EIO, "%s: bad run data",
+				      h->r->path);
+		h->docno = h->docno + 1 + gap;
+		h->left--;
+		return TRAWL_OK;
+	}
+	return head_next_slow(j, rs, h, lane, term, len);
+}
+
+/* Feeds the lanes' postings of TERM into J's writer in docno order: each
+ * lane's documents are in order, and the lanes' interleave. */
+static int interleave(merge_job *j, run *rs, lane_head *hs, const char *term,
+		      size_t len)
+{
+	int rc = TRAWL_OK;
+	for (unsigned l = 0; l < j->nlanes && !rc; l++) {
+		hs[l].at = 0;
+		hs[l].r = NULL;
+		hs[l].left = 0;
+		rc = head_next(j, rs, &hs[l], l, term, len);
+	}
+	while (!rc) {
+		/* the lane with the first document feeds on until another
+		 * lane's comes first (up to a chunk of documents) */
+		lane_head *m = NULL;
+		uint32_t limit = UINT32_MAX;
+		for (unsigned l = 0; l < j->nlanes; l++) {
+			if (!hs[l].r)
+				continue;
+			if (!m || hs[l].docno < m->docno) {
+				if (m)
+					limit = m->docno;
+				m = &hs[l];
+			} else if (hs[l].docno < limit) {
+				limit = hs[l].docno;
+			}
+		}
+		if (!m)
+			break;
+		for (;;) {
+			size_t n = (size_t)m->tft + m->tfb;
+			if (n > (size_t)(m->in.end - m->in.p))
+				return tr_err(j->err, TRAWL_EIO, "%s: bad run data",
+					      m->r->path);
+			uint32_t *g = postw_gap_room(&rc, &j->w, n);
+			if (!g)
+				return tr_err(j->err, rc,
+					      "out of memory merging postings");
+			if (get_varints(&m->in, g, n))
+				return tr_err(j->err, TRAWL_EIO, "%s: bad run data",
+					      m->r->path);
+			uint32_t d = m->docno;
+			if (!j->dead || d >= j->ndocs ||
+			    !((j->dead[d >> 3] >> (d & 7)) & 1)) {
+				postw_add_gaps(&rc, &j->w, d, m->tft, m->tfb);
+				if (rc)
+					return write_failed(&j->w, NULL, rc, j->err);
+			}
+			if ((rc = head_next(j, rs, m, (unsigned)(m - hs), term,
+					    len)) || !m->r || m->docno >= limit)
+				break;
+		}
+	}
+	return rc;
+}
+
 static int merge_range(merge_job *j)
 {
 	trawl_error *err = j->err;
 	int rc = TRAWL_OK;
 	run *rs = calloc(j->nsrc ? j->nsrc : 1, sizeof *rs);
+	lane_head *hs = NULL;
 	buf payload;
 	buf_init(&payload);
 	if (!rs)
 		return tr_err(err, TRAWL_ENOMEM, "out of memory");
-	if ((rc = open_runs(rs, j->runs, j->nruns, j->mem, j->buf_bytes, err)))
+	if (j->nlanes > 1 && !(hs = calloc(j->nlanes, sizeof *hs))) {
+		rc = tr_err(err, TRAWL_ENOMEM, "out of memory");
+		goto done;
+	}
+	if ((rc = open_runs(rs, j->srcs, j->nsrc, j->buf_bytes, err)))
 		goto done;
 	if (j->lo) {
 		uint8_t scratch[16384];
@@ -310,8 +438,12 @@ static int merge_range(merge_job *j)
 		size_t len = min->len;
 		memcpy(term, min->term, len + 1);
 		postw_begin(&j->w);
-		/* runs hold increasing docno ranges: visit them in order */
-		for (size_t i = 0; i < j->nsrc; i++) {
+		if (j->nlanes > 1) {
+			if ((rc = interleave(j, rs, hs, term, len)))
+				goto done;
+		}
+		/* one lane: its sources hold increasing docno ranges */
+		for (size_t i = 0; j->nlanes == 1 && i < j->nsrc; i++) {
 			run *r = &rs[i];
 			if (r->eof || r->len != len || memcmp(r->term, term, len))
 				continue;
@@ -357,6 +489,9 @@ static int merge_range(merge_job *j)
 	}
 done:
 	close_runs(rs, j->nsrc);
+	for (unsigned l = 0; hs && l < j->nlanes; l++)
+		buf_free(&hs[l].payload);
+	free(hs);
 	buf_free(&payload);
 	return rc;
 }
@@ -391,10 +526,10 @@ static int add_entries(merge_job *j, dict_writer *dw, trawl_error *err)
 	return TRAWL_OK;
 }
 
-int merge_runs(char **runs, size_t nruns, const memindex *mem,
-	       const uint8_t *dead, uint32_t ndocs, size_t buf_bytes,
-	       const merge_split *split, cfw *terms, cfw *postings,
-	       cfw *positions, merge_out *out, trawl_error *err)
+int merge_runs(const merge_src *srcs, size_t nsrcs, const uint8_t *dead,
+	       uint32_t ndocs, size_t buf_bytes, const merge_split *split,
+	       cfw *terms, cfw *postings, cfw *positions, merge_out *out,
+	       trawl_error *err)
 {
 	memset(out, 0, sizeof *out);
 	dict_writer dw;
@@ -402,10 +537,13 @@ int merge_runs(char **runs, size_t nruns, const memindex *mem,
 	merge_job a, b;
 	memset(&a, 0, sizeof a);
 	memset(&b, 0, sizeof b);
-	a.runs = b.runs = runs;
-	a.nruns = b.nruns = nruns;
-	a.mem = b.mem = mem;
-	a.nsrc = b.nsrc = nruns + (mem != NULL);
+	unsigned nlanes = 1;
+	for (size_t i = 0; i < nsrcs; i++)
+		if (srcs[i].lane >= nlanes)
+			nlanes = srcs[i].lane + 1;
+	a.srcs = b.srcs = srcs;
+	a.nsrc = b.nsrc = nsrcs;
+	a.nlanes = b.nlanes = nlanes;
 	a.dead = b.dead = dead;
 	a.ndocs = b.ndocs = ndocs;
 	a.buf_bytes = b.buf_bytes = buf_bytes;
@@ -512,6 +650,7 @@ int merge_runs_to_run(char **runs, size_t nruns, const char *out,
 {
 	int rc = TRAWL_OK;
 	run *rs = calloc(nruns ? nruns : 1, sizeof *rs);
+	merge_src *srcs = NULL;
 	buf payload, joined;
 	buf_init(&payload);
 	buf_init(&joined);
@@ -527,7 +666,13 @@ int merge_runs_to_run(char **runs, size_t nruns, const char *out,
 		goto done;
 	}
 	setvbuf(o, obuf, _IOFBF, 1 << 20);
-	if ((rc = open_runs(rs, runs, nruns, NULL, buf_bytes, err)))
+	if (!(srcs = calloc(nruns ? nruns : 1, sizeof *srcs))) {
+		rc = tr_err(err, TRAWL_ENOMEM, "out of memory");
+		goto done;
+	}
+	for (size_t i = 0; i < nruns; i++)
+		srcs[i].path = runs[i];
+	if ((rc = open_runs(rs, srcs, nruns, buf_bytes, err)))
 		goto done;
 	for (;;) {
 		const run *min = smallest(rs, nruns);
@@ -578,6 +723,7 @@ done:
 	if (rc && o)
 		unlink(out);
 	close_runs(rs, nruns);
+	free(srcs);
 	free(obuf);
 	buf_free(&payload);
 	buf_free(&joined);

@@ -34,20 +34,29 @@ typedef struct merge_split {
 	cfw *postings, *positions; /* the second part */
 } merge_split;
 
-/* Merges NRUNS runs (docno ranges increasing from run to run) and then
- * MEM (NULL: none; sorted by mi_sort(), its documents after the runs')
- * into the three writers (POSTINGS and POSITIONS: the first part).  DEAD
+/* A source of the final merge: a run file (PATH), or a memindex sorted by
+ * mi_sort() (MEM), of a LANE (0, 1, ...).  A build deals its documents to
+ * lanes: one lane's sources hold increasing docno ranges in the order
+ * given, and the lanes' documents interleave. */
+typedef struct merge_src {
+	const char *path;
+	const memindex *mem;
+	unsigned lane;
+} merge_src;
+
+/* Merges the NSRCS sources into the three writers (POSTINGS and
+ * POSITIONS: the first part), each term's postings in docno order.  DEAD
  * is a bitmap of docnos to drop (may be NULL), NDOCS its size in bits.
  * BUF_BYTES bounds the read buffer per run (and thread).  SPLIT (may be
  * NULL: one part) cuts the output in two, on a second thread when it
  * says so. */
-int merge_runs(char **runs, size_t nruns, const memindex *mem,
-	       const uint8_t *dead, uint32_t ndocs, size_t buf_bytes,
-	       const merge_split *split, cfw *terms, cfw *postings,
-	       cfw *positions, merge_out *out, trawl_error *err);
+int merge_runs(const merge_src *srcs, size_t nsrcs, const uint8_t *dead,
+	       uint32_t ndocs, size_t buf_bytes, const merge_split *split,
+	       cfw *terms, cfw *postings, cfw *positions, merge_out *out,
+	       trawl_error *err);
 
-/* Merges NRUNS runs into one run file OUT (same format, documents kept,
- * replaced ones included), so that a final merge never holds more than
+/* Merges NRUNS runs of one lane into one run file OUT (same format,
+ * documents kept, replaced ones included), so that a final merge never holds more than
  * MERGE_FANIN files open however many runs a build spilled. */
 #define MERGE_FANIN 64
 int merge_runs_to_run(char **runs, size_t nruns, const char *out,

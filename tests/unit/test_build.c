@@ -34,6 +34,7 @@
 #include <unistd.h>
 
 #include "trawl.h"
+#include "builder.h"
 #include "dict.h"
 #include "index.h"
 #include "postings.h"
@@ -43,6 +44,7 @@
 #define NDOCS 20000
 #define SMALL_BUDGET ((size_t)4 << 20)
 #define LARGE_BUDGET ((size_t)1 << 30)
+#define LANES_BUDGET ((size_t)8 << 20)
 
 static uint64_t seed;
 
@@ -306,6 +308,18 @@ static int same_files(const char *a, const char *b, const char **which)
 
 /* Builds C at DIR; OUT: *runs, run files seen before finish. */
 static int build_threads = 2;
+/* when set, build() counts each lane's runs into it (2 counters) */
+static size_t *lanes_spilled;
+
+static size_t count_glob(const char *pattern)
+{
+	glob_t g;
+	size_t n = 0;
+	if (glob(pattern, 0, NULL, &g) == 0)
+		n = g.gl_pathc;
+	globfree(&g);
+	return n;
+}
 
 static void build(const char *dir, const corpus *c, size_t budget, int force,
 		  size_t *runs)
@@ -329,6 +343,11 @@ static void build(const char *dir, const corpus *c, size_t budget, int force,
 	}
 	if (runs)
 		*runs = count_runs(dir);
+	for (int l = 0; lanes_spilled && l < 2; l++) {
+		char pat[600];
+		snprintf(pat, sizeof pat, "%s.tmp-*/run-%d-*", dir, l);
+		lanes_spilled[l] = count_glob(pat);
+	}
 	rc = trawl_builder_finish(b, &err);
 	if (rc)
 		fail_msg("finish %s: %s", dir, err.message);
@@ -627,9 +646,10 @@ static void compare_postings(trawl_index *ix, const expect *e)
 typedef struct world {
 	char root[256];
 	char small[300], large[300], one[300];
+	char lanes[300], lanes_one[300]; /* two lanes under a small budget */
 	corpus c;
 	expect e;
-	size_t small_runs, large_runs;
+	size_t small_runs, large_runs, lane_runs[2];
 	uint64_t distinct_terms, word_postings;
 } world;
 
@@ -656,6 +676,19 @@ static int group_setup(void **state)
 	snprintf(W->one, sizeof W->one, "%s/one", W->root);
 	build_threads = 1;
 	build(W->one, &W->c, SMALL_BUDGET, 0, NULL);
+	build_threads = 2;
+	/* two lanes (each its own memindex and runs) spilling several runs
+	 * each, against one lane under the same budget */
+	snprintf(W->lanes, sizeof W->lanes, "%s/lanes", W->root);
+	snprintf(W->lanes_one, sizeof W->lanes_one, "%s/lanes-one", W->root);
+	size_t min_budget = tr_lane_min_budget;
+	tr_lane_min_budget = (size_t)1 << 20;
+	lanes_spilled = W->lane_runs;
+	build(W->lanes, &W->c, LANES_BUDGET, 0, NULL);
+	lanes_spilled = NULL;
+	tr_lane_min_budget = min_budget;
+	build_threads = 1;
+	build(W->lanes_one, &W->c, LANES_BUDGET, 0, NULL);
 	build_threads = 2;
 	compute_expect(&W->e, &W->c);
 	/* the index's counts are of words: word pairs are not counted */
@@ -724,6 +757,68 @@ static void test_one_and_two_threads_are_byte_identical(void **state)
 	const char *which = NULL;
 	if (!same_files(W->small, W->one, &which))
 		fail_msg("file %s differs between one and two threads", which);
+}
+
+static void test_two_lanes_each_spill_runs(void **state)
+{
+	(void)state;
+	print_message("runs spilled by two lanes under %u MiB: %zu and %zu\n",
+		      (unsigned)(LANES_BUDGET >> 20), W->lane_runs[0],
+		      W->lane_runs[1]);
+	assert_true(W->lane_runs[0] >= 2);
+	assert_true(W->lane_runs[1] >= 2);
+}
+
+/* The lanes' postings interleave in the merge: the same files as one
+ * lane's runs, cut at the same term. */
+static void test_two_lanes_and_one_are_byte_identical(void **state)
+{
+	(void)state;
+	const char *which = NULL;
+	if (!same_files(W->lanes, W->lanes_one, &which))
+		fail_msg("file %s differs between two lanes and one", which);
+	if (!same_files(W->lanes, W->small, &which))
+		fail_msg("file %s differs between two lanes and a 4 MiB build",
+			 which);
+}
+
+static void test_every_posting_matches_with_two_lanes(void **state)
+{
+	(void)state;
+	trawl_index *ix = open_index(W->lanes);
+	compare_postings(ix, &W->e);
+	trawl_index_close(ix);
+}
+
+/* Lanes that spill far more runs than a merge may open first merge
+ * each lane's own runs into bigger ones (a lane's runs hold increasing
+ * documents; the lanes' interleave only in the final merge). */
+static void test_two_lanes_merge_many_runs_in_passes(void **state)
+{
+	(void)state;
+	corpus c;
+	gen_corpus(&c, 3000, seed ^ 0x5a5a, "many-");
+	char two[600], one[600];
+	snprintf(two, sizeof two, "%s/many-two", W->root);
+	snprintf(one, sizeof one, "%s/many-one", W->root);
+	size_t min_budget = tr_lane_min_budget;
+	tr_lane_min_budget = (size_t)1 << 20;
+	size_t lanes[2] = { 0, 0 };
+	lanes_spilled = lanes;
+	build(two, &c, SMALL_BUDGET, 0, NULL);
+	lanes_spilled = NULL;
+	tr_lane_min_budget = min_budget;
+	build_threads = 1;
+	build(one, &c, SMALL_BUDGET, 0, NULL);
+	build_threads = 2;
+	print_message("3000 documents, two lanes under 4 MiB: %zu and %zu "
+		      "runs\n", lanes[0], lanes[1]);
+	/* more than the final merge's share of a lane (MERGE_FANIN / 2) */
+	assert_true(lanes[0] > 32 && lanes[1] > 32);
+	const char *which = NULL;
+	if (!same_files(two, one, &which))
+		fail_msg("file %s differs between two lanes and one", which);
+	free_corpus(&c);
 }
 
 static void test_every_posting_matches_independent_analysis(void **state)
@@ -1499,6 +1594,10 @@ int main(void)
 		cmocka_unit_test(test_large_budget_spills_no_run_before_finish),
 		cmocka_unit_test(test_both_builds_are_byte_identical),
 		cmocka_unit_test(test_one_and_two_threads_are_byte_identical),
+		cmocka_unit_test(test_two_lanes_each_spill_runs),
+		cmocka_unit_test(test_two_lanes_and_one_are_byte_identical),
+		cmocka_unit_test(test_every_posting_matches_with_two_lanes),
+		cmocka_unit_test(test_two_lanes_merge_many_runs_in_passes),
 		cmocka_unit_test(test_every_posting_matches_independent_analysis),
 		cmocka_unit_test(test_every_posting_matches_with_large_budget),
 		cmocka_unit_test(test_index_check_passes),
