@@ -152,7 +152,6 @@ struct trawl_analyzer {
 	uint32_t nused;
 	uint32_t max_entries;	/* 0: no cache */
 	struct slot *cur;	/* the slot of the token being emitted */
-	uint32_t gen;		/* bumped when slots are emptied or moved */
 	uint8_t *arena;
 	size_t arena_n, arena_cap;
 	an_stats stats;
@@ -327,7 +326,6 @@ void trawl_analyzer_free(trawl_analyzer *a)
 
 static void cache_clear(trawl_analyzer *a)
 {
-	a->gen++;
 	if (a->slots)
 		memset(a->slots, 0, (size_t)a->nslots * sizeof *a->slots);
 	a->nused = 0;
@@ -376,7 +374,6 @@ static int cache_grow(trawl_analyzer *a)
 		nw[j] = old[i];
 	}
 	tr_free_table(old, (size_t)oldn * sizeof *old);
-	a->gen++; /* every entry has a new slot */
 	return 0;
 }
 
@@ -470,13 +467,6 @@ static int stem(trawl_analyzer *a, const uint8_t *w, size_t n, uint32_t h,
 uint32_t *an_token_memo(trawl_analyzer *a)
 {
 	return a->cur ? a->cur->memo : NULL;
-}
-
-uint64_t an_token_key(const trawl_analyzer *a)
-{
-	if (!a->cur)
-		return 0;
-	return (uint64_t)a->gen << 32 | (uint32_t)(a->cur - a->slots + 1);
 }
 
 /* Fast paths off (ON = 0) or on; see analyze.h. */

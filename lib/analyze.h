@@ -41,14 +41,6 @@ void an_set_cache_limit(trawl_analyzer *a, uint32_t max_entries);
  * callback returns. */
 uint32_t *an_token_memo(trawl_analyzer *a);
 
-/* During a token callback: a key that names the stem cache's entry for
- * the token until the cache is emptied or rehashed — the same key, the
- * same word and stem; 0 when the stem is not in the cache.  The low 32
- * bits are the entry's slot + 1 (below twice the cache limit).  Another
- * thread can remember what it derived from a key without touching the
- * analyser (the builder's indexing thread keeps term ids by slot). */
-uint64_t an_token_key(const trawl_analyzer *a);
-
 /* OUT: *st, the counters since the analyser was created. */
 void an_get_stats(const trawl_analyzer *a, an_stats *st);
 

@@ -771,6 +771,8 @@ static void lane_join(lane *l)
 	l->running = 0;
 }
 
+static void free_jobs(djob *j);
+
 /* Starts a thread a lane; with none (or one), the lanes run inline. */
 static void start_lanes(trawl_builder *b)
 {
@@ -809,6 +811,8 @@ static int stop_lanes(trawl_builder *b, trawl_error *err)
 	for (unsigned i = 0; i < b->nlanes; i++) {
 		lane *l = &b->lanes[i];
 		lane_join(l);
+		free_jobs(l->done); /* before the merge needs the memory */
+		l->done = NULL;
 		if (l->rc && !rc) {
 			rc = l->rc;
 			if (err)
