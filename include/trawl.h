@@ -139,7 +139,11 @@ typedef struct trawl_build_opts {
 	const char *language;  /* stemmer; default "english" */
 	size_t memory_budget;  /* bytes for in-memory postings; default 256 MiB */
 	int force;             /* replace an existing index; default 0 */
-	int threads;           /* analysis threads; 0 = one per core */
+	int threads;           /* 0 = one per core; 2 or more: documents are
+				  analysed on two threads (with 64 MiB of
+				  budget or more) and stored ones compressed
+				  on a third; the index is the same byte for
+				  byte whatever the count */
 } trawl_build_opts;
 
 void trawl_build_opts_init(trawl_build_opts *o);

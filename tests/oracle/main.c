@@ -37,7 +37,8 @@
 #include <unistd.h>
 
 #include "oracle.h"
-#include "search.h" /* tr_search_split_work, the one hook used */
+#include "builder.h" /* tr_lane_min_budget */
+#include "search.h" /* tr_search_split_work */
 
 #define DEFAULT_SEED 20251125u
 #define OD_PATH 4096 /* our own paths: TMPDIR or TRAWL_SHARED plus a name */
@@ -1619,6 +1620,10 @@ int main(int argc, char **argv)
 
 	/* every search that may use threads splits, however small */
 	tr_search_split_work = 0;
+	/* and every build with threads deals its documents to two lanes
+	 * under the 4 MiB budget, which then spill runs every few
+	 * documents, merged lane by lane, then interleaved */
+	tr_lane_min_budget = (size_t)1 << 20;
 
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
