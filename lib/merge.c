@@ -294,22 +294,25 @@ typedef struct lane_head {
 	uint32_t docno, tft, tfb;
 } lane_head;
 
-/* Moves H to LANE's next document of TERM (LEN bytes). */
-static int head_next_slow(merge_job *j, run *rs, lane_head *h, unsigned lane,
-			  const char *term, size_t len)
+/* Reads the header of H's next document in its source. */
+static inline int head_read(merge_job *j, lane_head *h)
+{
+	uint32_t gap;
+	if (rd_varint32(&h->in, &gap) || rd_varint32(&h->in, &h->tft) ||
+	    rd_varint32(&h->in, &h->tfb))
+		return tr_err(j->err, TRAWL_EIO, "%s: bad run data", h->r->path);
+	h->docno = h->docno + 1 + gap;
+	h->left--;
+	return TRAWL_OK;
+}
+
+/* Moves H, whose source is done (or none yet), to the first document of
+ * LANE's next source with TERM (LEN bytes); h->r is NULL when none is
+ * left. */
+static int head_next_source(merge_job *j, run *rs, lane_head *h,
+			    unsigned lane, const char *term, size_t len)
 {
 	for (;;) {
-		if (h->r && h->left) {
-			uint32_t gap;
-			if (rd_varint32(&h->in, &gap) ||
-			    rd_varint32(&h->in, &h->tft) ||
-			    rd_varint32(&h->in, &h->tfb))
-				return tr_err(j->err, TRAWL_EIO, "%s: bad run data",
-					      h->r->path);
-			h->docno = h->docno + 1 + gap;
-			h->left--;
-			return TRAWL_OK;
-		}
 		if (h->r) {
 			int rc = advance(h->r, j->err);
 			h->r = NULL;
@@ -330,23 +333,18 @@ static int head_next_slow(merge_job *j, run *rs, lane_head *h, unsigned lane,
 		h->in = (rd){ h->payload.p, h->payload.p + h->r->nbytes };
 		h->left = h->r->df;
 		h->docno = UINT32_MAX; /* a payload's first gap is from -1 */
+		if (h->left)
+			return head_read(j, h);
 	}
 }
 
+/* Moves H to LANE's next document of TERM (LEN bytes). */
 static inline int head_next(merge_job *j, run *rs, lane_head *h,
 			    unsigned lane, const char *term, size_t len)
 {
-	if (h->r && h->left) {
-		uint32_t gap;
-		if (rd_varint32(&h->in, &gap) || rd_varint32(&h->in, &h->tft) ||
-		    rd_varint32(&h->in, &h->tfb))
-			return tr_err(j->err, TRAWL_EIO, "%s: bad run data",
-				      h->r->path);
-		h->docno = h->docno + 1 + gap;
-		h->left--;
-		return TRAWL_OK;
-	}
-	return head_next_slow(j, rs, h, lane, term, len);
+	if (h->r && h->left)
+		return head_read(j, h);
+	return head_next_source(j, rs, h, lane, term, len);
 }
 
 /* Feeds the lanes' postings of TERM into J's writer in docno order: each
