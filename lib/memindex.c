@@ -205,9 +205,7 @@ void mi_free(memindex *m)
 size_t mi_bytes(const memindex *m)
 {
 	return m->npages * m->page + m->terms_cap * sizeof(mterm) +
-	       m->table_cap * sizeof *m->table +
-	       (m->slots_cap * 3 + m->scatter_cap + m->tok_cap +
-		m->pair_tok_cap + m->pair_pos_cap) * sizeof(uint32_t) + m->enc_cap;
+	       m->table_cap * sizeof *m->table;
 }
 
 size_t mi_ndocs(const memindex *m)

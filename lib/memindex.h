@@ -42,7 +42,11 @@ int mi_set_pairs(memindex *m, const char *const *words, size_t n);
 int mi_add_doc(memindex *m, uint32_t docno, const uint32_t *ids,
 	       const uint32_t *pos, size_t n);
 
-/* Bytes of memory held. */
+/* Bytes of memory held by the postings and the terms: what a spill gives
+ * back.  Not the per-document scratch (token slots, a document's encoded
+ * postings), which grows to the longest document and stays: counted
+ * here, one long document made a small budget spill a run after every
+ * document that followed. */
 size_t mi_bytes(const memindex *m);
 /* Documents added since the last spill. */
 size_t mi_ndocs(const memindex *m);
