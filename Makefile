@@ -2,7 +2,8 @@
 #
 #   make            libtrawl.a, libtrawl.so, bin/trawl-index, bin/trawl-query
 #   make demo       index the bundled corpus/ and run example queries
-#   make test       every test, then the unit tests again under ASan+UBSan
+#   make test       every test, then the unit tests again under ASan+UBSan,
+#                   and those that run threads under TSan
 #   make test T=analyze   one module's unit tests
 #   make fuzz       libFuzzer targets (clang) in build/fuzz/
 #   make bench      benchmarks (never part of make test)
@@ -82,13 +83,21 @@ $(B)/tests/oracle_diff: $(ORACLE_SRC) $(B)/libtrawl.a | deps
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -o $@ $(ORACLE_SRC) $(B)/libtrawl.a $(LDLIBS)
 
-# Unit tests, end-to-end tests, then the unit tests under ASan+UBSan.
+# The unit tests whose code runs threads (a build's lanes and store
+# compressor, a search's slices), run again under ThreadSanitizer.
+TSAN_TESTS := test_build test_docstore test_search test_threads test_writer
+
+# Unit tests, end-to-end tests, then the unit tests under ASan+UBSan and
+# the threaded ones under TSan.
 test: all $(TEST_BIN) $(TOOL_BIN) $(ORACLE_BIN)
 	@$(MAKE) --no-print-directory B=build-san OPT=-O1 \
 		CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
 		build-san/libtrawl.a $(TEST_SRC:tests/unit/%.c=build-san/tests/%) $(TOOL_SRC:tests/tools/%.c=build-san/tools/%) \
 		$(if $(ORACLE_SRC),build-san/tests/oracle_diff) \
 		$(FUZZ_SRC:fuzz/%.c=build-san/replay/%) >/dev/null
+	@$(MAKE) --no-print-directory B=build-tsan OPT=-O1 \
+		CFLAGS="-O1 -g -fsanitize=thread" \
+		$(TSAN_TESTS:%=build-tsan/tests/%) >/dev/null
 	@sh tests/run.sh "$(T)"
 
 test-san:
@@ -129,6 +138,6 @@ install: all
 		> $(DESTDIR)$(PREFIX)/lib/pkgconfig/trawl.pc
 
 clean:
-	rm -rf build build-san build-fuzz bin
+	rm -rf build build-san build-tsan build-fuzz bin
 
 -include $(LIB_OBJ:.o=.d) $(B)/indexer/main.d $(B)/query/main.d

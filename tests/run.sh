@@ -1,5 +1,6 @@
 #!/bin/sh
-# Runs every test: the cmocka unit tests (plain build, then ASan+UBSan),
+# Runs every test: the cmocka unit tests (plain build, then ASan+UBSan,
+# then those that run threads under TSan, which exits 66 on a race),
 # the end-to-end scripts in tests/e2e/, and the differential oracle test.
 # Counts individual cmocka tests and each script as one test; ends with
 # the line "N passed, N failed".
@@ -24,7 +25,7 @@ count_cmocka() { # $1 = label, output in $log, $2 = exit code
 	echo "  $1: $p passed, $f failed"
 }
 
-for dir in build/tests build-san/tests; do
+for dir in build/tests build-san/tests build-tsan/tests; do
 	for t in "$dir"/test_*; do
 		[ -x "$t" ] || continue
 		case "$t" in *.d) continue ;; esac
