@@ -74,9 +74,11 @@ typedef struct idslot {
  * each token from an analysing thread to an indexing thread cost about a
  * tenth more instructions, and two independent builds of half the
  * collections each ran 1.15x as fast as such a two-thread build of all).
- * A one-thread build deals the documents the same way and runs the lanes
- * in turn: the runs, and so the index, are the same byte for byte
- * whatever the number of threads. */
+ * A one-thread build has one lane.  The runs differ with the lanes, the
+ * index does not: the merge puts every term's postings in document order
+ * and cuts the files where choose_cut() says, which only counts
+ * documents by term, so the files are the same byte for byte whatever
+ * the number of threads. */
 #define NLANES 2
 #define LANE_CHUNK 32
 
@@ -86,9 +88,10 @@ typedef struct idslot {
  * two a run. */
 size_t tr_lane_min_budget = (size_t)32 << 20;
 
-/* A document on its way to a lane's thread, in one allocation (freed
- * by the thread: kept for reuse, the buffers of a queue's worth of jobs
- * each grew to the longest document it had held, 90 MB in all). */
+/* A document on its way to a lane's thread, in one allocation, freed by
+ * the caller once the lane is done with it (see lane.done).  Kept for
+ * reuse instead, the buffers of a queue's worth of jobs each grew to the
+ * longest document it had held: 90 MB in all. */
 typedef struct djob {
 	struct djob *next;
 	uint32_t docno;
