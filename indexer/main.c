@@ -525,6 +525,10 @@ static void install_signals(void)
 	sa.sa_flags = SA_RESETHAND;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	/* Past a file size limit (ulimit -f) a write fails with EFBIG, which
+	 * is reported like a full disk and cleaned up, instead of the
+	 * signal killing the build and leaving its temporary directory. */
+	signal(SIGXFSZ, SIG_IGN);
 }
 
 /* Checks that every input exists before any work, and notes its size for

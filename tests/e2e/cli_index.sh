@@ -245,6 +245,27 @@ if [ "$rc" -eq 2 ]; then
 	[ ! -e "$T/i8" ] && pass || fail "cut .gz: exit 2 but index created"
 fi
 
+# -- a file size limit (as a full disk): a clear error, the old index kept ----
+# SIGXFSZ is ignored, so the write fails with EFBIG; the build reports it
+# and removes its temporary directory, with one thread and with two.
+awk 'BEGIN { for (i = 0; i < 3000; i++)
+	printf "{\"id\":\"fs%d\",\"title\":\"oil report %d\",\"body\":\"crude oil prices rose %d points in trading %d\"}\n", i, i, i % 97, i }' >"$T/fs.jsonl"
+run "$IDX" build -q -o "$T/fs" "$T/fs.jsonl"
+expect_rc 0 "build before the size limit"
+before_fs=$(count "$T/fs" oil)
+before=$(listing)
+for j in 1 2; do
+	run sh -c 'ulimit -f 16; exec "$@"' sh "$IDX" build -q -j "$j" --force \
+		-o "$T/fs" "$T/fs.jsonl"
+	expect_rc 2 "-j $j past the file size limit"
+	expect_err "File too large" "-j $j past the file size limit says so"
+	[ "$(listing)" = "$before" ] && pass ||
+		fail "-j $j past the size limit: files left: $(listing | tr '\n' ' ')"
+	[ "$(count "$T/fs" oil)" = "$before_fs" ] && pass ||
+		fail "-j $j past the size limit: the old index changed"
+done
+rm -rf "$T/fs" "$T/fs.jsonl"
+
 # -- an interrupted build leaves nothing ---------------------------------------
 before=$(listing)
 mkfifo "$T/fifo"
