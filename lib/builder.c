@@ -567,7 +567,7 @@ static int spill(lane *l, trawl_error *err)
 		return tr_err(err, TRAWL_ENOMEM, "out of memory");
 	l->nruns++;
 	mi_weigh(l->mi, l->weights);
-	int rc = mi_spill(l->mi, p, NULL, NULL, err);
+	int rc = mi_spill(l->mi, p, err);
 	/* whatever happened, the term ids are gone (0 is a new memo) */
 	if (++l->mi_epoch == 0)
 		l->mi_epoch = 1;
@@ -582,7 +582,7 @@ static int sort_last_run(lane *l, trawl_error *err)
 	if (mi_ndocs(l->mi) == 0)
 		return TRAWL_OK;
 	mi_weigh(l->mi, l->weights);
-	return mi_sort(l->mi, NULL, NULL, err);
+	return mi_sort(l->mi, err);
 }
 
 /* Where the final merge cuts the terms in two: the start of the first
@@ -619,6 +619,12 @@ static size_t choose_cut(const trawl_builder *b, char out[3])
 	out[1] = (char)(cut & 0xff);
 	out[2] = '\0';
 	return out[1] ? 2 : 1;
+}
+
+/* The lane document DOCNO is dealt to. */
+static lane *lane_of(trawl_builder *b, uint32_t docno)
+{
+	return &b->lanes[(docno / LANE_CHUNK) % b->nlanes];
 }
 
 /* Memory the builder holds besides the lanes' postings, as the caller
@@ -941,7 +947,7 @@ int trawl_builder_add(trawl_builder *b, const trawl_doc *d, trawl_error *err)
 		return rc;
 	}
 	uint32_t docno = b->ndocs;
-	lane *l = &b->lanes[(docno / LANE_CHUNK) % b->nlanes];
+	lane *l = lane_of(b, docno);
 	size_t room = postings_room(b, fixed_bytes(b));
 	if (b->threaded)
 		rc = lane_push(b, l, docno, d, room, err);
@@ -991,7 +997,7 @@ static int fill_lengths(trawl_builder *b, trawl_error *err)
 {
 	size_t at[NLANES] = { 0 };
 	for (uint32_t d = 0; d < b->ndocs; d++) {
-		lane *l = &b->lanes[(d / LANE_CHUNK) % b->nlanes];
+		lane *l = lane_of(b, d);
 		size_t i = at[l->index]++;
 		if ((i + 1) * 8 > l->lens.n)
 			return tr_err(err, TRAWL_EINVAL,

@@ -587,7 +587,7 @@ static void fput_varint(FILE *f, uint64_t v)
 	putc((int)v, f);
 }
 
-int mi_sort(memindex *m, char *mid, size_t *mid_len, trawl_error *err)
+int mi_sort(memindex *m, trawl_error *err)
 {
 	free(m->order);
 	m->order = malloc((m->nterms ? m->nterms : 1) * sizeof *m->order);
@@ -621,24 +621,10 @@ int mi_sort(memindex *m, char *mid, size_t *mid_len, trawl_error *err)
 	for (size_t i = 0; i < n; i++)
 		m->order[i] = keys[i].val;
 	free(keys);
-	uint64_t total = 0, sofar = 0;
 	for (size_t i = 0; i < m->nterms; i++) {
 		mterm *t = &m->terms[i];
-		total += t->nbytes;
 		if (t->tail) /* readers walk slices by their used bytes */
 			t->tail->used = t->tail->cap - t->room;
-	}
-	if (mid_len)
-		*mid_len = 0;
-	for (size_t i = 0; mid_len && i < n; i++) {
-		const mterm *t = &m->terms[m->order[i]];
-		if (sofar >= total / 2 && i > 0) {
-			memcpy(mid, t->str, t->len);
-			mid[t->len] = '\0';
-			*mid_len = t->len;
-			break;
-		}
-		sofar += t->nbytes;
 	}
 	return TRAWL_OK;
 }
@@ -675,10 +661,9 @@ void mi_payload(const memindex *m, size_t i, uint8_t *dst)
 	}
 }
 
-int mi_spill(memindex *m, const char *path, char *mid, size_t *mid_len,
-	     trawl_error *err)
+int mi_spill(memindex *m, const char *path, trawl_error *err)
 {
-	int rc = mi_sort(m, mid, mid_len, err);
+	int rc = mi_sort(m, err);
 	if (rc)
 		return rc;
 	char *vbuf = malloc(1 << 20);

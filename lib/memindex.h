@@ -52,9 +52,8 @@ size_t mi_bytes(const memindex *m);
 size_t mi_ndocs(const memindex *m);
 
 /* Sorts the terms into byte order, for mi_term() and mi_payload() (no
- * mi_add_doc() after it but through mi_spill()).  MID and MID_LEN as
- * for mi_spill(). */
-int mi_sort(memindex *m, char *mid, size_t *mid_len, trawl_error *err);
+ * mi_add_doc() after it but through mi_spill()). */
+int mi_sort(memindex *m, trawl_error *err);
 size_t mi_nterms(const memindex *m);
 /* The I-th term in byte order: its bytes, documents and payload bytes
  * (the run file's payload, below). */
@@ -72,11 +71,7 @@ void mi_weigh(const memindex *m, uint64_t *weights);
 /* Copies the I-th term's payload (NBYTES of mi_term()) to DST. */
 void mi_payload(const memindex *m, size_t i, uint8_t *dst);
 
-/* Sorts, writes the run to PATH and empties the accumulator.
- * OUT (both may be NULL): MID (DICT_TERM_MAX + 1 bytes) and *MID_LEN,
- * the term halfway through the run's bytes (*MID_LEN 0: none), where a
- * two-thread merge splits the work. */
-int mi_spill(memindex *m, const char *path, char *mid, size_t *mid_len,
-	     trawl_error *err);
+/* Sorts, writes the run to PATH and empties the accumulator. */
+int mi_spill(memindex *m, const char *path, trawl_error *err);
 
 #endif

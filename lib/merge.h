@@ -24,8 +24,9 @@ typedef struct merge_out {
  * offsets run on across the parts, so the bytes are those of one file
  * cut in two).  With THREADED a second thread merges them while the
  * first merges the terms before: each writes its own files, and nothing
- * is copied after.  TERM is best the middle of a run by bytes (mi_spill
- * gives it); DIR holds the second thread's scratch dictionary entries. */
+ * is copied after.  TERM need not be a term (the builder's is a one- or
+ * two-byte prefix); DIR holds the second thread's scratch dictionary
+ * entries. */
 typedef struct merge_split {
 	const char *dir;
 	const char *term;

@@ -354,6 +354,24 @@ static void build(const char *dir, const corpus *c, size_t budget, int force,
 	trawl_builder_free(b);
 }
 
+/* Builds C at TWO with two threads dealing it to two lanes under BUDGET
+ * (however small), LANES: each lane's runs before finish; then at ONE
+ * with one thread. */
+static void build_two_lanes_and_one(const char *two, const char *one,
+				    const corpus *c, size_t budget,
+				    size_t lanes[2])
+{
+	size_t min_budget = tr_lane_min_budget;
+	tr_lane_min_budget = (size_t)1 << 20;
+	lanes_spilled = lanes;
+	build(two, c, budget, 0, NULL);
+	lanes_spilled = NULL;
+	tr_lane_min_budget = min_budget;
+	build_threads = 1;
+	build(one, c, budget, 0, NULL);
+	build_threads = 2;
+}
+
 static trawl_index *open_index(const char *dir)
 {
 	trawl_index *ix = NULL;
@@ -681,15 +699,8 @@ static int group_setup(void **state)
 	 * each, against one lane under the same budget */
 	snprintf(W->lanes, sizeof W->lanes, "%s/lanes", W->root);
 	snprintf(W->lanes_one, sizeof W->lanes_one, "%s/lanes-one", W->root);
-	size_t min_budget = tr_lane_min_budget;
-	tr_lane_min_budget = (size_t)1 << 20;
-	lanes_spilled = W->lane_runs;
-	build(W->lanes, &W->c, LANES_BUDGET, 0, NULL);
-	lanes_spilled = NULL;
-	tr_lane_min_budget = min_budget;
-	build_threads = 1;
-	build(W->lanes_one, &W->c, LANES_BUDGET, 0, NULL);
-	build_threads = 2;
+	build_two_lanes_and_one(W->lanes, W->lanes_one, &W->c, LANES_BUDGET,
+				W->lane_runs);
 	compute_expect(&W->e, &W->c);
 	/* the index's counts are of words: word pairs are not counted */
 	W->distinct_terms = W->word_postings = 0;
@@ -801,16 +812,8 @@ static void test_two_lanes_merge_many_runs_in_passes(void **state)
 	char two[600], one[600];
 	snprintf(two, sizeof two, "%s/many-two", W->root);
 	snprintf(one, sizeof one, "%s/many-one", W->root);
-	size_t min_budget = tr_lane_min_budget;
-	tr_lane_min_budget = (size_t)1 << 20;
 	size_t lanes[2] = { 0, 0 };
-	lanes_spilled = lanes;
-	build(two, &c, SMALL_BUDGET, 0, NULL);
-	lanes_spilled = NULL;
-	tr_lane_min_budget = min_budget;
-	build_threads = 1;
-	build(one, &c, SMALL_BUDGET, 0, NULL);
-	build_threads = 2;
+	build_two_lanes_and_one(two, one, &c, SMALL_BUDGET, lanes);
 	print_message("3000 documents, two lanes under 4 MiB: %zu and %zu "
 		      "runs\n", lanes[0], lanes[1]);
 	/* more than the final merge's share of a lane (MERGE_FANIN / 2) */
