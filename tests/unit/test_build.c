@@ -234,17 +234,23 @@ static void rm_rf(const char *path)
 	nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
+/* Paths that PATTERN matches. */
+static size_t count_glob(const char *pattern)
+{
+	glob_t g;
+	size_t n = 0;
+	if (glob(pattern, 0, NULL, &g) == 0)
+		n = g.gl_pathc;
+	globfree(&g);
+	return n;
+}
+
 /* Run files now in the builder's temporary directories beside DIR. */
 static size_t count_runs(const char *dir)
 {
 	char pat[512];
 	snprintf(pat, sizeof pat, "%s.tmp-*/run-*", dir);
-	glob_t g;
-	size_t n = 0;
-	if (glob(pat, 0, NULL, &g) == 0)
-		n = g.gl_pathc;
-	globfree(&g);
-	return n;
+	return count_glob(pat);
 }
 
 /* Entries of DIR other than . and .. */
@@ -310,16 +316,6 @@ static int same_files(const char *a, const char *b, const char **which)
 static int build_threads = 2;
 /* when set, build() counts each lane's runs into it (2 counters) */
 static size_t *lanes_spilled;
-
-static size_t count_glob(const char *pattern)
-{
-	glob_t g;
-	size_t n = 0;
-	if (glob(pattern, 0, NULL, &g) == 0)
-		n = g.gl_pathc;
-	globfree(&g);
-	return n;
-}
 
 static void build(const char *dir, const corpus *c, size_t budget, int force,
 		  size_t *runs)
@@ -659,6 +655,14 @@ static void compare_postings(trawl_index *ix, const expect *e)
 	assert_int_equal(nterms, e->nterms);
 }
 
+/* Every posting of the index at DIR is E's. */
+static void postings_match(const char *dir, const expect *e)
+{
+	trawl_index *ix = open_index(dir);
+	compare_postings(ix, e);
+	trawl_index_close(ix);
+}
+
 /* ---- the shared world -------------------------------------------------- */
 
 typedef struct world {
@@ -796,9 +800,7 @@ static void test_two_lanes_and_one_are_byte_identical(void **state)
 static void test_every_posting_matches_with_two_lanes(void **state)
 {
 	(void)state;
-	trawl_index *ix = open_index(W->lanes);
-	compare_postings(ix, &W->e);
-	trawl_index_close(ix);
+	postings_match(W->lanes, &W->e);
 }
 
 /* Lanes that spill far more runs than a merge may open first merge
@@ -827,17 +829,13 @@ static void test_two_lanes_merge_many_runs_in_passes(void **state)
 static void test_every_posting_matches_independent_analysis(void **state)
 {
 	(void)state;
-	trawl_index *ix = open_index(W->small);
-	compare_postings(ix, &W->e);
-	trawl_index_close(ix);
+	postings_match(W->small, &W->e);
 }
 
 static void test_every_posting_matches_with_large_budget(void **state)
 {
 	(void)state;
-	trawl_index *ix = open_index(W->large);
-	compare_postings(ix, &W->e);
-	trawl_index_close(ix);
+	postings_match(W->large, &W->e);
 }
 
 static void test_index_check_passes(void **state)
